@@ -1,0 +1,137 @@
+#include "central/central_node.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_builder.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/ready_file.h"
+#include "common/status_macros.h"
+
+namespace kv::central {
+namespace {
+
+// 25 MiB values and 100 MB bulk writes fit in one message (docs/protocol.md).
+constexpr int kMaxMessageBytes = 128 << 20;
+
+bool IsLoopback(absl::string_view addr) {
+  return absl::StartsWith(addr, "127.") || absl::StartsWith(addr, "localhost:") ||
+         absl::StartsWith(addr, "[::1]:");
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
+    const CentralOptions& options) {
+  if (options.storage.data_dir.empty()) {
+    return absl::InvalidArgumentError("--data_dir is required");
+  }
+  const bool loopback = IsLoopback(options.grpc_addr);
+  if (options.dev && !loopback) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "dev mode runs without auth and serves loopback addresses only; ",
+        options.grpc_addr, " is not one"));
+  }
+  if (!loopback && !options.insecure) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.grpc_addr,
+        " is not a loopback address and TLS is not configured; pass --insecure to "
+        "serve it in plain text anyway"));
+  }
+  if (!options.dev && options.tokens_file.empty()) {
+    return absl::InvalidArgumentError("--tokens_file is required (or --dev for open mode)");
+  }
+
+  auto node = std::unique_ptr<CentralNode>(new CentralNode(options));
+  if (options.dev) {
+    node->auth_ = TokenAuthenticator::Open(options.default_account);
+    LOG(WARNING) << "DEV MODE: no authentication; every request may read and write any "
+                    "account; serving on loopback only ("
+                 << options.grpc_addr << ")";
+  } else {
+    KV_ASSIGN_OR_RETURN(node->auth_, TokenAuthenticator::FromFile(options.tokens_file));
+  }
+  KV_ASSIGN_OR_RETURN(node->storage_, Storage::Open(options.storage, RealClock::Get()));
+  node->kv_service_ = std::make_unique<KvService>(*node->storage_, *node->auth_,
+                                                  options.limits, RealClock::Get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.grpc_addr, grpc::InsecureServerCredentials(),
+                           &node->grpc_port_);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.RegisterService(node->kv_service_.get());
+  node->server_ = builder.BuildAndStart();
+  if (node->server_ == nullptr || node->grpc_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.grpc_addr));
+  }
+  node->server_->GetHealthCheckService()->SetServingStatus(true);
+  node->trim_thread_ = std::thread([n = node.get()] { n->TrimLoop(); });
+
+  LOG(INFO) << "kv-central node " << options.storage.node_id << " serving gRPC on port "
+            << node->grpc_port_ << ", data in " << options.storage.data_dir;
+  if (!options.ready_file.empty()) {
+    KV_RETURN_IF_ERROR(WriteReadyFile(
+        options.ready_file,
+        {{"grpc_port", absl::StrCat(node->grpc_port_)}, {"pid", absl::StrCat(getpid())}}));
+  }
+  return node;
+}
+
+void CentralNode::TrimLoop() {
+  while (!stop_.WaitForNotificationWithTimeout(options_.trim_interval)) {
+    absl::StatusOr<uint64_t> trimmed = storage_->change_log().TrimAppliedBefore(
+        RealClock::Get().TimeNow() - options_.storage.log_retention);
+    if (!trimmed.ok()) LOG(WARNING) << "change-log trim failed: " << trimmed.status();
+  }
+}
+
+void CentralNode::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    // Let calls in flight finish (new ones are refused), then shut down at
+    // once: a deadline in Shutdown() would also wait for idle client
+    // connections to go away, which they need not do.
+    if (!kv_service_->Drain(options_.shutdown_grace)) {
+      LOG(WARNING) << "calls still in flight after " << options_.shutdown_grace
+                   << "; cancelling them";
+    }
+    server_->Shutdown(std::chrono::system_clock::now());
+    server_->Wait();
+  }
+  stop_.Notify();
+  if (trim_thread_.joinable()) trim_thread_.join();
+  if (storage_ != nullptr) {
+    absl::Status s = storage_->Flush();
+    if (!s.ok()) LOG(WARNING) << "flush at shutdown failed: " << s;
+  }
+  server_.reset();
+  kv_service_.reset();
+  storage_.reset();
+  LOG(INFO) << "kv-central stopped";
+}
+
+CentralNode::~CentralNode() { Shutdown(); }
+
+absl::Status RunCentral(const CentralOptions& options) {
+  KV_ASSIGN_OR_RETURN(std::unique_ptr<CentralNode> node, CentralNode::Start(options));
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  LOG(INFO) << "signal " << signal_number << ": shutting down";
+  node->Shutdown();
+  return absl::OkStatus();
+}
+
+}  // namespace kv::central

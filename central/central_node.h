@@ -1,0 +1,82 @@
+#ifndef KV_CENTRAL_CENTRAL_NODE_H_
+#define KV_CENTRAL_CENTRAL_NODE_H_
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "central/kv_service.h"
+#include "central/storage.h"
+#include "common/auth.h"
+#include "common/limits.h"
+
+namespace kv::central {
+
+struct CentralOptions {
+  // Storage: data dir, node id, blob and log settings. data_dir is required.
+  StorageOptions storage;
+  // gRPC listen address; port 0 picks a free port. Default: 127.0.0.1:7100.
+  std::string grpc_addr = "127.0.0.1:7100";
+  // When set, `grpc_port=N` and `pid=N` are written here once serving.
+  std::string ready_file;
+  // Tokens file (`<token> <account> <read|write>` lines). Required unless dev.
+  std::string tokens_file;
+  // Open mode: no auth; only loopback addresses. Default: false.
+  bool dev = false;
+  // Account used in dev mode when a request names none. Default: devaccount.
+  std::string default_account = "devaccount";
+  // Allows a non-loopback address without TLS. Default: false.
+  bool insecure = false;
+  // Workers KV limits enforced on every request.
+  Limits limits;
+  // How often the change log is trimmed to storage.log_retention.
+  // Default: 1 min.
+  absl::Duration trim_interval = absl::Minutes(1);
+  // Longest a clean shutdown waits for calls in flight. Default: 5 s.
+  absl::Duration shutdown_grace = absl::Seconds(5);
+};
+
+// A running kv-central: storage, the gRPC server (client API, health,
+// reflection) and its background loops. Start() returns once it serves;
+// Shutdown() reverses startup. Not copyable; Shutdown() is idempotent.
+class CentralNode {
+ public:
+  // INVALID_ARGUMENT for bad options (e.g. dev mode on a public address),
+  // otherwise the error of the part that failed to start.
+  static absl::StatusOr<std::unique_ptr<CentralNode>> Start(const CentralOptions& options);
+  ~CentralNode();
+
+  int grpc_port() const { return grpc_port_; }
+  // Health NOT_SERVING, server shutdown with a deadline, loops stopped,
+  // storage closed.
+  void Shutdown();
+
+ private:
+  explicit CentralNode(const CentralOptions& options) : options_(options) {}
+  void TrimLoop();
+
+  const CentralOptions options_;
+  std::unique_ptr<TokenAuthenticator> auth_;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<KvService> kv_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int grpc_port_ = 0;
+  absl::Notification stop_;
+  std::thread trim_thread_;
+  bool shut_down_ = false;
+};
+
+// Runs a central until SIGTERM or SIGINT, then shuts it down cleanly.
+// REQUIRES: SIGTERM and SIGINT are blocked in every thread (block them in
+// main before anything starts threads).
+absl::Status RunCentral(const CentralOptions& options);
+
+}  // namespace kv::central
+
+#endif  // KV_CENTRAL_CENTRAL_NODE_H_

@@ -1,0 +1,165 @@
+#include "central/commit_queue.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "central/meta_keys.h"
+#include "common/logging.h"
+
+namespace kv::central {
+namespace {
+
+// A group led by a small write grows by at most this much, so small writes
+// are not slowed down by large ones (as in LevelDB).
+constexpr size_t kSmallWriteBytes = size_t{128} << 10;
+
+}  // namespace
+
+CommitQueue::CommitQueue(const Options& options, RocksDb& db,
+                         ChangeLogImpl& log, Hlc& hlc, Clock& clock)
+    : options_(options),
+      db_(db),
+      log_(log),
+      hlc_(hlc),
+      clock_(clock),
+      next_sequence_(log.LastSequence() + 1) {}
+
+absl::StatusOr<std::vector<Version>> CommitQueue::Commit(Request request) {
+  Writer self(&request);
+  std::vector<Writer*> group;
+  {
+    absl::MutexLock lock(&mu_);
+    writers_.push_back(&self);
+    while (!self.done && writers_.front() != &self) self.cv.Wait(&mu_);
+    if (self.done) {
+      if (!self.status.ok()) return self.status;
+      return std::move(self.versions);
+    }
+    group = TakeGroup();
+  }
+
+  std::optional<uint64_t> published;
+  {
+    absl::MutexLock lock(&leader_mu_);
+    published = CommitGroup(group);
+  }
+  if (published) {
+    // Still the leader (the group is not popped yet), but holding no lock:
+    // hooks and listeners run before the next group is prepared.
+    for (Writer* writer : group) {
+      if (writer->status.ok() && writer->request->on_commit) {
+        writer->request->on_commit(writer->versions);
+      }
+    }
+    log_.Publish(*published);
+  }
+
+  {
+    absl::MutexLock lock(&mu_);
+    for (Writer* writer : group) {
+      CHECK(!writers_.empty() && writers_.front() == writer);
+      writers_.pop_front();
+      if (writer != &self) {
+        writer->done = true;
+        writer->cv.Signal();
+      }
+    }
+    if (!writers_.empty()) writers_.front()->cv.Signal();  // the next leader
+  }
+  if (!self.status.ok()) return self.status;
+  return std::move(self.versions);
+}
+
+std::vector<CommitQueue::Writer*> CommitQueue::TakeGroup() {
+  Writer* first = writers_.front();
+  std::vector<Writer*> group = {first};
+  if (first->request->exclusive) return group;
+  size_t bytes = first->request->bytes;
+  size_t entries = first->request->entries.size();
+  size_t max_bytes = options_.max_group_bytes;
+  if (bytes <= kSmallWriteBytes)
+    max_bytes = std::min(max_bytes, bytes + kSmallWriteBytes);
+  for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
+    const Request& next = *(*it)->request;
+    if (next.exclusive) break;
+    if (bytes + next.bytes > max_bytes) break;
+    if (entries + next.entries.size() > options_.max_group_entries) break;
+    bytes += next.bytes;
+    entries += next.entries.size();
+    group.push_back(*it);
+  }
+  return group;
+}
+
+std::optional<uint64_t> CommitQueue::CommitGroup(
+    const std::vector<Writer*>& group) {
+  rocksdb::WriteBatch batch;
+  uint64_t sequence = next_sequence_;
+  const int64_t apply_time_ms = absl::ToUnixMillis(clock_.TimeNow());
+  std::vector<Writer*> included;
+  included.reserve(group.size());
+  Version max_version;
+
+  for (Writer* writer : group) {
+    Request& request = *writer->request;
+    if (request.entries.empty() || !request.prepare) {
+      writer->status =
+          absl::InternalError("commit request without entries or prepare");
+      continue;
+    }
+    std::vector<Version> versions;
+    versions.reserve(request.entries.size());
+    for (size_t i = 0; i < request.entries.size(); ++i)
+      versions.push_back(hlc_.Now());
+
+    batch.SetSavePoint();
+    absl::Status s = request.prepare(versions, batch);
+    if (!s.ok()) {
+      writer->status = std::move(s);
+      if (!batch.RollbackToSavePoint().ok()) {
+        // Cannot happen (a save point was set); refuse the whole group
+        // rather than write a batch we cannot vouch for.
+        for (Writer* w : group)
+          w->status = absl::InternalError("write batch rollback failed");
+        return std::nullopt;
+      }
+      continue;
+    }
+    if (!batch.PopSavePoint().ok()) {
+      for (Writer* w : group)
+        w->status = absl::InternalError("write batch save point lost");
+      return std::nullopt;
+    }
+    for (size_t i = 0; i < request.entries.size(); ++i) {
+      kv::storage::v1::ChangeEntry& entry = request.entries[i];
+      versions[i].ToProto(entry.mutable_version());
+      entry.set_commit_time_ms(static_cast<int64_t>(versions[i].physical_ms));
+      entry.set_apply_time_ms(apply_time_ms);
+      batch.Put(db_.changelog(), ChangeLogImpl::SequenceKey(sequence++),
+                entry.SerializeAsString());
+    }
+    max_version = versions.back();
+    writer->versions = std::move(versions);
+    included.push_back(writer);
+  }
+  if (included.empty()) return std::nullopt;
+  batch.Put(db_.meta(), kMetaMaxVersionKey, EncodeMetaVersion(max_version));
+
+  absl::Status s = options_.write_error_for_testing
+                       ? options_.write_error_for_testing()
+                       : absl::OkStatus();
+  if (s.ok()) s = db_.Write(batch, options_.sync);
+  if (!s.ok()) {
+    LOG(ERROR) << "commit of " << included.size() << " writers failed: " << s;
+    for (Writer* writer : included) {
+      writer->status = s;
+      writer->versions.clear();
+    }
+    // next_sequence_ unchanged: the next group reuses the numbers.
+    return std::nullopt;
+  }
+  next_sequence_ = sequence;
+  return sequence - 1;
+}
+
+}  // namespace kv::central

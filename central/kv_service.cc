@@ -1,0 +1,304 @@
+#include "central/kv_service.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/error_space.h"
+#include "common/grpc_auth.h"
+#include "common/grpc_status.h"
+#include "common/status_macros.h"
+#include "common/validation.h"
+
+namespace kv::central {
+namespace {
+
+void ToProto(const NamespaceInfo& info, kv::v1::Namespace* out) {
+  out->set_id(info.id);
+  out->set_title(info.title);
+  out->set_supports_url_encoding(true);
+}
+
+}  // namespace
+
+template <typename Body>
+grpc::Status KvService::Handle(Body body) {
+  {
+    absl::MutexLock lock(&drain_mu_);
+    if (draining_) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "this node is shutting down; retry on another node");
+    }
+    ++in_flight_;
+  }
+  grpc::Status status = ToGrpcStatus(body());
+  absl::MutexLock lock(&drain_mu_);
+  --in_flight_;
+  return status;
+}
+
+bool KvService::Drain(absl::Duration timeout) {
+  absl::MutexLock lock(&drain_mu_);
+  draining_ = true;
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(drain_mu_) { return in_flight_ == 0; };
+  return drain_mu_.AwaitWithTimeout(absl::Condition(&idle), timeout);
+}
+
+KvService::KvService(Storage& storage, const TokenAuthenticator& auth,
+                     const Limits& limits, Clock& clock)
+    : storage_(storage), auth_(auth), limits_(limits), clock_(clock) {}
+
+absl::StatusOr<std::string> KvService::AuthorizeNamespace(
+    const grpc::ServerContext& context, const std::string& account_id,
+    const std::string& namespace_id, Scope needed) {
+  KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, context, account_id, needed));
+  KV_RETURN_IF_ERROR(ValidateNamespaceId(namespace_id));
+  KV_ASSIGN_OR_RETURN(NamespaceInfo info, storage_.GetNamespace(account, namespace_id));
+  return info.id;
+}
+
+absl::StatusOr<PutOp> KvService::MakePutOp(const std::string& key, const std::string& value,
+                                           const std::string* metadata, int64_t expiration,
+                                           int64_t expiration_ttl) {
+  KV_RETURN_IF_ERROR(ValidateKey(key, limits_));
+  KV_RETURN_IF_ERROR(ValidateValueSize(value.size(), limits_));
+  if (metadata != nullptr) KV_RETURN_IF_ERROR(ValidateMetadata(*metadata, limits_));
+  KV_ASSIGN_OR_RETURN(int64_t resolved,
+                      ResolveExpiration(expiration, expiration_ttl, clock_.TimeNow(), limits_));
+  PutOp op;
+  op.key = key;
+  op.value = value;
+  if (metadata != nullptr) op.metadata = *metadata;
+  op.expiration = resolved;
+  return op;
+}
+
+// --- Namespaces ------------------------------------------------------------
+
+grpc::Status KvService::CreateNamespace(grpc::ServerContext* context,
+                                        const kv::v1::CreateNamespaceRequest* request,
+                                        kv::v1::Namespace* response) {
+  return Handle([&]() -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, *context,
+                                                           request->account_id(), Scope::kWrite));
+    KV_RETURN_IF_ERROR(ValidateNamespaceTitle(request->title(), limits_));
+    KV_ASSIGN_OR_RETURN(NamespaceInfo info, storage_.CreateNamespace(account, request->title()));
+    ToProto(info, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status KvService::ListNamespaces(grpc::ServerContext* context,
+                                       const kv::v1::ListNamespacesRequest* request,
+                                       kv::v1::ListNamespacesResponse* response) {
+  return Handle([&]() -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, *context,
+                                                           request->account_id(), Scope::kRead));
+    const uint32_t page = request->page() == 0 ? 1 : request->page();
+    const uint32_t per_page = request->per_page() == 0 ? 20 : request->per_page();
+    if (per_page > 1000) {
+      return WithHttpDetail(
+          absl::InvalidArgumentError(absl::StrCat("Invalid per_page of ", per_page,
+                                                  ". Please specify an integer from 1 to 1000.")),
+          400, kCfBadRequest);
+    }
+    KV_ASSIGN_OR_RETURN(std::vector<NamespaceInfo> all, storage_.ListNamespaces(account));
+    if (request->order() == kv::v1::ListNamespacesRequest::ORDER_ID) {
+      std::sort(all.begin(), all.end(),
+                [](const NamespaceInfo& a, const NamespaceInfo& b) { return a.id < b.id; });
+    }
+    if (request->descending()) std::reverse(all.begin(), all.end());
+    const uint64_t start = uint64_t{page - 1} * per_page;
+    for (uint64_t i = start; i < all.size() && i < start + per_page; ++i) {
+      ToProto(all[i], response->add_namespaces());
+    }
+    response->set_page(page);
+    response->set_per_page(per_page);
+    response->set_total_count(static_cast<uint32_t>(all.size()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status KvService::GetNamespace(grpc::ServerContext* context,
+                                     const kv::v1::GetNamespaceRequest* request,
+                                     kv::v1::Namespace* response) {
+  return Handle([&]() -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, *context,
+                                                           request->account_id(), Scope::kRead));
+    KV_RETURN_IF_ERROR(ValidateNamespaceId(request->namespace_id()));
+    KV_ASSIGN_OR_RETURN(NamespaceInfo info,
+                        storage_.GetNamespace(account, request->namespace_id()));
+    ToProto(info, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status KvService::RenameNamespace(grpc::ServerContext* context,
+                                        const kv::v1::RenameNamespaceRequest* request,
+                                        kv::v1::Namespace* response) {
+  return Handle([&]() -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, *context,
+                                                           request->account_id(), Scope::kWrite));
+    KV_RETURN_IF_ERROR(ValidateNamespaceId(request->namespace_id()));
+    KV_RETURN_IF_ERROR(ValidateNamespaceTitle(request->title(), limits_));
+    KV_ASSIGN_OR_RETURN(NamespaceInfo info, storage_.RenameNamespace(
+                                                account, request->namespace_id(), request->title()));
+    ToProto(info, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status KvService::DeleteNamespace(grpc::ServerContext* context,
+                                        const kv::v1::DeleteNamespaceRequest* request,
+                                        kv::v1::DeleteNamespaceResponse* response) {
+  return Handle([&]() -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, *context,
+                                                           request->account_id(), Scope::kWrite));
+    KV_RETURN_IF_ERROR(ValidateNamespaceId(request->namespace_id()));
+    return storage_.DeleteNamespace(account, request->namespace_id());
+  });
+}
+
+// --- Records ---------------------------------------------------------------
+
+grpc::Status KvService::Get(grpc::ServerContext* context, const kv::v1::GetRequest* request,
+                            kv::v1::GetResponse* response) {
+  return Handle([&]() -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
+                                                           request->namespace_id(), Scope::kRead));
+    KV_RETURN_IF_ERROR(ValidateGetKeyCount(request->keys_size(), limits_));
+    KV_RETURN_IF_ERROR(ValidateCacheTtl(request->cache_ttl(), limits_));
+    std::vector<std::string> keys(request->keys().begin(), request->keys().end());
+    for (const std::string& key : keys) KV_RETURN_IF_ERROR(ValidateKey(key, limits_));
+    KV_ASSIGN_OR_RETURN(std::vector<std::optional<Record>> records, storage_.GetMany(ns, keys));
+    size_t total_bytes = 0;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      kv::v1::Entry* entry = response->add_entries();
+      entry->set_key(keys[i]);
+      const std::optional<Record>& record = records[i];
+      if (!record.has_value()) continue;
+      total_bytes += record->value.size();
+      if (keys.size() > 1 && total_bytes > limits_.max_bulk_get_bytes) {
+        return WithHttpDetail(
+            absl::InvalidArgumentError(absl::StrCat(
+                "Total size of request exceeds the limit of ",
+                limits_.max_bulk_get_bytes >> 20, "MB")),
+            413, kCfLimit);
+      }
+      entry->set_found(true);
+      entry->set_value(record->value);
+      if (request->with_metadata() && record->metadata) entry->set_metadata(*record->metadata);
+      entry->set_expiration(record->expiration);
+      record->version.ToProto(entry->mutable_version());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status KvService::Put(grpc::ServerContext* context, const kv::v1::PutRequest* request,
+                            kv::v1::PutResponse* response) {
+  return Handle([&]() -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
+                                                           request->namespace_id(), Scope::kWrite));
+    KV_ASSIGN_OR_RETURN(
+        PutOp op, MakePutOp(request->key(), request->value(),
+                            request->has_metadata() ? &request->metadata() : nullptr,
+                            request->expiration(), request->expiration_ttl()));
+    KV_ASSIGN_OR_RETURN(Version version, storage_.Put(ns, std::move(op)));
+    version.ToProto(response->mutable_version());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status KvService::Delete(grpc::ServerContext* context,
+                               const kv::v1::DeleteRequest* request,
+                               kv::v1::DeleteResponse* response) {
+  return Handle([&]() -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
+                                                           request->namespace_id(), Scope::kWrite));
+    KV_RETURN_IF_ERROR(ValidateKey(request->key(), limits_));
+    KV_ASSIGN_OR_RETURN(Version version, storage_.Delete(ns, request->key()));
+    version.ToProto(response->mutable_version());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status KvService::List(grpc::ServerContext* context, const kv::v1::ListRequest* request,
+                             kv::v1::ListResponse* response) {
+  return Handle([&]() -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
+                                                           request->namespace_id(), Scope::kRead));
+    KV_RETURN_IF_ERROR(ValidatePrefix(request->prefix(), limits_));
+    KV_ASSIGN_OR_RETURN(uint32_t limit, ResolveListLimit(request->limit(), limits_));
+    KV_ASSIGN_OR_RETURN(ListPage page,
+                        storage_.List(ns, request->prefix(), limit, request->cursor()));
+    for (ListedRecord& listed : page.keys) {
+      kv::v1::ListedKey* key = response->add_keys();
+      key->set_name(std::move(listed.key));
+      key->set_expiration(listed.expiration);
+      if (listed.metadata) key->set_metadata(std::move(*listed.metadata));
+    }
+    response->set_list_complete(page.complete);
+    response->set_cursor(page.complete ? "" : page.cursor);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status KvService::BulkPut(grpc::ServerContext* context,
+                                const kv::v1::BulkPutRequest* request,
+                                kv::v1::BulkPutResponse* response) {
+  return Handle([&]() -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
+                                                           request->namespace_id(), Scope::kWrite));
+    KV_RETURN_IF_ERROR(ValidateBulkCount(request->entries_size(), limits_));
+    std::vector<PutOp> ops;
+    ops.reserve(request->entries_size());
+    size_t total_bytes = 0;
+    for (int i = 0; i < request->entries_size(); ++i) {
+      const kv::v1::BulkPutEntry& e = request->entries(i);
+      total_bytes += e.key().size() + e.value().size() + e.metadata().size();
+      if (total_bytes > limits_.max_bulk_request_bytes) {
+        return WithHttpDetail(absl::InvalidArgumentError(absl::StrCat(
+                                  "A bulk write of more than ", limits_.max_bulk_request_bytes,
+                                  " bytes exceeds the request size limit.")),
+                              413, kCfLimit);
+      }
+      absl::StatusOr<PutOp> op =
+          MakePutOp(e.key(), e.value(), e.has_metadata() ? &e.metadata() : nullptr,
+                    e.expiration(), e.expiration_ttl());
+      if (!op.ok()) {
+        return Annotate(op.status(), absl::StrCat("entry ", i, " (key \"",
+                                                  absl::string_view(e.key()).substr(0, 64),
+                                                  "\")"));
+      }
+      ops.push_back(*std::move(op));
+    }
+    KV_ASSIGN_OR_RETURN(Version version, storage_.PutMany(ns, std::move(ops)));
+    response->set_successful_key_count(request->entries_size());
+    version.ToProto(response->mutable_version());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status KvService::BulkDelete(grpc::ServerContext* context,
+                                   const kv::v1::BulkDeleteRequest* request,
+                                   kv::v1::BulkDeleteResponse* response) {
+  return Handle([&]() -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
+                                                           request->namespace_id(), Scope::kWrite));
+    KV_RETURN_IF_ERROR(ValidateBulkCount(request->keys_size(), limits_));
+    std::vector<std::string> keys(request->keys().begin(), request->keys().end());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      absl::Status s = ValidateKey(keys[i], limits_);
+      if (!s.ok()) {
+        return Annotate(s, absl::StrCat("key ", i, " (\"",
+                                        absl::string_view(keys[i]).substr(0, 64), "\")"));
+      }
+    }
+    KV_ASSIGN_OR_RETURN(Version version, storage_.DeleteMany(ns, keys));
+    response->set_successful_key_count(request->keys_size());
+    version.ToProto(response->mutable_version());
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace kv::central

@@ -1,0 +1,73 @@
+// kv-central: parses flags into CentralOptions and runs the node.
+#include <signal.h>
+
+#include <cstdint>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/time/time.h"
+#include "central/central_node.h"
+#include "common/logging.h"
+
+ABSL_FLAG(std::string, data_dir, "", "Directory of this central's RocksDB (required).");
+ABSL_FLAG(std::string, grpc_addr, "127.0.0.1:7100", "gRPC listen address; port 0 = any.");
+ABSL_FLAG(std::string, ready_file, "", "Written (grpc_port=, pid=) once serving.");
+ABSL_FLAG(uint32_t, node_id, 1, "This central's id (part of every version).");
+ABSL_FLAG(std::string, tokens_file, "", "Lines `<token> <account_id> <read|write>`.");
+ABSL_FLAG(bool, dev, false, "Open mode without auth, loopback addresses only.");
+ABSL_FLAG(std::string, default_account, "devaccount", "Account used in dev mode.");
+ABSL_FLAG(bool, insecure, false, "Allow a non-loopback address without TLS.");
+ABSL_FLAG(uint64_t, max_value_bytes, 25 << 20, "Value size limit.");
+ABSL_FLAG(uint64_t, max_metadata_bytes, 1024, "Metadata size limit.");
+ABSL_FLAG(absl::Duration, min_ttl, absl::Seconds(60), "Minimum expiration TTL.");
+ABSL_FLAG(absl::Duration, min_cache_ttl, absl::Seconds(30), "Minimum cache_ttl.");
+ABSL_FLAG(uint64_t, max_namespaces_per_account, 100, "Namespaces per account.");
+ABSL_FLAG(uint64_t, max_bulk_entries, 10000, "Entries per bulk put/delete.");
+ABSL_FLAG(uint64_t, min_blob_bytes, 4096, "Records at least this big go to blob files.");
+ABSL_FLAG(uint64_t, inline_value_bytes, 1024, "Values up to this size ride in the change log.");
+ABSL_FLAG(absl::Duration, log_retention, absl::Hours(1), "Change-log retention.");
+ABSL_FLAG(absl::Duration, tombstone_grace, absl::Hours(24), "Tombstone retention.");
+
+int main(int argc, char** argv) {
+  // Signals are handled by a sigwait in RunCentral: block them before any
+  // thread starts so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::SetProgramUsageMessage("kv-central: a central node of the KV store");
+  absl::ParseCommandLine(argc, argv);
+  kv::InitLogging(argv[0]);
+
+  kv::central::CentralOptions options;
+  options.storage.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.storage.node_id = absl::GetFlag(FLAGS_node_id);
+  options.storage.min_blob_bytes = absl::GetFlag(FLAGS_min_blob_bytes);
+  options.storage.inline_value_bytes = absl::GetFlag(FLAGS_inline_value_bytes);
+  options.storage.log_retention = absl::GetFlag(FLAGS_log_retention);
+  options.storage.tombstone_grace = absl::GetFlag(FLAGS_tombstone_grace);
+  options.grpc_addr = absl::GetFlag(FLAGS_grpc_addr);
+  options.ready_file = absl::GetFlag(FLAGS_ready_file);
+  options.tokens_file = absl::GetFlag(FLAGS_tokens_file);
+  options.dev = absl::GetFlag(FLAGS_dev);
+  options.default_account = absl::GetFlag(FLAGS_default_account);
+  options.insecure = absl::GetFlag(FLAGS_insecure);
+  options.limits.max_value_bytes = absl::GetFlag(FLAGS_max_value_bytes);
+  options.limits.max_metadata_bytes = absl::GetFlag(FLAGS_max_metadata_bytes);
+  options.limits.min_ttl = absl::GetFlag(FLAGS_min_ttl);
+  options.limits.min_cache_ttl = absl::GetFlag(FLAGS_min_cache_ttl);
+  options.limits.max_namespaces_per_account = absl::GetFlag(FLAGS_max_namespaces_per_account);
+  options.limits.max_bulk_entries = absl::GetFlag(FLAGS_max_bulk_entries);
+  options.storage.limits = options.limits;
+
+  absl::Status status = kv::central::RunCentral(options);
+  if (!status.ok()) {
+    LOG(ERROR) << "kv-central: " << status;
+    return 1;
+  }
+  return 0;
+}

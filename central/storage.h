@@ -1,0 +1,151 @@
+#ifndef KV_CENTRAL_STORAGE_H_
+#define KV_CENTRAL_STORAGE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "central/change_log.h"
+#include "common/clock.h"
+#include "common/limits.h"
+#include "common/record.h"
+#include "common/version.h"
+
+namespace kv::central {
+
+struct StorageOptions {
+  // Where RocksDB lives; created when missing. Required.
+  std::string data_dir;
+  // This central's id, part of every version it issues. Default: 1.
+  uint32_t node_id = 1;
+  // Workers KV limits (namespaces per account, title length).
+  Limits limits;
+  // Values (encoded records) of at least this many bytes go to RocksDB blob
+  // files instead of the LSM. Default: 4 KiB.
+  size_t min_blob_bytes = 4096;
+  // Values up to this size ride along in change-log entries so edges can
+  // refresh hot keys in place. Default: 1 KiB.
+  size_t inline_value_bytes = 1024;
+  // Change-log entries older than this are trimmed. Default: 1 h.
+  absl::Duration log_retention = absl::Hours(1);
+  // Tombstones older than this are purged by compaction. Default: 24 h.
+  absl::Duration tombstone_grace = absl::Hours(24);
+  // Sync the WAL before a write returns. Default: true (durability);
+  // false only for benchmarks that say so.
+  bool sync_writes = true;
+};
+
+// A namespace as stored.
+struct NamespaceInfo {
+  std::string id;  // 32 lowercase hex characters
+  std::string account_id;
+  std::string title;
+  Version version;
+};
+
+// One record to write; the expiration is already resolved to absolute Unix
+// seconds (0 = none) and every field already validated.
+struct PutOp {
+  std::string key;
+  std::string value;
+  std::optional<std::string> metadata;
+  int64_t expiration = 0;
+};
+
+struct ListedRecord {
+  std::string key;
+  int64_t expiration = 0;
+  std::optional<std::string> metadata;
+};
+
+struct ListPage {
+  std::vector<ListedRecord> keys;
+  bool complete = true;
+  // Opaque (base64url of the last key returned); empty exactly when complete.
+  std::string cursor;
+};
+
+// The storage engine of a central (DESIGN §3): one RocksDB with column
+// families for records, the change log, namespaces and node metadata.
+//
+// Guarantees:
+//  - every mutation and its change-log entry are written in one WriteBatch,
+//    and a mutating call returns only after the WAL is synced (group commit:
+//    concurrent writers share one sync);
+//  - change-log sequence numbers are contiguous and follow commit order;
+//  - expired records are invisible to reads at once and removed by a
+//    compaction filter; tombstones are removed after tombstone_grace;
+//  - list cursors encode a position, so pages stay consistent under
+//    concurrent writes (no key twice, order kept);
+//  - namespace titles are unique per account and the per-account limit holds.
+// Thread-safe. Calls block on disk I/O.
+class Storage {
+ public:
+  // INVALID_ARGUMENT for bad options; the RocksDB error otherwise.
+  static absl::StatusOr<std::unique_ptr<Storage>> Open(const StorageOptions& options,
+                                                       Clock& clock);
+  virtual ~Storage() = default;
+
+  // --- Namespaces. NOT_FOUND (namespace not found) also when the namespace
+  // belongs to another account.
+  // INVALID_ARGUMENT for a duplicate title (HTTP 400, code 10014);
+  // RESOURCE_EXHAUSTED when the account has max_namespaces_per_account.
+  virtual absl::StatusOr<NamespaceInfo> CreateNamespace(absl::string_view account_id,
+                                                        absl::string_view title) = 0;
+  // All of an account's namespaces, ordered by title.
+  virtual absl::StatusOr<std::vector<NamespaceInfo>> ListNamespaces(
+      absl::string_view account_id) = 0;
+  virtual absl::StatusOr<NamespaceInfo> GetNamespace(absl::string_view account_id,
+                                                     absl::string_view namespace_id) = 0;
+  virtual absl::StatusOr<NamespaceInfo> RenameNamespace(absl::string_view account_id,
+                                                        absl::string_view namespace_id,
+                                                        absl::string_view title) = 0;
+  // Removes the namespace and every key in it.
+  virtual absl::Status DeleteNamespace(absl::string_view account_id,
+                                       absl::string_view namespace_id) = 0;
+
+  // --- Records. The caller has checked the namespace belongs to the
+  // account (GetNamespace); these check only that it exists.
+  // Returns the version of the write.
+  virtual absl::StatusOr<Version> Put(absl::string_view namespace_id, PutOp op) = 0;
+  // All ops in one WriteBatch (atomic), one version each.
+  virtual absl::StatusOr<Version> PutMany(absl::string_view namespace_id,
+                                          std::vector<PutOp> ops) = 0;
+  // Writes a tombstone; deleting a missing key succeeds.
+  virtual absl::StatusOr<Version> Delete(absl::string_view namespace_id,
+                                         absl::string_view key) = 0;
+  virtual absl::StatusOr<Version> DeleteMany(absl::string_view namespace_id,
+                                             const std::vector<std::string>& keys) = 0;
+  // The live record, or nullopt when missing, deleted or expired.
+  virtual absl::StatusOr<std::optional<Record>> Get(absl::string_view namespace_id,
+                                                    absl::string_view key) = 0;
+  // One result per key, in order.
+  virtual absl::StatusOr<std::vector<std::optional<Record>>> GetMany(
+      absl::string_view namespace_id, const std::vector<std::string>& keys) = 0;
+  // Live keys starting with `prefix` after the cursor position, in
+  // lexicographic byte order, at most `limit` (>= 1). INVALID_ARGUMENT for a
+  // malformed cursor.
+  virtual absl::StatusOr<ListPage> List(absl::string_view namespace_id,
+                                        absl::string_view prefix, uint32_t limit,
+                                        absl::string_view cursor) = 0;
+
+  // The change log every mutation above is appended to.
+  virtual ChangeLog& change_log() = 0;
+
+  // Flushes memtables (tests, clean shutdown). Not needed for durability.
+  virtual absl::Status Flush() = 0;
+  // Runs a full manual compaction (tests: expiry and tombstone purge).
+  virtual absl::Status CompactForTesting() = 0;
+  // Number of WAL syncs RocksDB has done (rocksdb.wal.synced statistic).
+  virtual uint64_t WalSyncsForTesting() = 0;
+};
+
+}  // namespace kv::central
+
+#endif  // KV_CENTRAL_STORAGE_H_

@@ -1,0 +1,146 @@
+#include "central/storage_engine.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "central/expiry_compaction_filter.h"
+#include "central/meta_keys.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+
+namespace kv::central {
+
+absl::StatusOr<std::unique_ptr<StorageEngine>> StorageEngine::Open(
+    const StorageOptions& options, Clock& clock) {
+  if (options.data_dir.empty()) {
+    return absl::InvalidArgumentError("StorageOptions.data_dir is required");
+  }
+  if (options.node_id == 0) {
+    return absl::InvalidArgumentError("StorageOptions.node_id must not be 0");
+  }
+  if (options.tombstone_grace < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "StorageOptions.tombstone_grace is negative");
+  }
+  std::unique_ptr<StorageEngine> engine(new StorageEngine());
+
+  RocksDbOptions db_options;
+  db_options.data_dir = options.data_dir;
+  db_options.min_blob_bytes = options.min_blob_bytes;
+  db_options.records_filter =
+      std::make_unique<ExpiryCompactionFilter>(clock, options.tombstone_grace);
+  KV_ASSIGN_OR_RETURN(engine->db_, RocksDb::Open(std::move(db_options)));
+  RocksDb& db = *engine->db_;
+
+  KV_ASSIGN_OR_RETURN(engine->log_, ChangeLogImpl::Open(db));
+
+  // The HLC starts above every version stored, whatever the wall clock says.
+  engine->hlc_ = std::make_unique<Hlc>(clock, options.node_id);
+  KV_ASSIGN_OR_RETURN(std::optional<std::string> max_version,
+                      db.Get(db.meta(), kMetaMaxVersionKey));
+  if (max_version) {
+    std::optional<Version> floor = DecodeMetaVersion(*max_version);
+    if (!floor) {
+      return absl::DataLossError(absl::StrCat(
+          "meta: max_version is ", max_version->size(), " bytes; expected 16"));
+    }
+    engine->hlc_->AdvanceTo(*floor);
+  }
+
+  CommitQueue::Options queue_options;
+  queue_options.sync = options.sync_writes;
+  engine->queue_ = std::make_unique<CommitQueue>(
+      queue_options, db, *engine->log_, *engine->hlc_, clock);
+  KV_ASSIGN_OR_RETURN(
+      engine->namespaces_,
+      NamespaceTable::Open(db, *engine->queue_, options.limits, clock));
+
+  RecordStoreOptions record_options;
+  record_options.inline_value_bytes = options.inline_value_bytes;
+  engine->records_ = std::make_unique<RecordStore>(
+      record_options, db, *engine->queue_, *engine->namespaces_, clock);
+  LOG(INFO) << "storage open at " << options.data_dir << ": log incarnation "
+            << engine->log_->incarnation() << ", sequences "
+            << engine->log_->FirstSequence() << ".."
+            << engine->log_->LastSequence() << ", HLC at "
+            << engine->hlc_->Last().ToString();
+  return engine;
+}
+
+StorageEngine::~StorageEngine() = default;
+
+absl::StatusOr<NamespaceInfo> StorageEngine::CreateNamespace(
+    absl::string_view account_id, absl::string_view title) {
+  return namespaces_->Create(account_id, title);
+}
+
+absl::StatusOr<std::vector<NamespaceInfo>> StorageEngine::ListNamespaces(
+    absl::string_view account_id) {
+  return namespaces_->List(account_id);
+}
+
+absl::StatusOr<NamespaceInfo> StorageEngine::GetNamespace(
+    absl::string_view account_id, absl::string_view namespace_id) {
+  return namespaces_->Get(account_id, namespace_id);
+}
+
+absl::StatusOr<NamespaceInfo> StorageEngine::RenameNamespace(
+    absl::string_view account_id, absl::string_view namespace_id,
+    absl::string_view title) {
+  return namespaces_->Rename(account_id, namespace_id, title);
+}
+
+absl::Status StorageEngine::DeleteNamespace(absl::string_view account_id,
+                                            absl::string_view namespace_id) {
+  return namespaces_->Delete(account_id, namespace_id);
+}
+
+absl::StatusOr<Version> StorageEngine::Put(absl::string_view namespace_id,
+                                           PutOp op) {
+  std::vector<PutOp> ops;
+  ops.push_back(std::move(op));
+  return records_->PutMany(namespace_id, std::move(ops));
+}
+
+absl::StatusOr<Version> StorageEngine::PutMany(absl::string_view namespace_id,
+                                               std::vector<PutOp> ops) {
+  return records_->PutMany(namespace_id, std::move(ops));
+}
+
+absl::StatusOr<Version> StorageEngine::Delete(absl::string_view namespace_id,
+                                              absl::string_view key) {
+  return records_->DeleteMany(namespace_id, {std::string(key)});
+}
+
+absl::StatusOr<Version> StorageEngine::DeleteMany(
+    absl::string_view namespace_id, const std::vector<std::string>& keys) {
+  return records_->DeleteMany(namespace_id, keys);
+}
+
+absl::StatusOr<std::optional<Record>> StorageEngine::Get(
+    absl::string_view namespace_id, absl::string_view key) {
+  return records_->Get(namespace_id, key);
+}
+
+absl::StatusOr<std::vector<std::optional<Record>>> StorageEngine::GetMany(
+    absl::string_view namespace_id, const std::vector<std::string>& keys) {
+  return records_->GetMany(namespace_id, keys);
+}
+
+absl::StatusOr<ListPage> StorageEngine::List(absl::string_view namespace_id,
+                                             absl::string_view prefix,
+                                             uint32_t limit,
+                                             absl::string_view cursor) {
+  return records_->List(namespace_id, prefix, limit, cursor);
+}
+
+absl::Status StorageEngine::Flush() { return db_->FlushAll(); }
+
+absl::Status StorageEngine::CompactForTesting() {
+  KV_RETURN_IF_ERROR(db_->CompactAll(db_->records()));
+  return db_->CompactAll(db_->changelog());
+}
+
+uint64_t StorageEngine::WalSyncsForTesting() { return db_->WalSyncs(); }
+
+}  // namespace kv::central

@@ -1,0 +1,24 @@
+#ifndef KV_COMMON_GRPC_AUTH_H_
+#define KV_COMMON_GRPC_AUTH_H_
+
+#include <grpcpp/server_context.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/auth.h"
+
+namespace kv {
+
+// Authenticates a gRPC call by its "authorization: Bearer <token>" metadata
+// and authorizes it for `requested_account` (empty: the token's own) and
+// `needed`. Returns the account the call acts on, UNAUTHENTICATED or
+// PERMISSION_DENIED.
+absl::StatusOr<std::string> AuthorizeCall(const TokenAuthenticator& auth,
+                                          const grpc::ServerContext& context,
+                                          absl::string_view requested_account, Scope needed);
+
+}  // namespace kv
+
+#endif  // KV_COMMON_GRPC_AUTH_H_

@@ -1,0 +1,17 @@
+#ifndef KV_COMMON_GRPC_STATUS_H_
+#define KV_COMMON_GRPC_STATUS_H_
+
+#include <grpcpp/support/status.h>
+
+#include "absl/status/status.h"
+
+namespace kv {
+
+// The one conversion between absl::Status and grpc::Status (same numeric
+// codes; the message is kept).
+grpc::Status ToGrpcStatus(const absl::Status& status);
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+}  // namespace kv
+
+#endif  // KV_COMMON_GRPC_STATUS_H_

@@ -1,0 +1,188 @@
+#ifndef KV_EDGE_LRU_CACHE_H_
+#define KV_EDGE_LRU_CACHE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/version.h"
+
+namespace kv::edge {
+
+struct LruCacheOptions {
+  // Bytes of keys, values, metadata and per-entry overhead together.
+  // Default: 256 MiB (--cache_bytes).
+  size_t capacity_bytes = size_t{256} << 20;
+  // Shards, each with its own mutex and LRU list. Default: 16.
+  int num_shards = 16;
+};
+
+// What the cache holds for one (namespace, key): a value or "not found",
+// immutable once built. Key, metadata and value live in the same
+// allocation as the header, so an entry costs one allocation plus a hash
+// slot.
+class CachedEntry {
+ public:
+  // Builds a found entry (metadata nullopt when the key has none).
+  static CachedEntry* NewFound(absl::string_view cache_key, absl::string_view value,
+                               const std::optional<absl::string_view>& metadata,
+                               int64_t expiration, const Version& version,
+                               absl::Duration cached_at, uint64_t as_of_sequence);
+  // Builds a "not found" entry, valid as of the stream position
+  // `as_of_sequence`.
+  static CachedEntry* NewNotFound(absl::string_view cache_key, const Version& version,
+                                  absl::Duration cached_at, uint64_t as_of_sequence);
+
+  absl::string_view cache_key() const { return {data_, key_bytes_}; }
+  bool found() const { return found_; }
+  absl::string_view value() const {
+    return {data_ + key_bytes_ + metadata_bytes_, value_bytes_};
+  }
+  bool has_metadata() const { return has_metadata_; }
+  absl::string_view metadata() const { return {data_ + key_bytes_, metadata_bytes_}; }
+  int64_t expiration() const { return expiration_; }
+  // For a "not found" entry: the version of the tombstone, or zero.
+  const Version& version() const { return version_; }
+  // Monotonic time at which the entry was filled or last revalidated.
+  absl::Duration cached_at() const { return cached_at_; }
+  uint64_t as_of_sequence() const { return as_of_sequence_; }
+  // Bytes charged against the capacity: the allocation plus its hash slot.
+  size_t charge() const;
+
+ private:
+  friend class LruCache;
+  friend class CachedEntryRef;
+  CachedEntry() = default;
+  static CachedEntry* Allocate(size_t payload_bytes);
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref();
+
+  // Intrusive LRU list of its shard; guarded by the shard mutex.
+  CachedEntry* prev_ = nullptr;
+  CachedEntry* next_ = nullptr;
+  Version version_;
+  int64_t expiration_ = 0;
+  absl::Duration cached_at_;
+  uint64_t as_of_sequence_ = 0;
+  uint64_t hash_ = 0;
+  std::atomic<uint32_t> refs_{1};
+  uint32_t value_bytes_ = 0;
+  uint16_t key_bytes_ = 0;
+  uint16_t metadata_bytes_ = 0;
+  bool found_ = false;
+  bool has_metadata_ = false;
+  bool in_cache_ = false;  // guarded by the shard mutex
+  char data_[1];           // key, metadata, value
+};
+
+// A counted reference to an entry: stays valid after the entry is evicted,
+// replaced or invalidated. Movable, cheap to copy.
+class CachedEntryRef {
+ public:
+  CachedEntryRef() = default;
+  explicit CachedEntryRef(CachedEntry* adopted) : entry_(adopted) {}
+  CachedEntryRef(const CachedEntryRef& other);
+  CachedEntryRef& operator=(CachedEntryRef other) noexcept;
+  CachedEntryRef(CachedEntryRef&& other) noexcept : entry_(other.entry_) {
+    other.entry_ = nullptr;
+  }
+  ~CachedEntryRef();
+
+  const CachedEntry* get() const { return entry_; }
+  const CachedEntry* operator->() const { return entry_; }
+  const CachedEntry& operator*() const { return *entry_; }
+  explicit operator bool() const { return entry_ != nullptr; }
+
+ private:
+  CachedEntry* entry_ = nullptr;
+};
+
+// A bytes-bounded, sharded LRU cache of CachedEntry keyed by the composite
+// cache key (namespace id + user key; see CacheKey()).
+// Thread-safe; no method does I/O or holds more than one shard's mutex, and
+// entries are freed outside the locks.
+class LruCache {
+ public:
+  explicit LruCache(const LruCacheOptions& options);
+  ~LruCache();
+  LruCache(const LruCache&) = delete;
+  LruCache& operator=(const LruCache&) = delete;
+
+  static std::string CacheKey(absl::string_view namespace_id, absl::string_view key);
+
+  // The entry, or an empty ref when absent. Marks it most recently used.
+  CachedEntryRef Get(absl::string_view cache_key);
+
+  // Inserts `entry` (takes ownership) unless the cache holds a newer
+  // version of the key. Returns false, storing nothing, when a newer
+  // version is cached or the entry alone exceeds a shard's capacity.
+  bool Insert(CachedEntry* entry);
+
+  // Drops the entry when its version is older than `version` (or
+  // unconditionally when `version` is zero). Returns true when one was
+  // dropped.
+  bool Invalidate(absl::string_view cache_key, const Version& version);
+
+  // Drops every entry of a namespace (namespace deleted).
+  size_t EraseNamespace(absl::string_view namespace_id);
+
+  // Drops everything (the edge cannot prove it missed no change).
+  void Clear();
+
+  size_t bytes() const;
+  size_t entries() const;
+  uint64_t evictions() const;
+  size_t capacity_bytes() const { return options_.capacity_bytes; }
+
+ private:
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(const CachedEntry* e) const { return e->hash_; }
+    size_t operator()(absl::string_view key) const;
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    bool operator()(const CachedEntry* a, const CachedEntry* b) const {
+      return a->cache_key() == b->cache_key();
+    }
+    bool operator()(const CachedEntry* a, absl::string_view b) const {
+      return a->cache_key() == b;
+    }
+    bool operator()(absl::string_view a, const CachedEntry* b) const {
+      return a == b->cache_key();
+    }
+  };
+
+  struct Shard {
+    absl::Mutex mu;
+    absl::flat_hash_set<CachedEntry*, KeyHash, KeyEq> table ABSL_GUARDED_BY(mu);
+    // Circular list; head.next_ is the oldest, head.prev_ the newest.
+    CachedEntry* head ABSL_GUARDED_BY(mu) = nullptr;
+    size_t bytes ABSL_GUARDED_BY(mu) = 0;
+    uint64_t evictions ABSL_GUARDED_BY(mu) = 0;
+  };
+
+  Shard& ShardFor(uint64_t hash) { return *shards_[hash % shards_.size()]; }
+  // Unlinks `e` from `shard` (list, table, bytes) and appends it to
+  // `garbage` so it is released after the lock.
+  static void Remove(Shard& shard, CachedEntry* e, std::vector<CachedEntry*>& garbage)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  static void Release(std::vector<CachedEntry*>& garbage);
+
+  const LruCacheOptions options_;
+  const size_t shard_capacity_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+}  // namespace kv::edge
+
+#endif  // KV_EDGE_LRU_CACHE_H_

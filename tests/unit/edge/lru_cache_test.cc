@@ -1,0 +1,152 @@
+#include "edge/lru_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace kv::edge {
+namespace {
+
+constexpr char kNs[] = "0123456789abcdef0123456789abcdef";
+
+CachedEntry* Found(absl::string_view key, absl::string_view value, Version v = {1, 0, 1}) {
+  return CachedEntry::NewFound(LruCache::CacheKey(kNs, key), value, std::nullopt, 0, v,
+                               absl::ZeroDuration(), 0);
+}
+
+TEST(LruCacheTest, GetReturnsWhatWasInserted) {
+  LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 4});
+  ASSERT_TRUE(cache.Insert(CachedEntry::NewFound(LruCache::CacheKey(kNs, "k"), "value",
+                                                 absl::string_view("{\"m\":1}"), 99,
+                                                 Version{5, 1, 2}, absl::Seconds(3), 7)));
+  CachedEntryRef e = cache.Get(LruCache::CacheKey(kNs, "k"));
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(e->found());
+  EXPECT_EQ(e->value(), "value");
+  EXPECT_TRUE(e->has_metadata());
+  EXPECT_EQ(e->metadata(), "{\"m\":1}");
+  EXPECT_EQ(e->expiration(), 99);
+  EXPECT_EQ(e->version(), (Version{5, 1, 2}));
+  EXPECT_EQ(e->cached_at(), absl::Seconds(3));
+  EXPECT_EQ(e->as_of_sequence(), 7u);
+  EXPECT_FALSE(cache.Get(LruCache::CacheKey(kNs, "other")));
+}
+
+TEST(LruCacheTest, NotFoundEntries) {
+  LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 1});
+  cache.Insert(CachedEntry::NewNotFound(LruCache::CacheKey(kNs, "gone"), Version{},
+                                        absl::ZeroDuration(), 42));
+  CachedEntryRef e = cache.Get(LruCache::CacheKey(kNs, "gone"));
+  ASSERT_TRUE(e);
+  EXPECT_FALSE(e->found());
+  EXPECT_EQ(e->as_of_sequence(), 42u);
+}
+
+TEST(LruCacheTest, OlderVersionsNeverReplaceNewerOnes) {
+  LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 1});
+  ASSERT_TRUE(cache.Insert(Found("k", "new", Version{10, 0, 1})));
+  EXPECT_FALSE(cache.Insert(Found("k", "old", Version{9, 0, 1})));
+  EXPECT_EQ(cache.Get(LruCache::CacheKey(kNs, "k"))->value(), "new");
+  EXPECT_TRUE(cache.Insert(Found("k", "newer", Version{10, 1, 1})));
+  EXPECT_EQ(cache.Get(LruCache::CacheKey(kNs, "k"))->value(), "newer");
+  EXPECT_EQ(cache.entries(), 1u);
+}
+
+TEST(LruCacheTest, InvalidateDropsOnlyOlderVersions) {
+  LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 1});
+  cache.Insert(Found("k", "v", Version{10, 0, 1}));
+  EXPECT_FALSE(cache.Invalidate(LruCache::CacheKey(kNs, "k"), Version{10, 0, 1}));
+  EXPECT_FALSE(cache.Invalidate(LruCache::CacheKey(kNs, "k"), Version{9, 0, 1}));
+  EXPECT_TRUE(cache.Get(LruCache::CacheKey(kNs, "k")));
+  EXPECT_TRUE(cache.Invalidate(LruCache::CacheKey(kNs, "k"), Version{11, 0, 1}));
+  EXPECT_FALSE(cache.Get(LruCache::CacheKey(kNs, "k")));
+  EXPECT_EQ(cache.bytes(), 0u);
+}
+
+TEST(LruCacheTest, ARefOutlivesEviction) {
+  LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 1});
+  cache.Insert(Found("k", std::string(1000, 'x')));
+  CachedEntryRef held = cache.Get(LruCache::CacheKey(kNs, "k"));
+  cache.Clear();
+  EXPECT_EQ(cache.entries(), 0u);
+  EXPECT_EQ(held->value(), std::string(1000, 'x'));
+}
+
+TEST(LruCacheTest, EvictsLeastRecentlyUsedWithinTheByteBound) {
+  LruCache cache({.capacity_bytes = 64 << 10, .num_shards = 1});
+  const std::string value(1000, 'v');
+  cache.Insert(Found("first", value));
+  for (int i = 0; i < 200; ++i) {
+    cache.Get(LruCache::CacheKey(kNs, "first"));  // keep it hot
+    cache.Insert(Found(absl::StrCat("k", i), value));
+    ASSERT_LE(cache.bytes(), cache.capacity_bytes());
+  }
+  EXPECT_TRUE(cache.Get(LruCache::CacheKey(kNs, "first")));
+  EXPECT_FALSE(cache.Get(LruCache::CacheKey(kNs, "k0")));
+  EXPECT_TRUE(cache.Get(LruCache::CacheKey(kNs, "k199")));
+  EXPECT_GT(cache.evictions(), 100u);
+  // Nearly full: within one entry of the bound.
+  EXPECT_GT(cache.bytes(), cache.capacity_bytes() - 2 * 1200);
+}
+
+TEST(LruCacheTest, RefusesAnEntryLargerThanAShard) {
+  LruCache cache({.capacity_bytes = 16 << 10, .num_shards = 4});
+  EXPECT_FALSE(cache.Insert(Found("big", std::string(5000, 'b'))));
+  EXPECT_EQ(cache.entries(), 0u);
+}
+
+TEST(LruCacheTest, ChargeCountsOverheadButStaysSmall) {
+  CachedEntry* e = Found("0123456789abcdef", std::string(100, 'v'));
+  const size_t payload = 32 + 16 + 100;
+  EXPECT_GE(e->charge(), payload);
+  EXPECT_LE(e->charge() - payload, 120u) << "per-entry overhead";
+  CachedEntryRef release(e);
+}
+
+TEST(LruCacheTest, EraseNamespaceDropsOnlyItsKeys) {
+  LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 4});
+  const std::string other = "ffffffffffffffffffffffffffffffff";
+  for (int i = 0; i < 50; ++i) {
+    cache.Insert(Found(absl::StrCat("k", i), "v"));
+    cache.Insert(CachedEntry::NewFound(LruCache::CacheKey(other, absl::StrCat("k", i)), "v",
+                                       std::nullopt, 0, Version{1, 0, 1},
+                                       absl::ZeroDuration(), 0));
+  }
+  EXPECT_EQ(cache.EraseNamespace(kNs), 50u);
+  EXPECT_EQ(cache.entries(), 50u);
+  EXPECT_TRUE(cache.Get(LruCache::CacheKey(other, "k3")));
+}
+
+TEST(LruCacheTest, ConcurrentUseKeepsTheBound) {
+  LruCache cache({.capacity_bytes = 256 << 10, .num_shards = 8});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&cache, t] {
+      for (int i = 0; i < 5000; ++i) {
+        const std::string key = absl::StrCat("k", (i * 7 + t) % 3000);
+        switch (i % 4) {
+          case 0:
+            cache.Insert(Found(key, std::string(100 + i % 300, 'x'),
+                               Version{static_cast<uint64_t>(i), 0, 1}));
+            break;
+          case 1:
+            cache.Invalidate(LruCache::CacheKey(kNs, key),
+                             Version{static_cast<uint64_t>(i), 0, 1});
+            break;
+          default:
+            if (CachedEntryRef e = cache.Get(LruCache::CacheKey(kNs, key))) {
+              ASSERT_EQ(e->value().find_first_not_of('x'), std::string::npos);
+            }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_LE(cache.bytes(), cache.capacity_bytes());
+}
+
+}  // namespace
+}  // namespace kv::edge

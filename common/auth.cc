@@ -40,17 +40,20 @@ absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::FromText
     if (line.empty() || line[0] == '#') continue;
     std::vector<absl::string_view> fields =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    if (fields.size() != 3 || (fields[2] != "read" && fields[2] != "write")) {
+    if (fields.size() != 3 ||
+        (fields[2] != "read" && fields[2] != "write" && fields[2] != "edge")) {
       return absl::InvalidArgumentError(absl::StrCat(
           "tokens file line ", line_number,
-          ": expected `<token> <account_id> <read|write>`"));
+          ": expected `<token> <account_id> <read|write|edge>`"));
     }
     if (absl::Status s = ValidateAccountId(fields[1]); !s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("tokens file line ", line_number, ": ", s.message()));
     }
-    Principal principal{std::string(fields[1]),
-                        fields[2] == "write" ? Scope::kWrite : Scope::kRead, false};
+    const Scope scope = fields[2] == "write"  ? Scope::kWrite
+                        : fields[2] == "edge" ? Scope::kEdge
+                                              : Scope::kRead;
+    Principal principal{std::string(fields[1]), scope, false};
     if (!auth->tokens_.emplace(std::string(fields[0]), principal).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("tokens file line ", line_number, ": duplicate token"));
@@ -86,6 +89,12 @@ absl::StatusOr<Principal> TokenAuthenticator::Authenticate(
   return it->second;
 }
 
+absl::Status TokenAuthenticator::AuthorizeEdge(const Principal& principal) const {
+  if (principal.open || principal.scope == Scope::kEdge) return absl::OkStatus();
+  return AuthError(absl::PermissionDeniedError(
+      "Authentication error: invalidation streams need an edge token"));
+}
+
 absl::StatusOr<std::string> TokenAuthenticator::Authorize(
     const Principal& principal, absl::string_view requested_account, Scope needed) const {
   if (principal.open) {
@@ -97,6 +106,10 @@ absl::StatusOr<std::string> TokenAuthenticator::Authorize(
     return AuthError(absl::PermissionDeniedError(absl::StrCat(
         "Authentication error: this token belongs to another account than \"",
         requested_account.substr(0, 64), "\"")));
+  }
+  if (principal.scope == Scope::kEdge) {
+    return AuthError(absl::PermissionDeniedError(
+        "Authentication error: an edge token cannot read or write records"));
   }
   if (needed == Scope::kWrite && principal.scope != Scope::kWrite) {
     return AuthError(absl::PermissionDeniedError(

@@ -11,7 +11,9 @@
 
 namespace kv {
 
-enum class Scope { kRead, kWrite };
+// kEdge: an edge node's token for the invalidation stream (every account's
+// changes); it grants no client reads or writes.
+enum class Scope { kRead, kWrite, kEdge };
 
 // Who is calling: the account a token belongs to and what it may do.
 struct Principal {
@@ -22,7 +24,8 @@ struct Principal {
 };
 
 // Bearer-token authentication and authorization, shared by gRPC and HTTP.
-// A tokens file has one token per line: `<token> <account_id> <read|write>`;
+// A tokens file has one token per line:
+// `<token> <account_id> <read|write|edge>`;
 // blank lines and lines starting with '#' are ignored.
 // Immutable after construction; thread-safe.
 class TokenAuthenticator {
@@ -40,6 +43,10 @@ class TokenAuthenticator {
   // `authorization` is the header value ("Bearer <token>"), possibly empty.
   // UNAUTHENTICATED when missing, malformed or unknown.
   absl::StatusOr<Principal> Authenticate(absl::string_view authorization) const;
+
+  // Checks that `principal` may subscribe to invalidation streams (an edge
+  // token, or dev mode). PERMISSION_DENIED otherwise.
+  absl::Status AuthorizeEdge(const Principal& principal) const;
 
   // Resolves the account a request acts on (`requested` may be empty: the
   // principal's own) and checks the scope. PERMISSION_DENIED for another

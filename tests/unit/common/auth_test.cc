@@ -61,3 +61,21 @@ TEST(AuthTest, OpenModeAllowsEverythingWithADefaultAccount) {
 
 }  // namespace
 }  // namespace kv
+
+namespace kv {
+namespace {
+
+TEST(AuthTest, EdgeTokensSubscribeButNeitherReadNorWrite) {
+  auto auth = *TokenAuthenticator::FromText("tok-e edges edge\ntok-w acct1 write\n");
+  Principal edge = *auth->Authenticate("Bearer tok-e");
+  Principal writer = *auth->Authenticate("Bearer tok-w");
+  EXPECT_TRUE(auth->AuthorizeEdge(edge).ok());
+  EXPECT_EQ(auth->AuthorizeEdge(writer).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(auth->Authorize(edge, "edges", Scope::kRead).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(TokenAuthenticator::Open("dev")->AuthorizeEdge(
+      *TokenAuthenticator::Open("dev")->Authenticate("")).ok());
+}
+
+}  // namespace
+}  // namespace kv

@@ -6,6 +6,7 @@
 #include "common/error_space.h"
 #include "common/grpc_auth.h"
 #include "common/grpc_status.h"
+#include "common/request_validation.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
 
@@ -56,19 +57,13 @@ absl::StatusOr<std::string> KvService::AuthorizeNamespace(
   return info.id;
 }
 
-absl::StatusOr<PutOp> KvService::MakePutOp(const std::string& key, const std::string& value,
-                                           const std::string* metadata, int64_t expiration,
-                                           int64_t expiration_ttl) {
-  KV_RETURN_IF_ERROR(ValidateKey(key, limits_));
-  KV_RETURN_IF_ERROR(ValidateValueSize(value.size(), limits_));
-  if (metadata != nullptr) KV_RETURN_IF_ERROR(ValidateMetadata(*metadata, limits_));
-  KV_ASSIGN_OR_RETURN(int64_t resolved,
-                      ResolveExpiration(expiration, expiration_ttl, clock_.TimeNow(), limits_));
+PutOp KvService::MakePutOp(const std::string& key, const std::string& value,
+                          const std::string* metadata, int64_t expiration) {
   PutOp op;
   op.key = key;
   op.value = value;
   if (metadata != nullptr) op.metadata = *metadata;
-  op.expiration = resolved;
+  op.expiration = expiration;
   return op;
 }
 
@@ -165,10 +160,8 @@ grpc::Status KvService::Get(grpc::ServerContext* context, const kv::v1::GetReque
   return Handle([&]() -> absl::Status {
     KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
                                                            request->namespace_id(), Scope::kRead));
-    KV_RETURN_IF_ERROR(ValidateGetKeyCount(request->keys_size(), limits_));
-    KV_RETURN_IF_ERROR(ValidateCacheTtl(request->cache_ttl(), limits_));
+    KV_RETURN_IF_ERROR(ValidateGet(*request, limits_));
     std::vector<std::string> keys(request->keys().begin(), request->keys().end());
-    for (const std::string& key : keys) KV_RETURN_IF_ERROR(ValidateKey(key, limits_));
     KV_ASSIGN_OR_RETURN(std::vector<std::optional<Record>> records, storage_.GetMany(ns, keys));
     size_t total_bytes = 0;
     for (size_t i = 0; i < keys.size(); ++i) {
@@ -199,12 +192,14 @@ grpc::Status KvService::Put(grpc::ServerContext* context, const kv::v1::PutReque
   return Handle([&]() -> absl::Status {
     KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
                                                            request->namespace_id(), Scope::kWrite));
-    KV_ASSIGN_OR_RETURN(
-        PutOp op, MakePutOp(request->key(), request->value(),
-                            request->has_metadata() ? &request->metadata() : nullptr,
-                            request->expiration(), request->expiration_ttl()));
-    KV_ASSIGN_OR_RETURN(Version version, storage_.Put(ns, std::move(op)));
+    KV_ASSIGN_OR_RETURN(int64_t expiration, ValidatePut(*request, clock_.TimeNow(), limits_));
+    KV_ASSIGN_OR_RETURN(Version version,
+                        storage_.Put(ns, MakePutOp(request->key(), request->value(),
+                                                   request->has_metadata() ? &request->metadata()
+                                                                           : nullptr,
+                                                   expiration)));
     version.ToProto(response->mutable_version());
+    response->set_expiration(expiration);
     return absl::OkStatus();
   });
 }
@@ -249,28 +244,14 @@ grpc::Status KvService::BulkPut(grpc::ServerContext* context,
   return Handle([&]() -> absl::Status {
     KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
                                                            request->namespace_id(), Scope::kWrite));
-    KV_RETURN_IF_ERROR(ValidateBulkCount(request->entries_size(), limits_));
+    KV_ASSIGN_OR_RETURN(std::vector<int64_t> expirations,
+                        ValidateBulkPut(*request, clock_.TimeNow(), limits_));
     std::vector<PutOp> ops;
     ops.reserve(request->entries_size());
-    size_t total_bytes = 0;
     for (int i = 0; i < request->entries_size(); ++i) {
       const kv::v1::BulkPutEntry& e = request->entries(i);
-      total_bytes += e.key().size() + e.value().size() + e.metadata().size();
-      if (total_bytes > limits_.max_bulk_request_bytes) {
-        return WithHttpDetail(absl::InvalidArgumentError(absl::StrCat(
-                                  "A bulk write of more than ", limits_.max_bulk_request_bytes,
-                                  " bytes exceeds the request size limit.")),
-                              413, kCfLimit);
-      }
-      absl::StatusOr<PutOp> op =
-          MakePutOp(e.key(), e.value(), e.has_metadata() ? &e.metadata() : nullptr,
-                    e.expiration(), e.expiration_ttl());
-      if (!op.ok()) {
-        return Annotate(op.status(), absl::StrCat("entry ", i, " (key \"",
-                                                  absl::string_view(e.key()).substr(0, 64),
-                                                  "\")"));
-      }
-      ops.push_back(*std::move(op));
+      ops.push_back(MakePutOp(e.key(), e.value(), e.has_metadata() ? &e.metadata() : nullptr,
+                              expirations[i]));
     }
     KV_ASSIGN_OR_RETURN(Version version, storage_.PutMany(ns, std::move(ops)));
     response->set_successful_key_count(request->entries_size());
@@ -285,15 +266,8 @@ grpc::Status KvService::BulkDelete(grpc::ServerContext* context,
   return Handle([&]() -> absl::Status {
     KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
                                                            request->namespace_id(), Scope::kWrite));
-    KV_RETURN_IF_ERROR(ValidateBulkCount(request->keys_size(), limits_));
+    KV_RETURN_IF_ERROR(ValidateBulkDelete(*request, limits_));
     std::vector<std::string> keys(request->keys().begin(), request->keys().end());
-    for (size_t i = 0; i < keys.size(); ++i) {
-      absl::Status s = ValidateKey(keys[i], limits_);
-      if (!s.ok()) {
-        return Annotate(s, absl::StrCat("key ", i, " (\"",
-                                        absl::string_view(keys[i]).substr(0, 64), "\")"));
-      }
-    }
     KV_ASSIGN_OR_RETURN(Version version, storage_.DeleteMany(ns, keys));
     response->set_successful_key_count(request->keys_size());
     version.ToProto(response->mutable_version());

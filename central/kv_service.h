@@ -68,10 +68,9 @@ class KvService final : public kv::v1::Kv::Service {
                                                  const std::string& account_id,
                                                  const std::string& namespace_id,
                                                  Scope needed);
-  // Validates one entry of a put or bulk put and resolves its expiration.
-  absl::StatusOr<PutOp> MakePutOp(const std::string& key, const std::string& value,
-                                  const std::string* metadata, int64_t expiration,
-                                  int64_t expiration_ttl);
+  // A validated put, its expiration resolved.
+  static PutOp MakePutOp(const std::string& key, const std::string& value,
+                         const std::string* metadata, int64_t expiration);
 
   Storage& storage_;
   const TokenAuthenticator& auth_;

@@ -49,7 +49,12 @@ CachedEntry* CachedEntry::NewFound(absl::string_view cache_key, absl::string_vie
   e->version_ = version;
   e->cached_at_ = cached_at;
   e->as_of_sequence_ = as_of_sequence;
+  e->SetHash();
   return e;
+}
+
+void CachedEntry::SetHash() {
+  hash_ = absl::Hash<absl::string_view>()(cache_key());
 }
 
 CachedEntry* CachedEntry::NewNotFound(absl::string_view cache_key, const Version& version,
@@ -60,6 +65,7 @@ CachedEntry* CachedEntry::NewNotFound(absl::string_view cache_key, const Version
   e->version_ = version;
   e->cached_at_ = cached_at;
   e->as_of_sequence_ = as_of_sequence;
+  e->SetHash();
   return e;
 }
 
@@ -148,45 +154,50 @@ CachedEntryRef LruCache::Get(absl::string_view cache_key) {
   return CachedEntryRef(e);
 }
 
-bool LruCache::Insert(CachedEntry* entry) {
-  entry->hash_ = KeyHash()(entry->cache_key());
-  const size_t charge = entry->charge();
-  std::vector<CachedEntry*> garbage;
-  if (charge > shard_capacity_) {
-    garbage.push_back(entry);
-    Release(garbage);
-    return false;
+bool LruCache::Insert(CachedEntryRef entry) { return InsertImpl(std::move(entry), false); }
+
+bool LruCache::Refresh(CachedEntryRef entry) { return InsertImpl(std::move(entry), true); }
+
+void LruCache::Link(Shard& shard, CachedEntry* entry, std::vector<CachedEntry*>& garbage) {
+  shard.table.insert(entry);
+  entry->in_cache_ = true;
+  if (shard.head == nullptr) {
+    entry->prev_ = entry->next_ = entry;
+    shard.head = entry;
+  } else {
+    entry->next_ = shard.head;
+    entry->prev_ = shard.head->prev_;
+    shard.head->prev_->next_ = entry;
+    shard.head->prev_ = entry;
   }
+  shard.bytes += entry->charge();
+  while (shard.bytes > shard_capacity_ && shard.head != entry) {
+    Remove(shard, shard.head, garbage);
+    ++shard.evictions;
+  }
+}
+
+bool LruCache::InsertImpl(CachedEntryRef ref, bool only_if_present) {
+  if (!ref || ref->charge() > shard_capacity_) return false;
+  CachedEntry* entry = const_cast<CachedEntry*>(ref.get());
   Shard& shard = ShardFor(entry->hash_);
-  bool inserted = true;
+  std::vector<CachedEntry*> garbage;
+  bool inserted = false;
   {
     absl::MutexLock lock(&shard.mu);
     auto it = shard.table.find(entry->cache_key());
-    if (it != shard.table.end()) {
-      if ((*it)->version_ > entry->version_) {
-        inserted = false;
-        garbage.push_back(entry);
-      } else {
-        Remove(shard, *it, garbage);
-      }
-    }
-    if (inserted) {
-      shard.table.insert(entry);
-      entry->in_cache_ = true;
-      if (shard.head == nullptr) {
-        entry->prev_ = entry->next_ = entry;
-        shard.head = entry;
-      } else {
-        entry->next_ = shard.head;
-        entry->prev_ = shard.head->prev_;
-        shard.head->prev_->next_ = entry;
-        shard.head->prev_ = entry;
-      }
-      shard.bytes += charge;
-      while (shard.bytes > shard_capacity_ && shard.head != entry) {
-        Remove(shard, shard.head, garbage);
-        ++shard.evictions;
-      }
+    const bool present = it != shard.table.end();
+    if (present && (*it)->version_ > entry->version_) {
+      // A newer version is cached: keep it.
+    } else if (!present && only_if_present) {
+      // Not cached: a refresh does not fill the cache with cold keys.
+    } else if (entry->in_cache_) {
+      // Already cached (the same entry inserted twice): nothing to do.
+    } else {
+      if (present) Remove(shard, *it, garbage);
+      entry->Ref();  // the cache's reference
+      Link(shard, entry, garbage);
+      inserted = true;
     }
   }
   Release(garbage);

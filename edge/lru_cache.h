@@ -80,6 +80,7 @@ class CachedEntry {
   uint16_t metadata_bytes_ = 0;
   bool found_ = false;
   bool has_metadata_ = false;
+  void SetHash();
   bool in_cache_ = false;  // guarded by the shard mutex
   char data_[1];           // key, metadata, value
 };
@@ -122,10 +123,15 @@ class LruCache {
   // The entry, or an empty ref when absent. Marks it most recently used.
   CachedEntryRef Get(absl::string_view cache_key);
 
-  // Inserts `entry` (takes ownership) unless the cache holds a newer
-  // version of the key. Returns false, storing nothing, when a newer
-  // version is cached or the entry alone exceeds a shard's capacity.
-  bool Insert(CachedEntry* entry);
+  // Inserts `entry` unless the cache holds a newer version of the key.
+  // Returns false, storing nothing, when a newer version is cached or the
+  // entry alone exceeds a shard's capacity.
+  bool Insert(CachedEntryRef entry);
+
+  // Replaces the cached entry of the same key when it is older than
+  // `entry` (a hot key refreshed in place by the invalidation stream);
+  // stores nothing when the key is not cached. Returns true when replaced.
+  bool Refresh(CachedEntryRef entry);
 
   // Drops the entry when its version is older than `version` (or
   // unconditionally when `version` is zero). Returns true when one was
@@ -177,6 +183,11 @@ class LruCache {
   static void Remove(Shard& shard, CachedEntry* e, std::vector<CachedEntry*>& garbage)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   static void Release(std::vector<CachedEntry*>& garbage);
+  // Links `entry` (already referenced for the cache) as the newest entry
+  // and evicts older ones beyond the shard's capacity.
+  void Link(Shard& shard, CachedEntry* entry, std::vector<CachedEntry*>& garbage)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  bool InsertImpl(CachedEntryRef entry, bool only_if_present);
 
   const LruCacheOptions options_;
   const size_t shard_capacity_;

@@ -12,16 +12,16 @@ namespace {
 
 constexpr char kNs[] = "0123456789abcdef0123456789abcdef";
 
-CachedEntry* Found(absl::string_view key, absl::string_view value, Version v = {1, 0, 1}) {
-  return CachedEntry::NewFound(LruCache::CacheKey(kNs, key), value, std::nullopt, 0, v,
-                               absl::ZeroDuration(), 0);
+CachedEntryRef Found(absl::string_view key, absl::string_view value, Version v = {1, 0, 1}) {
+  return CachedEntryRef(CachedEntry::NewFound(LruCache::CacheKey(kNs, key), value,
+                                              std::nullopt, 0, v, absl::ZeroDuration(), 0));
 }
 
 TEST(LruCacheTest, GetReturnsWhatWasInserted) {
   LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 4});
-  ASSERT_TRUE(cache.Insert(CachedEntry::NewFound(LruCache::CacheKey(kNs, "k"), "value",
-                                                 absl::string_view("{\"m\":1}"), 99,
-                                                 Version{5, 1, 2}, absl::Seconds(3), 7)));
+  ASSERT_TRUE(cache.Insert(CachedEntryRef(CachedEntry::NewFound(
+      LruCache::CacheKey(kNs, "k"), "value", absl::string_view("{\"m\":1}"), 99,
+      Version{5, 1, 2}, absl::Seconds(3), 7))));
   CachedEntryRef e = cache.Get(LruCache::CacheKey(kNs, "k"));
   ASSERT_TRUE(e);
   EXPECT_TRUE(e->found());
@@ -37,8 +37,8 @@ TEST(LruCacheTest, GetReturnsWhatWasInserted) {
 
 TEST(LruCacheTest, NotFoundEntries) {
   LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 1});
-  cache.Insert(CachedEntry::NewNotFound(LruCache::CacheKey(kNs, "gone"), Version{},
-                                        absl::ZeroDuration(), 42));
+  cache.Insert(CachedEntryRef(CachedEntry::NewNotFound(LruCache::CacheKey(kNs, "gone"),
+                                                       Version{}, absl::ZeroDuration(), 42)));
   CachedEntryRef e = cache.Get(LruCache::CacheKey(kNs, "gone"));
   ASSERT_TRUE(e);
   EXPECT_FALSE(e->found());
@@ -64,6 +64,17 @@ TEST(LruCacheTest, InvalidateDropsOnlyOlderVersions) {
   EXPECT_TRUE(cache.Invalidate(LruCache::CacheKey(kNs, "k"), Version{11, 0, 1}));
   EXPECT_FALSE(cache.Get(LruCache::CacheKey(kNs, "k")));
   EXPECT_EQ(cache.bytes(), 0u);
+}
+
+TEST(LruCacheTest, RefreshReplacesOnlyCachedOlderEntries) {
+  LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 1});
+  EXPECT_FALSE(cache.Refresh(Found("cold", "v", Version{2, 0, 1})));
+  EXPECT_FALSE(cache.Get(LruCache::CacheKey(kNs, "cold")));
+  cache.Insert(Found("hot", "v1", Version{2, 0, 1}));
+  EXPECT_TRUE(cache.Refresh(Found("hot", "v2", Version{3, 0, 1})));
+  EXPECT_EQ(cache.Get(LruCache::CacheKey(kNs, "hot"))->value(), "v2");
+  EXPECT_FALSE(cache.Refresh(Found("hot", "v0", Version{1, 0, 1})));
+  EXPECT_EQ(cache.Get(LruCache::CacheKey(kNs, "hot"))->value(), "v2");
 }
 
 TEST(LruCacheTest, ARefOutlivesEviction) {
@@ -99,11 +110,10 @@ TEST(LruCacheTest, RefusesAnEntryLargerThanAShard) {
 }
 
 TEST(LruCacheTest, ChargeCountsOverheadButStaysSmall) {
-  CachedEntry* e = Found("0123456789abcdef", std::string(100, 'v'));
+  CachedEntryRef e = Found("0123456789abcdef", std::string(100, 'v'));
   const size_t payload = 32 + 16 + 100;
   EXPECT_GE(e->charge(), payload);
   EXPECT_LE(e->charge() - payload, 120u) << "per-entry overhead";
-  CachedEntryRef release(e);
 }
 
 TEST(LruCacheTest, EraseNamespaceDropsOnlyItsKeys) {
@@ -111,9 +121,9 @@ TEST(LruCacheTest, EraseNamespaceDropsOnlyItsKeys) {
   const std::string other = "ffffffffffffffffffffffffffffffff";
   for (int i = 0; i < 50; ++i) {
     cache.Insert(Found(absl::StrCat("k", i), "v"));
-    cache.Insert(CachedEntry::NewFound(LruCache::CacheKey(other, absl::StrCat("k", i)), "v",
-                                       std::nullopt, 0, Version{1, 0, 1},
-                                       absl::ZeroDuration(), 0));
+    cache.Insert(CachedEntryRef(CachedEntry::NewFound(
+        LruCache::CacheKey(other, absl::StrCat("k", i)), "v", std::nullopt, 0,
+        Version{1, 0, 1}, absl::ZeroDuration(), 0)));
   }
   EXPECT_EQ(cache.EraseNamespace(kNs), 50u);
   EXPECT_EQ(cache.entries(), 50u);

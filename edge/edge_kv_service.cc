@@ -1,0 +1,269 @@
+#include "edge/edge_kv_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/error_space.h"
+#include "common/grpc_auth.h"
+#include "common/grpc_status.h"
+#include "common/request_validation.h"
+#include "common/status_macros.h"
+#include "common/validation.h"
+
+namespace kv::edge {
+namespace {
+
+std::string AuthorizationOf(const grpc::ServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+EdgeKvService::EdgeKvService(CentralPool& pool, LruCache& cache, Fetcher& fetcher,
+                             NamespaceDirectory& directory, StreamState& stream,
+                             const TokenAuthenticator& auth, const Limits& limits,
+                             absl::Duration window, EdgeMetrics& metrics, Clock& clock)
+    : pool_(pool),
+      cache_(cache),
+      fetcher_(fetcher),
+      directory_(directory),
+      stream_(stream),
+      auth_(auth),
+      limits_(limits),
+      window_(window),
+      metrics_(metrics),
+      clock_(clock) {}
+
+template <typename Request, typename Response, typename Method>
+grpc::Status EdgeKvService::Forward(const grpc::ServerContext& context, const Request& request,
+                                    Response* response, Method method) {
+  return pool_.Call(AuthorizationOf(context),
+                    [&](kv::v1::Kv::Stub& stub, grpc::ClientContext& upstream) {
+                      return (stub.*method)(&upstream, request, response);
+                    });
+}
+
+absl::StatusOr<std::string> EdgeKvService::AuthorizeNamespace(
+    const grpc::ServerContext& context, const std::string& account_id,
+    const std::string& namespace_id, Scope needed) {
+  KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, context, account_id, needed));
+  KV_RETURN_IF_ERROR(ValidateNamespaceId(namespace_id));
+  KV_RETURN_IF_ERROR(directory_.Check(account, namespace_id, AuthorizationOf(context)));
+  return account;
+}
+
+void EdgeKvService::DropKeys(const std::string& namespace_id,
+                             const google::protobuf::RepeatedPtrField<std::string>& keys) {
+  for (const std::string& key : keys) {
+    const std::string cache_key = LruCache::CacheKey(namespace_id, key);
+    fetcher_.ApplyInvalidation(cache_key, [&] { cache_.Invalidate(cache_key, Version{}); });
+  }
+}
+
+// --- Namespaces: forwarded -------------------------------------------------
+
+grpc::Status EdgeKvService::CreateNamespace(grpc::ServerContext* context,
+                                            const kv::v1::CreateNamespaceRequest* request,
+                                            kv::v1::Namespace* response) {
+  return Forward(*context, *request, response, &kv::v1::Kv::Stub::CreateNamespace);
+}
+
+grpc::Status EdgeKvService::ListNamespaces(grpc::ServerContext* context,
+                                           const kv::v1::ListNamespacesRequest* request,
+                                           kv::v1::ListNamespacesResponse* response) {
+  return Forward(*context, *request, response, &kv::v1::Kv::Stub::ListNamespaces);
+}
+
+grpc::Status EdgeKvService::GetNamespace(grpc::ServerContext* context,
+                                         const kv::v1::GetNamespaceRequest* request,
+                                         kv::v1::Namespace* response) {
+  return Forward(*context, *request, response, &kv::v1::Kv::Stub::GetNamespace);
+}
+
+grpc::Status EdgeKvService::RenameNamespace(grpc::ServerContext* context,
+                                            const kv::v1::RenameNamespaceRequest* request,
+                                            kv::v1::Namespace* response) {
+  return Forward(*context, *request, response, &kv::v1::Kv::Stub::RenameNamespace);
+}
+
+grpc::Status EdgeKvService::DeleteNamespace(grpc::ServerContext* context,
+                                            const kv::v1::DeleteNamespaceRequest* request,
+                                            kv::v1::DeleteNamespaceResponse* response) {
+  grpc::Status status =
+      Forward(*context, *request, response, &kv::v1::Kv::Stub::DeleteNamespace);
+  if (status.ok()) {
+    directory_.Forget(request->namespace_id());
+    cache_.EraseNamespace(request->namespace_id());
+  }
+  return status;
+}
+
+grpc::Status EdgeKvService::List(grpc::ServerContext* context, const kv::v1::ListRequest* request,
+                                 kv::v1::ListResponse* response) {
+  return Forward(*context, *request, response, &kv::v1::Kv::Stub::List);
+}
+
+// --- Reads -----------------------------------------------------------------
+
+grpc::Status EdgeKvService::Get(grpc::ServerContext* context, const kv::v1::GetRequest* request,
+                                kv::v1::GetResponse* response) {
+  absl::Status status = [&]() -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string account,
+                        AuthorizeNamespace(*context, request->account_id(),
+                                           request->namespace_id(), Scope::kRead));
+    KV_RETURN_IF_ERROR(ValidateGet(*request, limits_));
+    const std::string& ns = request->namespace_id();
+    const absl::Duration now = clock_.MonotonicNow();
+    const bool stream_fresh = stream_.Staleness() < window_;
+    const absl::Duration max_age = request->cache_ttl() > 0
+                                       ? absl::Seconds(request->cache_ttl())
+                                       : absl::InfiniteDuration();
+    const Version min_version = Version::FromProto(request->min_version());
+
+    const int n = request->keys_size();
+    std::vector<CachedEntryRef> entries(n);
+    std::vector<std::string> to_fetch;
+    std::vector<int> fetch_index;
+    size_t revalidations = 0;
+    for (int i = 0; i < n; ++i) {
+      CachedEntryRef e = cache_.Get(LruCache::CacheKey(ns, request->keys(i)));
+      if (e && stream_fresh && now - e->cached_at() <= max_age && !(e->version() < min_version)) {
+        entries[i] = std::move(e);
+        continue;
+      }
+      if (e) ++revalidations;
+      to_fetch.push_back(request->keys(i));
+      fetch_index.push_back(i);
+    }
+    if (!to_fetch.empty()) {
+      absl::StatusOr<std::vector<CachedEntryRef>> fetched =
+          fetcher_.Fetch(ns, to_fetch, AuthorizationOf(*context));
+      if (!fetched.ok()) {
+        if (fetched.status().code() == absl::StatusCode::kUnavailable) {
+          metrics_.unavailable_reads.Increment();
+          return absl::UnavailableError(absl::StrCat(
+              "no central could confirm the cached data is within the ",
+              absl::FormatDuration(window_), " window; retry later (",
+              fetched.status().message(), ")"));
+        }
+        return fetched.status();
+      }
+      for (size_t j = 0; j < fetched->size(); ++j) entries[fetch_index[j]] = (*fetched)[j];
+    }
+    const int hits = n - static_cast<int>(to_fetch.size());
+    metrics_.cache_hits.Increment(hits);
+    metrics_.cache_revalidations.Increment(static_cast<double>(revalidations));
+    metrics_.cache_misses.Increment(static_cast<double>(to_fetch.size() - revalidations));
+    response->set_cache_status(to_fetch.empty()                       ? "HIT"
+                               : revalidations == to_fetch.size() ? "REVALIDATED"
+                                                                  : "MISS");
+
+    const int64_t now_s = absl::ToUnixSeconds(clock_.TimeNow());
+    size_t total_bytes = 0;
+    for (int i = 0; i < n; ++i) {
+      kv::v1::Entry* out = response->add_entries();
+      out->set_key(request->keys(i));
+      const CachedEntry& e = *entries[i];
+      if (!e.found() || (e.expiration() != 0 && now_s >= e.expiration())) continue;
+      total_bytes += e.value().size();
+      if (n > 1 && total_bytes > limits_.max_bulk_get_bytes) {
+        return WithHttpDetail(
+            absl::InvalidArgumentError(absl::StrCat("Total size of request exceeds the limit of ",
+                                                    limits_.max_bulk_get_bytes >> 20, "MB")),
+            413, kCfLimit);
+      }
+      out->set_found(true);
+      out->set_value(std::string(e.value()));
+      if (request->with_metadata() && e.has_metadata()) {
+        out->set_metadata(std::string(e.metadata()));
+      }
+      out->set_expiration(e.expiration());
+      e.version().ToProto(out->mutable_version());
+    }
+    return absl::OkStatus();
+  }();
+  return ToGrpcStatus(status);
+}
+
+// --- Writes ----------------------------------------------------------------
+
+grpc::Status EdgeKvService::Put(grpc::ServerContext* context, const kv::v1::PutRequest* request,
+                                kv::v1::PutResponse* response) {
+  absl::Status status = [&]() -> absl::Status {
+    KV_RETURN_IF_ERROR(AuthorizeNamespace(*context, request->account_id(),
+                                          request->namespace_id(), Scope::kWrite)
+                           .status());
+    KV_RETURN_IF_ERROR(ValidatePut(*request, clock_.TimeNow(), limits_).status());
+    KV_RETURN_IF_ERROR(
+        FromGrpcStatus(Forward(*context, *request, response, &kv::v1::Kv::Stub::Put)));
+    const std::string cache_key = LruCache::CacheKey(request->namespace_id(), request->key());
+    CachedEntryRef entry(CachedEntry::NewFound(
+        cache_key, request->value(),
+        request->has_metadata() ? std::optional<absl::string_view>(request->metadata())
+                                : std::nullopt,
+        response->expiration(), Version::FromProto(response->version()), clock_.MonotonicNow(),
+        stream_.applied_sequence()));
+    fetcher_.ApplyInvalidation(cache_key, [&] { cache_.Insert(entry); });
+    return absl::OkStatus();
+  }();
+  return ToGrpcStatus(status);
+}
+
+grpc::Status EdgeKvService::Delete(grpc::ServerContext* context,
+                                   const kv::v1::DeleteRequest* request,
+                                   kv::v1::DeleteResponse* response) {
+  absl::Status status = [&]() -> absl::Status {
+    KV_RETURN_IF_ERROR(AuthorizeNamespace(*context, request->account_id(),
+                                          request->namespace_id(), Scope::kWrite)
+                           .status());
+    KV_RETURN_IF_ERROR(ValidateKey(request->key(), limits_));
+    KV_RETURN_IF_ERROR(
+        FromGrpcStatus(Forward(*context, *request, response, &kv::v1::Kv::Stub::Delete)));
+    const std::string cache_key = LruCache::CacheKey(request->namespace_id(), request->key());
+    CachedEntryRef entry(CachedEntry::NewNotFound(cache_key,
+                                                  Version::FromProto(response->version()),
+                                                  clock_.MonotonicNow(),
+                                                  stream_.applied_sequence()));
+    fetcher_.ApplyInvalidation(cache_key, [&] { cache_.Insert(entry); });
+    return absl::OkStatus();
+  }();
+  return ToGrpcStatus(status);
+}
+
+grpc::Status EdgeKvService::BulkPut(grpc::ServerContext* context,
+                                    const kv::v1::BulkPutRequest* request,
+                                    kv::v1::BulkPutResponse* response) {
+  absl::Status status = [&]() -> absl::Status {
+    KV_RETURN_IF_ERROR(AuthorizeNamespace(*context, request->account_id(),
+                                          request->namespace_id(), Scope::kWrite)
+                           .status());
+    KV_RETURN_IF_ERROR(ValidateBulkPut(*request, clock_.TimeNow(), limits_).status());
+    absl::Status s =
+        FromGrpcStatus(Forward(*context, *request, response, &kv::v1::Kv::Stub::BulkPut));
+    // Whatever the outcome, what the edge held for these keys may be old.
+    google::protobuf::RepeatedPtrField<std::string> keys;
+    for (const kv::v1::BulkPutEntry& e : request->entries()) *keys.Add() = e.key();
+    DropKeys(request->namespace_id(), keys);
+    return s;
+  }();
+  return ToGrpcStatus(status);
+}
+
+grpc::Status EdgeKvService::BulkDelete(grpc::ServerContext* context,
+                                       const kv::v1::BulkDeleteRequest* request,
+                                       kv::v1::BulkDeleteResponse* response) {
+  absl::Status status = [&]() -> absl::Status {
+    KV_RETURN_IF_ERROR(AuthorizeNamespace(*context, request->account_id(),
+                                          request->namespace_id(), Scope::kWrite)
+                           .status());
+    KV_RETURN_IF_ERROR(ValidateBulkDelete(*request, limits_));
+    absl::Status s =
+        FromGrpcStatus(Forward(*context, *request, response, &kv::v1::Kv::Stub::BulkDelete));
+    DropKeys(request->namespace_id(), request->keys());
+    return s;
+  }();
+  return ToGrpcStatus(status);
+}
+
+}  // namespace kv::edge

@@ -1,0 +1,92 @@
+#ifndef KV_EDGE_EDGE_KV_SERVICE_H_
+#define KV_EDGE_EDGE_KV_SERVICE_H_
+
+#include "absl/time/time.h"
+#include "common/auth.h"
+#include "common/clock.h"
+#include "common/limits.h"
+#include "edge/central_pool.h"
+#include "edge/edge_metrics.h"
+#include "edge/fetcher.h"
+#include "edge/lru_cache.h"
+#include "edge/namespace_directory.h"
+#include "edge/stream_state.h"
+#include "proto/kv.grpc.pb.h"
+
+namespace kv::edge {
+
+// The client API (kv.v1.Kv) of an edge. Reads are served from the cache
+// while the invalidation stream proves it current within `window` (and the
+// read's cache_ttl allows); otherwise they are revalidated with a central,
+// and when no central answers the read fails with UNAVAILABLE rather than
+// return data older than the window. Writes are checked here, forwarded to
+// a central and, once acknowledged, refresh the edge's own entry
+// (read-your-writes). Namespace operations and lists are forwarded.
+// Thread-safe; handlers block on upstream calls (sync server threads).
+class EdgeKvService final : public kv::v1::Kv::Service {
+ public:
+  // All references must outlive the service.
+  EdgeKvService(CentralPool& pool, LruCache& cache, Fetcher& fetcher,
+                NamespaceDirectory& directory, StreamState& stream,
+                const TokenAuthenticator& auth, const Limits& limits, absl::Duration window,
+                EdgeMetrics& metrics, Clock& clock);
+
+  grpc::Status CreateNamespace(grpc::ServerContext* context,
+                               const kv::v1::CreateNamespaceRequest* request,
+                               kv::v1::Namespace* response) override;
+  grpc::Status ListNamespaces(grpc::ServerContext* context,
+                              const kv::v1::ListNamespacesRequest* request,
+                              kv::v1::ListNamespacesResponse* response) override;
+  grpc::Status GetNamespace(grpc::ServerContext* context,
+                            const kv::v1::GetNamespaceRequest* request,
+                            kv::v1::Namespace* response) override;
+  grpc::Status RenameNamespace(grpc::ServerContext* context,
+                               const kv::v1::RenameNamespaceRequest* request,
+                               kv::v1::Namespace* response) override;
+  grpc::Status DeleteNamespace(grpc::ServerContext* context,
+                               const kv::v1::DeleteNamespaceRequest* request,
+                               kv::v1::DeleteNamespaceResponse* response) override;
+  grpc::Status Get(grpc::ServerContext* context, const kv::v1::GetRequest* request,
+                   kv::v1::GetResponse* response) override;
+  grpc::Status Put(grpc::ServerContext* context, const kv::v1::PutRequest* request,
+                   kv::v1::PutResponse* response) override;
+  grpc::Status Delete(grpc::ServerContext* context, const kv::v1::DeleteRequest* request,
+                      kv::v1::DeleteResponse* response) override;
+  grpc::Status List(grpc::ServerContext* context, const kv::v1::ListRequest* request,
+                    kv::v1::ListResponse* response) override;
+  grpc::Status BulkPut(grpc::ServerContext* context, const kv::v1::BulkPutRequest* request,
+                       kv::v1::BulkPutResponse* response) override;
+  grpc::Status BulkDelete(grpc::ServerContext* context,
+                          const kv::v1::BulkDeleteRequest* request,
+                          kv::v1::BulkDeleteResponse* response) override;
+
+ private:
+  // Authorizes the call for the namespace's account and checks the
+  // namespace exists there. Returns the account.
+  absl::StatusOr<std::string> AuthorizeNamespace(const grpc::ServerContext& context,
+                                                 const std::string& account_id,
+                                                 const std::string& namespace_id,
+                                                 Scope needed);
+  // Forwards a call to a central with the caller's credentials.
+  template <typename Request, typename Response, typename Method>
+  grpc::Status Forward(const grpc::ServerContext& context, const Request& request,
+                       Response* response, Method method);
+  // Drops `keys` from the cache after a bulk write.
+  void DropKeys(const std::string& namespace_id,
+                const google::protobuf::RepeatedPtrField<std::string>& keys);
+
+  CentralPool& pool_;
+  LruCache& cache_;
+  Fetcher& fetcher_;
+  NamespaceDirectory& directory_;
+  StreamState& stream_;
+  const TokenAuthenticator& auth_;
+  const Limits limits_;
+  const absl::Duration window_;
+  EdgeMetrics& metrics_;
+  Clock& clock_;
+};
+
+}  // namespace kv::edge
+
+#endif  // KV_EDGE_EDGE_KV_SERVICE_H_

@@ -1,0 +1,141 @@
+#include "edge/edge_node.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_builder.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/listen_policy.h"
+#include "common/logging.h"
+#include "common/ready_file.h"
+#include "common/status_macros.h"
+
+namespace kv::edge {
+namespace {
+constexpr int kMaxMessageBytes = 128 << 20;
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& options) {
+  if (options.central_addrs.empty()) {
+    return absl::InvalidArgumentError("--centrals is required (gRPC addresses of centrals)");
+  }
+  KV_RETURN_IF_ERROR(CheckListenPolicy(options.grpc_addr, options.dev, options.insecure,
+                                       options.tokens_file));
+  if (options.window <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--window must be positive");
+  }
+  auto node = std::unique_ptr<EdgeNode>(new EdgeNode(options));
+  if (options.dev) {
+    node->auth_ = TokenAuthenticator::Open(options.default_account);
+    LOG(WARNING) << "DEV MODE: no authentication; serving on loopback only ("
+                 << options.grpc_addr << ")";
+  } else {
+    KV_ASSIGN_OR_RETURN(node->auth_, TokenAuthenticator::FromFile(options.tokens_file));
+  }
+  Clock& clock = RealClock::Get();
+  node->registry_ = std::make_shared<prometheus::Registry>();
+  node->metrics_ = std::make_unique<EdgeMetrics>(*node->registry_, options.window);
+  node->metrics_->cache_capacity_bytes.Set(static_cast<double>(options.cache.capacity_bytes));
+  node->cache_ = std::make_unique<LruCache>(options.cache);
+  node->pool_ = std::make_unique<CentralPool>(options.central_addrs, options.rpc_timeout);
+  node->stream_state_ = std::make_unique<StreamState>(clock);
+  node->fetcher_ =
+      std::make_unique<Fetcher>(*node->pool_, *node->cache_, *node->stream_state_, clock);
+  node->directory_ = std::make_unique<NamespaceDirectory>(*node->pool_);
+  StreamClientOptions stream_options;
+  stream_options.edge_id = options.edge_id;
+  if (!options.upstream_token.empty()) {
+    stream_options.authorization = "Bearer " + options.upstream_token;
+  }
+  stream_options.silence_timeout = options.stream_silence_timeout;
+  node->stream_client_ = std::make_unique<StreamClient>(
+      stream_options, *node->pool_, *node->cache_, *node->fetcher_, *node->directory_,
+      *node->stream_state_, *node->metrics_, clock);
+  node->service_ = std::make_unique<EdgeKvService>(
+      *node->pool_, *node->cache_, *node->fetcher_, *node->directory_, *node->stream_state_,
+      *node->auth_, options.limits, options.window, *node->metrics_, clock);
+
+  try {
+    node->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_addr);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", options.metrics_addr, ": ", e.what()));
+  }
+  node->exposer_->RegisterCollectable(node->registry_);
+  const std::vector<int> metrics_ports = node->exposer_->GetListeningPorts();
+  node->metrics_port_ = metrics_ports.empty() ? 0 : metrics_ports[0];
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.grpc_addr, grpc::InsecureServerCredentials(),
+                           &node->grpc_port_);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.RegisterService(node->service_.get());
+  node->server_ = builder.BuildAndStart();
+  if (node->server_ == nullptr || node->grpc_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.grpc_addr));
+  }
+  node->server_->GetHealthCheckService()->SetServingStatus(true);
+  node->stream_client_->Start();
+  node->gauge_thread_ = std::thread([n = node.get()] { n->GaugeLoop(); });
+
+  LOG(INFO) << "kv-edge " << options.edge_id << " serving gRPC on port " << node->grpc_port_
+            << ", metrics on port " << node->metrics_port_ << ", window " << options.window
+            << ", cache " << options.cache.capacity_bytes << " bytes";
+  if (!options.ready_file.empty()) {
+    KV_RETURN_IF_ERROR(WriteReadyFile(options.ready_file,
+                                      {{"grpc_port", absl::StrCat(node->grpc_port_)},
+                                       {"metrics_port", absl::StrCat(node->metrics_port_)},
+                                       {"pid", absl::StrCat(getpid())}}));
+  }
+  return node;
+}
+
+void EdgeNode::GaugeLoop() {
+  uint64_t evictions_seen = 0;
+  do {
+    metrics_->cache_bytes.Set(static_cast<double>(cache_->bytes()));
+    metrics_->cache_entries.Set(static_cast<double>(cache_->entries()));
+    const uint64_t evictions = cache_->evictions();
+    metrics_->cache_evictions.Increment(static_cast<double>(evictions - evictions_seen));
+    evictions_seen = evictions;
+  } while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(250)));
+}
+
+void EdgeNode::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    server_->Wait();
+  }
+  stop_.Notify();
+  if (stream_client_ != nullptr) stream_client_->Stop();
+  if (gauge_thread_.joinable()) gauge_thread_.join();
+  server_.reset();
+  exposer_.reset();
+  LOG(INFO) << "kv-edge stopped";
+}
+
+EdgeNode::~EdgeNode() { Shutdown(); }
+
+absl::Status RunEdge(const EdgeOptions& options) {
+  KV_ASSIGN_OR_RETURN(std::unique_ptr<EdgeNode> node, EdgeNode::Start(options));
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  LOG(INFO) << "signal " << signal_number << ": shutting down";
+  node->Shutdown();
+  return absl::OkStatus();
+}
+
+}  // namespace kv::edge

@@ -1,0 +1,84 @@
+#include "edge/fetcher.h"
+
+#include "common/grpc_status.h"
+
+namespace kv::edge {
+
+Fetcher::Fetcher(CentralPool& pool, LruCache& cache, StreamState& stream, Clock& clock)
+    : pool_(pool), cache_(cache), stream_(stream), clock_(clock) {}
+
+void Fetcher::ApplyInvalidation(absl::string_view cache_key,
+                                absl::FunctionRef<void()> update_cache) {
+  absl::MutexLock lock(&mu_);
+  update_cache();
+  auto it = in_flight_.find(cache_key);
+  if (it != in_flight_.end()) it->second->superseded = true;
+}
+
+absl::StatusOr<std::vector<CachedEntryRef>> Fetcher::Fetch(
+    absl::string_view namespace_id, const std::vector<std::string>& keys,
+    absl::string_view authorization) {
+  std::vector<std::shared_ptr<InFlight>> flights(keys.size());
+  std::vector<size_t> mine;  // indexes of keys this call fetches
+  std::vector<std::string> cache_keys(keys.size());
+  {
+    absl::MutexLock lock(&mu_);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      cache_keys[i] = LruCache::CacheKey(namespace_id, keys[i]);
+      auto [it, inserted] = in_flight_.try_emplace(cache_keys[i]);
+      if (inserted) {
+        it->second = std::make_shared<InFlight>();
+        mine.push_back(i);
+      }
+      flights[i] = it->second;
+    }
+  }
+
+  if (!mine.empty()) {
+    const uint64_t as_of = stream_.applied_sequence();
+    kv::v1::GetRequest request;
+    request.set_namespace_id(std::string(namespace_id));
+    request.set_with_metadata(true);
+    for (size_t i : mine) request.add_keys(keys[i]);
+    kv::v1::GetResponse response;
+    const grpc::Status status =
+        pool_.Call(authorization, [&](kv::v1::Kv::Stub& stub, grpc::ClientContext& context) {
+          return stub.Get(&context, request, &response);
+        });
+    const absl::Duration now = clock_.MonotonicNow();
+    for (size_t j = 0; j < mine.size(); ++j) {
+      InFlight& flight = *flights[mine[j]];
+      if (!status.ok()) {
+        flight.status = FromGrpcStatus(status);
+      } else if (j >= static_cast<size_t>(response.entries_size())) {
+        flight.status = absl::InternalError("a central answered fewer entries than asked");
+      } else {
+        const kv::v1::Entry& e = response.entries(j);
+        const Version version = Version::FromProto(e.version());
+        flight.result = CachedEntryRef(
+            e.found() ? CachedEntry::NewFound(
+                            cache_keys[mine[j]], e.value(),
+                            e.has_metadata() ? std::optional<absl::string_view>(e.metadata())
+                                             : std::nullopt,
+                            e.expiration(), version, now, as_of)
+                      : CachedEntry::NewNotFound(cache_keys[mine[j]], version, now, as_of));
+      }
+      {
+        absl::MutexLock lock(&mu_);
+        if (flight.status.ok() && !flight.superseded) cache_.Insert(flight.result);
+        in_flight_.erase(cache_keys[mine[j]]);
+      }
+      flight.done.Notify();
+    }
+  }
+
+  std::vector<CachedEntryRef> results(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    flights[i]->done.WaitForNotification();
+    if (!flights[i]->status.ok()) return flights[i]->status;
+    results[i] = flights[i]->result;
+  }
+  return results;
+}
+
+}  // namespace kv::edge

@@ -1,0 +1,197 @@
+#include "edge/stream_client.h"
+
+#include <algorithm>
+
+#include "common/logging.h"
+#include "common/version.h"
+
+namespace kv::edge {
+
+StreamClient::StreamClient(const StreamClientOptions& options, CentralPool& pool,
+                           LruCache& cache, Fetcher& fetcher, NamespaceDirectory& directory,
+                           StreamState& state, EdgeMetrics& metrics, Clock& clock)
+    : options_(options),
+      pool_(pool),
+      cache_(cache),
+      fetcher_(fetcher),
+      directory_(directory),
+      state_(state),
+      metrics_(metrics),
+      clock_(clock) {
+  for (size_t i = 0; i < pool_.size(); ++i) {
+    stubs_.push_back(kv::v1::Invalidation::NewStub(pool_.channel(i)));
+  }
+}
+
+StreamClient::~StreamClient() { Stop(); }
+
+void StreamClient::Start() {
+  thread_ = std::thread([this] { Run(); });
+  watchdog_ = std::thread([this] { Watchdog(); });
+}
+
+void StreamClient::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  {
+    absl::MutexLock lock(&mu_);
+    if (current_ != nullptr) current_->TryCancel();
+  }
+  if (thread_.joinable()) thread_.join();
+  if (watchdog_.joinable()) watchdog_.join();
+}
+
+void StreamClient::Watchdog() {
+  const absl::Duration tick = std::min(absl::Milliseconds(100), options_.silence_timeout / 4);
+  while (!stop_.WaitForNotificationWithTimeout(tick)) {
+    const absl::Duration age = state_.HeartbeatAge();
+    const absl::Duration staleness = state_.Staleness();
+    metrics_.stream_heartbeat_age_seconds.Set(
+        age == absl::InfiniteDuration() ? -1 : absl::ToDoubleSeconds(age));
+    metrics_.stream_staleness_seconds.Set(
+        staleness == absl::InfiniteDuration() ? -1 : absl::ToDoubleSeconds(staleness));
+    if (state_.connected() && age > options_.silence_timeout) {
+      absl::MutexLock lock(&mu_);
+      if (current_ != nullptr) {
+        LOG(WARNING) << "invalidation stream silent for " << age << "; reconnecting";
+        current_->TryCancel();
+      }
+    }
+  }
+}
+
+void StreamClient::Run() {
+  size_t index = pool_.preferred();
+  while (!stop_.HasBeenNotified()) {
+    const bool connected = SubscribeOnce(index);
+    state_.OnDisconnected();
+    metrics_.stream_connected.Set(0);
+    if (stop_.HasBeenNotified()) break;
+    // A stream that had connected is retried on the same central first (it
+    // may resume there); a central that refused moves us to the next.
+    if (!connected) index = (index + 1) % pool_.size();
+    stop_.WaitForNotificationWithTimeout(options_.retry_backoff);
+  }
+}
+
+bool StreamClient::SubscribeOnce(size_t index) {
+  grpc::ClientContext context;
+  if (!options_.authorization.empty()) {
+    context.AddMetadata("authorization", options_.authorization);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (stop_.HasBeenNotified()) return false;
+    current_ = &context;
+  }
+  kv::v1::SubscribeRequest request;
+  request.set_edge_id(options_.edge_id);
+  const StreamState::Position position = state_.position();
+  request.mutable_resume()->set_central_id(position.central_id);
+  request.mutable_resume()->set_incarnation(position.incarnation);
+  request.mutable_resume()->set_sequence(position.sequence);
+
+  std::unique_ptr<grpc::ClientReader<kv::v1::InvalidationMessage>> reader =
+      stubs_[index]->Subscribe(&context, request);
+  kv::v1::InvalidationMessage message;
+  bool connected = false;
+  uint64_t replay_until = 0;
+  if (reader->Read(&message) && message.has_hello()) {
+    const kv::v1::Hello& hello = message.hello();
+    connected = true;
+    metrics_.stream_reconnects.Increment();
+    if (!hello.resumed()) {
+      if (position.central_id == 0) {
+        // First subscription: whatever was fetched before it may have
+        // missed changes, but nothing was ever proven fresh; not a flush.
+        cache_.Clear();
+      } else {
+        Flush("the central cannot resume at the edge's position");
+      }
+    }
+    state_.OnConnected(hello.central_id(), hello.incarnation(), hello.start_sequence());
+    pool_.SetPreferred(index);
+    metrics_.stream_connected.Set(1);
+    replay_until = hello.head_sequence();
+    LOG(INFO) << "invalidation stream to " << pool_.addr(index) << " (central "
+              << hello.central_id() << "): " << (hello.resumed() ? "resumed" : "fresh")
+              << " at sequence " << hello.start_sequence();
+    uint64_t applied = hello.start_sequence() - 1;
+    while (reader->Read(&message)) {
+      if (message.has_batch()) {
+        for (const kv::v1::ChangeEvent& event : message.batch().events()) {
+          if (event.sequence() != applied + 1) {
+            Flush("a gap in the stream's sequences");
+            context.TryCancel();
+            break;
+          }
+          Apply(event, event.sequence() > replay_until);
+          applied = event.sequence();
+        }
+        state_.OnApplied(applied);
+        metrics_.stream_last_applied_sequence.Set(static_cast<double>(applied));
+      } else if (message.has_heartbeat()) {
+        const kv::v1::Heartbeat& hb = message.heartbeat();
+        state_.OnHeartbeat(hb.head_sequence(), hb.complete_as_of_ms(), hb.central_time_ms());
+      }
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  {
+    absl::MutexLock lock(&mu_);
+    current_ = nullptr;
+  }
+  if (!stop_.HasBeenNotified()) {
+    LOG(WARNING) << "invalidation stream to " << pool_.addr(index)
+                 << " ended: " << status.error_message() << " (" << status.error_code()
+                 << ")";
+  }
+  return connected;
+}
+
+void StreamClient::Apply(const kv::v1::ChangeEvent& event, bool live) {
+  if (live) {
+    const int64_t now_ms = absl::ToUnixMillis(clock_.TimeNow());
+    metrics_.propagation_latency.Observe(
+        std::max<int64_t>(0, now_ms - event.commit_time_ms()) / 1000.0);
+  } else {
+    metrics_.replayed_events.Increment();
+  }
+  const Version version = Version::FromProto(event.version());
+  switch (event.kind()) {
+    case kv::v1::ChangeEvent::PUT:
+    case kv::v1::ChangeEvent::DELETE: {
+      const std::string cache_key = LruCache::CacheKey(event.namespace_id(), event.key());
+      fetcher_.ApplyInvalidation(cache_key, [&] {
+        const absl::Duration now = clock_.MonotonicNow();
+        const uint64_t as_of = event.sequence();
+        if (event.kind() == kv::v1::ChangeEvent::DELETE) {
+          cache_.Refresh(CachedEntryRef(CachedEntry::NewNotFound(cache_key, version, now, as_of)));
+        } else if (event.value_included()) {
+          cache_.Refresh(CachedEntryRef(CachedEntry::NewFound(
+              cache_key, event.value(),
+              event.has_metadata() ? std::optional<absl::string_view>(event.metadata())
+                                   : std::nullopt,
+              event.expiration(), version, now, as_of)));
+        }
+        // Drops what Refresh did not replace (an older version).
+        cache_.Invalidate(cache_key, version);
+      });
+      break;
+    }
+    case kv::v1::ChangeEvent::NAMESPACE_DELETE:
+      directory_.Forget(event.namespace_id());
+      cache_.EraseNamespace(event.namespace_id());
+      break;
+    default:
+      break;
+  }
+}
+
+void StreamClient::Flush(absl::string_view reason) {
+  const size_t entries = cache_.entries();
+  cache_.Clear();
+  metrics_.cache_flushes.Increment();
+  LOG(WARNING) << "cache flushed (" << entries << " entries): " << reason;
+}
+
+}  // namespace kv::edge

@@ -1,0 +1,83 @@
+#ifndef KV_EDGE_STREAM_CLIENT_H_
+#define KV_EDGE_STREAM_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "edge/central_pool.h"
+#include "edge/edge_metrics.h"
+#include "edge/fetcher.h"
+#include "edge/lru_cache.h"
+#include "edge/namespace_directory.h"
+#include "edge/stream_state.h"
+#include "proto/invalidation.grpc.pb.h"
+
+namespace kv::edge {
+
+struct StreamClientOptions {
+  // Names this edge in the centrals' logs. Default: empty.
+  std::string edge_id;
+  // "Bearer <edge token>" for Subscribe; empty against dev-mode centrals.
+  std::string authorization;
+  // A stream silent (no heartbeat) for this long is dropped and
+  // re-established, on the next central if need be. Default: 3 s.
+  absl::Duration silence_timeout = absl::Seconds(3);
+  // Pause between failed attempts. Default: 100 ms.
+  absl::Duration retry_backoff = absl::Milliseconds(100);
+};
+
+// Keeps one invalidation stream open to a central (the pool's preferred
+// one, failing over in order) and applies its events to the cache:
+// a cached key with an older version is refreshed in place when the value
+// rides along, else dropped; a namespace deletion drops the namespace. When
+// the edge cannot prove it missed nothing (the central does not resume at
+// the edge's position, or sequences have a gap) it flushes the cache.
+// Start() spawns the stream thread and a watchdog; Stop() cancels and joins.
+class StreamClient {
+ public:
+  // All references must outlive the client.
+  StreamClient(const StreamClientOptions& options, CentralPool& pool, LruCache& cache,
+               Fetcher& fetcher, NamespaceDirectory& directory, StreamState& state,
+               EdgeMetrics& metrics, Clock& clock);
+  ~StreamClient();
+
+  void Start();
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  void Run();
+  void Watchdog();
+  // One subscription to central `index`, until it ends. Returns true when it
+  // connected (so the next attempt may retry the same central).
+  bool SubscribeOnce(size_t index);
+  void Apply(const kv::v1::ChangeEvent& event, bool live);
+  void Flush(absl::string_view reason);
+
+  const StreamClientOptions options_;
+  CentralPool& pool_;
+  LruCache& cache_;
+  Fetcher& fetcher_;
+  NamespaceDirectory& directory_;
+  StreamState& state_;
+  EdgeMetrics& metrics_;
+  Clock& clock_;
+  std::vector<std::unique_ptr<kv::v1::Invalidation::Stub>> stubs_;
+
+  absl::Notification stop_;
+  absl::Mutex mu_;
+  grpc::ClientContext* current_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::thread thread_;
+  std::thread watchdog_;
+};
+
+}  // namespace kv::edge
+
+#endif  // KV_EDGE_STREAM_CLIENT_H_

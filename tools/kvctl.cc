@@ -210,7 +210,7 @@ class Client {
     if (status.ok()) return;
     std::string message = status.error_message();
     if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-      message = absl::StrCat("cannot reach ", addr_, ": ", message);
+      message = absl::StrCat(addr_, " is unavailable: ", message);
     }
     Die(absl::StrCat(message, " (", CodeName(status.error_code()), ")"));
   }

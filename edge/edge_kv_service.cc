@@ -202,8 +202,8 @@ grpc::Status EdgeKvService::Put(grpc::ServerContext* context, const kv::v1::PutR
         cache_key, request->value(),
         request->has_metadata() ? std::optional<absl::string_view>(request->metadata())
                                 : std::nullopt,
-        response->expiration(), Version::FromProto(response->version()), clock_.MonotonicNow(),
-        stream_.applied_sequence()));
+        response->expiration(), Version::FromProto(response->version()),
+        clock_.MonotonicNow()));
     fetcher_.ApplyInvalidation(cache_key, [&] { cache_.Insert(entry); });
     return absl::OkStatus();
   }();
@@ -221,10 +221,8 @@ grpc::Status EdgeKvService::Delete(grpc::ServerContext* context,
     KV_RETURN_IF_ERROR(
         FromGrpcStatus(Forward(*context, *request, response, &kv::v1::Kv::Stub::Delete)));
     const std::string cache_key = LruCache::CacheKey(request->namespace_id(), request->key());
-    CachedEntryRef entry(CachedEntry::NewNotFound(cache_key,
-                                                  Version::FromProto(response->version()),
-                                                  clock_.MonotonicNow(),
-                                                  stream_.applied_sequence()));
+    CachedEntryRef entry(CachedEntry::NewNotFound(
+        cache_key, Version::FromProto(response->version()), clock_.MonotonicNow()));
     fetcher_.ApplyInvalidation(cache_key, [&] { cache_.Insert(entry); });
     return absl::OkStatus();
   }();

@@ -35,7 +35,6 @@ absl::StatusOr<std::vector<CachedEntryRef>> Fetcher::Fetch(
   }
 
   if (!mine.empty()) {
-    const uint64_t as_of = stream_.applied_sequence();
     kv::v1::GetRequest request;
     request.set_namespace_id(std::string(namespace_id));
     request.set_with_metadata(true);
@@ -60,8 +59,8 @@ absl::StatusOr<std::vector<CachedEntryRef>> Fetcher::Fetch(
                             cache_keys[mine[j]], e.value(),
                             e.has_metadata() ? std::optional<absl::string_view>(e.metadata())
                                              : std::nullopt,
-                            e.expiration(), version, now, as_of)
-                      : CachedEntry::NewNotFound(cache_keys[mine[j]], version, now, as_of));
+                            e.expiration(), version, now)
+                      : CachedEntry::NewNotFound(cache_keys[mine[j]], version, now));
       }
       {
         absl::MutexLock lock(&mu_);

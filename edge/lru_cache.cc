@@ -34,7 +34,7 @@ CachedEntry* CachedEntry::Allocate(size_t payload_bytes) {
 CachedEntry* CachedEntry::NewFound(absl::string_view cache_key, absl::string_view value,
                                    const std::optional<absl::string_view>& metadata,
                                    int64_t expiration, const Version& version,
-                                   absl::Duration cached_at, uint64_t as_of_sequence) {
+                                   absl::Duration cached_at) {
   const size_t metadata_bytes = metadata ? metadata->size() : 0;
   CachedEntry* e = Allocate(cache_key.size() + metadata_bytes + value.size());
   e->key_bytes_ = static_cast<uint16_t>(cache_key.size());
@@ -47,8 +47,7 @@ CachedEntry* CachedEntry::NewFound(absl::string_view cache_key, absl::string_vie
   e->has_metadata_ = metadata.has_value();
   e->expiration_ = expiration;
   e->version_ = version;
-  e->cached_at_ = cached_at;
-  e->as_of_sequence_ = as_of_sequence;
+  e->cached_at_ns_ = absl::ToInt64Nanoseconds(cached_at);
   e->SetHash();
   return e;
 }
@@ -58,13 +57,12 @@ void CachedEntry::SetHash() {
 }
 
 CachedEntry* CachedEntry::NewNotFound(absl::string_view cache_key, const Version& version,
-                                      absl::Duration cached_at, uint64_t as_of_sequence) {
+                                      absl::Duration cached_at) {
   CachedEntry* e = Allocate(cache_key.size());
   e->key_bytes_ = static_cast<uint16_t>(cache_key.size());
   std::memcpy(e->data_, cache_key.data(), cache_key.size());
   e->version_ = version;
-  e->cached_at_ = cached_at;
-  e->as_of_sequence_ = as_of_sequence;
+  e->cached_at_ns_ = absl::ToInt64Nanoseconds(cached_at);
   e->SetHash();
   return e;
 }
@@ -136,7 +134,7 @@ CachedEntryRef LruCache::Get(absl::string_view cache_key) {
   const uint64_t hash = KeyHash()(cache_key);
   Shard& shard = ShardFor(hash);
   absl::MutexLock lock(&shard.mu);
-  auto it = shard.table.find(cache_key);
+  auto it = shard.table.find(cache_key, hash);
   if (it == shard.table.end()) return CachedEntryRef();
   CachedEntry* e = *it;
   // Move to the newest end: unlink, then insert before head (the oldest).
@@ -185,7 +183,7 @@ bool LruCache::InsertImpl(CachedEntryRef ref, bool only_if_present) {
   bool inserted = false;
   {
     absl::MutexLock lock(&shard.mu);
-    auto it = shard.table.find(entry->cache_key());
+    auto it = shard.table.find(entry->cache_key(), entry->hash_);
     const bool present = it != shard.table.end();
     if (present && (*it)->version_ > entry->version_) {
       // A newer version is cached: keep it.
@@ -210,7 +208,7 @@ bool LruCache::Invalidate(absl::string_view cache_key, const Version& version) {
   std::vector<CachedEntry*> garbage;
   {
     absl::MutexLock lock(&shard.mu);
-    auto it = shard.table.find(cache_key);
+    auto it = shard.table.find(cache_key, hash);
     if (it == shard.table.end()) return false;
     if (!version.IsZero() && !((*it)->version_ < version)) return false;
     Remove(shard, *it, garbage);

@@ -36,11 +36,10 @@ class CachedEntry {
   static CachedEntry* NewFound(absl::string_view cache_key, absl::string_view value,
                                const std::optional<absl::string_view>& metadata,
                                int64_t expiration, const Version& version,
-                               absl::Duration cached_at, uint64_t as_of_sequence);
-  // Builds a "not found" entry, valid as of the stream position
-  // `as_of_sequence`.
+                               absl::Duration cached_at);
+  // Builds a "not found" entry (`version`: the tombstone's, or zero).
   static CachedEntry* NewNotFound(absl::string_view cache_key, const Version& version,
-                                  absl::Duration cached_at, uint64_t as_of_sequence);
+                                  absl::Duration cached_at);
 
   absl::string_view cache_key() const { return {data_, key_bytes_}; }
   bool found() const { return found_; }
@@ -53,8 +52,7 @@ class CachedEntry {
   // For a "not found" entry: the version of the tombstone, or zero.
   const Version& version() const { return version_; }
   // Monotonic time at which the entry was filled or last revalidated.
-  absl::Duration cached_at() const { return cached_at_; }
-  uint64_t as_of_sequence() const { return as_of_sequence_; }
+  absl::Duration cached_at() const { return absl::Nanoseconds(cached_at_ns_); }
   // Bytes charged against the capacity: the allocation plus its hash slot.
   size_t charge() const;
 
@@ -71,8 +69,7 @@ class CachedEntry {
   CachedEntry* next_ = nullptr;
   Version version_;
   int64_t expiration_ = 0;
-  absl::Duration cached_at_;
-  uint64_t as_of_sequence_ = 0;
+  int64_t cached_at_ns_ = 0;  // monotonic
   uint64_t hash_ = 0;
   std::atomic<uint32_t> refs_{1};
   uint32_t value_bytes_ = 0;
@@ -177,7 +174,8 @@ class LruCache {
     uint64_t evictions ABSL_GUARDED_BY(mu) = 0;
   };
 
-  Shard& ShardFor(uint64_t hash) { return *shards_[hash % shards_.size()]; }
+  // The high bits pick the shard; the table uses the rest.
+  Shard& ShardFor(uint64_t hash) { return *shards_[(hash >> 48) % shards_.size()]; }
   // Unlinks `e` from `shard` (list, table, bytes) and appends it to
   // `garbage` so it is released after the lock.
   static void Remove(Shard& shard, CachedEntry* e, std::vector<CachedEntry*>& garbage)

@@ -163,15 +163,14 @@ void StreamClient::Apply(const kv::v1::ChangeEvent& event, bool live) {
       const std::string cache_key = LruCache::CacheKey(event.namespace_id(), event.key());
       fetcher_.ApplyInvalidation(cache_key, [&] {
         const absl::Duration now = clock_.MonotonicNow();
-        const uint64_t as_of = event.sequence();
         if (event.kind() == kv::v1::ChangeEvent::DELETE) {
-          cache_.Refresh(CachedEntryRef(CachedEntry::NewNotFound(cache_key, version, now, as_of)));
+          cache_.Refresh(CachedEntryRef(CachedEntry::NewNotFound(cache_key, version, now)));
         } else if (event.value_included()) {
           cache_.Refresh(CachedEntryRef(CachedEntry::NewFound(
               cache_key, event.value(),
               event.has_metadata() ? std::optional<absl::string_view>(event.metadata())
                                    : std::nullopt,
-              event.expiration(), version, now, as_of)));
+              event.expiration(), version, now)));
         }
         // Drops what Refresh did not replace (an older version).
         cache_.Invalidate(cache_key, version);

@@ -14,14 +14,14 @@ constexpr char kNs[] = "0123456789abcdef0123456789abcdef";
 
 CachedEntryRef Found(absl::string_view key, absl::string_view value, Version v = {1, 0, 1}) {
   return CachedEntryRef(CachedEntry::NewFound(LruCache::CacheKey(kNs, key), value,
-                                              std::nullopt, 0, v, absl::ZeroDuration(), 0));
+                                              std::nullopt, 0, v, absl::ZeroDuration()));
 }
 
 TEST(LruCacheTest, GetReturnsWhatWasInserted) {
   LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 4});
   ASSERT_TRUE(cache.Insert(CachedEntryRef(CachedEntry::NewFound(
       LruCache::CacheKey(kNs, "k"), "value", absl::string_view("{\"m\":1}"), 99,
-      Version{5, 1, 2}, absl::Seconds(3), 7))));
+      Version{5, 1, 2}, absl::Seconds(3)))));
   CachedEntryRef e = cache.Get(LruCache::CacheKey(kNs, "k"));
   ASSERT_TRUE(e);
   EXPECT_TRUE(e->found());
@@ -31,18 +31,16 @@ TEST(LruCacheTest, GetReturnsWhatWasInserted) {
   EXPECT_EQ(e->expiration(), 99);
   EXPECT_EQ(e->version(), (Version{5, 1, 2}));
   EXPECT_EQ(e->cached_at(), absl::Seconds(3));
-  EXPECT_EQ(e->as_of_sequence(), 7u);
   EXPECT_FALSE(cache.Get(LruCache::CacheKey(kNs, "other")));
 }
 
 TEST(LruCacheTest, NotFoundEntries) {
   LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 1});
   cache.Insert(CachedEntryRef(CachedEntry::NewNotFound(LruCache::CacheKey(kNs, "gone"),
-                                                       Version{}, absl::ZeroDuration(), 42)));
+                                                       Version{}, absl::ZeroDuration())));
   CachedEntryRef e = cache.Get(LruCache::CacheKey(kNs, "gone"));
   ASSERT_TRUE(e);
   EXPECT_FALSE(e->found());
-  EXPECT_EQ(e->as_of_sequence(), 42u);
 }
 
 TEST(LruCacheTest, OlderVersionsNeverReplaceNewerOnes) {
@@ -123,7 +121,7 @@ TEST(LruCacheTest, EraseNamespaceDropsOnlyItsKeys) {
     cache.Insert(Found(absl::StrCat("k", i), "v"));
     cache.Insert(CachedEntryRef(CachedEntry::NewFound(
         LruCache::CacheKey(other, absl::StrCat("k", i)), "v", std::nullopt, 0,
-        Version{1, 0, 1}, absl::ZeroDuration(), 0)));
+        Version{1, 0, 1}, absl::ZeroDuration())));
   }
   EXPECT_EQ(cache.EraseNamespace(kNs), 50u);
   EXPECT_EQ(cache.entries(), 50u);

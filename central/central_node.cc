@@ -46,6 +46,13 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
     return absl::InvalidArgumentError("--tokens_file is required (or --dev for open mode)");
   }
 
+  if (options.streams.heartbeat_interval <= absl::ZeroDuration() ||
+      options.streams.batch_entries == 0 || options.streams.queue_entries == 0 ||
+      options.streams.queue_bytes == 0) {
+    return absl::InvalidArgumentError(
+        "--heartbeat_interval, --stream_batch_entries and --stream_queue_bytes must be positive");
+  }
+
   auto node = std::unique_ptr<CentralNode>(new CentralNode(options));
   if (options.dev) {
     node->auth_ = TokenAuthenticator::Open(options.default_account);
@@ -58,6 +65,11 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   KV_ASSIGN_OR_RETURN(node->storage_, Storage::Open(options.storage, RealClock::Get()));
   node->kv_service_ = std::make_unique<KvService>(*node->storage_, *node->auth_,
                                                   options.limits, RealClock::Get());
+  node->stream_hub_ = std::make_unique<StreamHub>(
+      node->storage_->change_log(), options.storage.node_id, RealClock::Get(), options.streams);
+  node->stream_hub_->Start();
+  node->invalidation_service_ =
+      std::make_unique<InvalidationService>(*node->stream_hub_, *node->auth_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -67,6 +79,7 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.RegisterService(node->kv_service_.get());
+  builder.RegisterService(node->invalidation_service_.get());
   node->server_ = builder.BuildAndStart();
   if (node->server_ == nullptr || node->grpc_port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.grpc_addr));
@@ -104,16 +117,29 @@ void CentralNode::Shutdown() {
       LOG(WARNING) << "calls still in flight after " << options_.shutdown_grace
                    << "; cancelling them";
     }
+    // Streams never end by themselves: finish them so edges fail over
+    // (and resume) at once, and give the statuses a moment to go out.
+    if (stream_hub_ != nullptr) {
+      stream_hub_->FinishAll(absl::UnavailableError(
+          "this central is shutting down; resume on another central"));
+      if (!stream_hub_->WaitForStreamsDone(options_.shutdown_grace)) {
+        LOG(WARNING) << stream_hub_->stream_count() << " invalidation streams still open after "
+                     << options_.shutdown_grace << "; cancelling them";
+      }
+    }
     server_->Shutdown(std::chrono::system_clock::now());
     server_->Wait();
   }
   stop_.Notify();
   if (trim_thread_.joinable()) trim_thread_.join();
+  if (stream_hub_ != nullptr) stream_hub_->Stop();
   if (storage_ != nullptr) {
     absl::Status s = storage_->Flush();
     if (!s.ok()) LOG(WARNING) << "flush at shutdown failed: " << s;
   }
   server_.reset();
+  invalidation_service_.reset();
+  stream_hub_.reset();
   kv_service_.reset();
   storage_.reset();
   LOG(INFO) << "kv-central stopped";

@@ -11,8 +11,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "central/invalidation_service.h"
 #include "central/kv_service.h"
 #include "central/storage.h"
+#include "central/stream_hub.h"
 #include "common/auth.h"
 #include "common/limits.h"
 
@@ -40,6 +42,8 @@ struct CentralOptions {
   absl::Duration trim_interval = absl::Minutes(1);
   // Longest a clean shutdown waits for calls in flight. Default: 5 s.
   absl::Duration shutdown_grace = absl::Seconds(5);
+  // Invalidation streams to edges: heartbeats, batches, per-stream bounds.
+  StreamOptions streams;
 };
 
 // A running kv-central: storage, the gRPC server (client API, health,
@@ -53,8 +57,10 @@ class CentralNode {
   ~CentralNode();
 
   int grpc_port() const { return grpc_port_; }
-  // Health NOT_SERVING, server shutdown with a deadline, loops stopped,
-  // storage closed.
+  // The invalidation streams' hub (tests, later metrics).
+  StreamHub& stream_hub() { return *stream_hub_; }
+  // Health NOT_SERVING, client calls drained, invalidation streams finished
+  // (UNAVAILABLE), server shut down, loops stopped, storage closed.
   void Shutdown();
 
  private:
@@ -65,6 +71,8 @@ class CentralNode {
   std::unique_ptr<TokenAuthenticator> auth_;
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<KvService> kv_service_;
+  std::unique_ptr<StreamHub> stream_hub_;
+  std::unique_ptr<InvalidationService> invalidation_service_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   absl::Notification stop_;

@@ -29,6 +29,12 @@ ABSL_FLAG(uint64_t, min_blob_bytes, 4096, "Records at least this big go to blob 
 ABSL_FLAG(uint64_t, inline_value_bytes, 1024, "Values up to this size ride in the change log.");
 ABSL_FLAG(absl::Duration, log_retention, absl::Hours(1), "Change-log retention.");
 ABSL_FLAG(absl::Duration, tombstone_grace, absl::Hours(24), "Tombstone retention.");
+ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(1),
+          "How often a caught-up invalidation stream gets a heartbeat.");
+ABSL_FLAG(uint64_t, stream_batch_entries, 512, "Most events per invalidation batch.");
+ABSL_FLAG(uint64_t, stream_queue_bytes, 8 << 20,
+          "Bound of each invalidation stream's queue (bytes); a stream stuck at it is told "
+          "to reconnect and resume.");
 
 int main(int argc, char** argv) {
   // Signals are handled by a sigwait in RunCentral: block them before any
@@ -63,6 +69,9 @@ int main(int argc, char** argv) {
   options.limits.max_namespaces_per_account = absl::GetFlag(FLAGS_max_namespaces_per_account);
   options.limits.max_bulk_entries = absl::GetFlag(FLAGS_max_bulk_entries);
   options.storage.limits = options.limits;
+  options.streams.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  options.streams.batch_entries = absl::GetFlag(FLAGS_stream_batch_entries);
+  options.streams.queue_bytes = absl::GetFlag(FLAGS_stream_queue_bytes);
 
   absl::Status status = kv::central::RunCentral(options);
   if (!status.ok()) {

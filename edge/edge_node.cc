@@ -39,6 +39,9 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   node->registry_ = std::make_shared<prometheus::Registry>();
   node->metrics_ = std::make_unique<EdgeMetrics>(*node->registry_, options.window);
   node->metrics_->cache_capacity_bytes.Set(static_cast<double>(options.cache.capacity_bytes));
+  // No proof of freshness yet (-1 = none).
+  node->metrics_->stream_staleness_seconds.Set(-1);
+  node->metrics_->stream_heartbeat_age_seconds.Set(-1);
   node->cache_ = std::make_unique<LruCache>(options.cache);
   node->pool_ = std::make_unique<CentralPool>(options.central_addrs, options.rpc_timeout);
   node->stream_state_ = std::make_unique<StreamState>(clock);

@@ -49,12 +49,19 @@ void StreamClient::Watchdog() {
         age == absl::InfiniteDuration() ? -1 : absl::ToDoubleSeconds(age));
     metrics_.stream_staleness_seconds.Set(
         staleness == absl::InfiniteDuration() ? -1 : absl::ToDoubleSeconds(staleness));
-    if (state_.connected() && age > options_.silence_timeout) {
-      absl::MutexLock lock(&mu_);
-      if (current_ != nullptr) {
-        LOG(WARNING) << "invalidation stream silent for " << age << "; reconnecting";
-        current_->TryCancel();
-      }
+    const bool connected = state_.connected();
+    absl::MutexLock lock(&mu_);
+    if (current_ == nullptr) continue;
+    if (connected && age > options_.silence_timeout) {
+      LOG(WARNING) << "invalidation stream silent for " << age << "; reconnecting";
+      cancelled_silent_ = true;
+      current_->TryCancel();
+    } else if (!connected &&
+               clock_.MonotonicNow() - attempt_start_ > options_.silence_timeout) {
+      // A central that accepts the connection but never answers (paused).
+      LOG(WARNING) << "no answer to a subscription within " << options_.silence_timeout
+                   << "; trying the next central";
+      current_->TryCancel();
     }
   }
 }
@@ -66,9 +73,18 @@ void StreamClient::Run() {
     state_.OnDisconnected();
     metrics_.stream_connected.Set(0);
     if (stop_.HasBeenNotified()) break;
-    // A stream that had connected is retried on the same central first (it
-    // may resume there); a central that refused moves us to the next.
-    if (!connected) index = (index + 1) % pool_.size();
+    // A stream that ended is retried on the same central first (it may
+    // resume there); a central that refused or fell silent moves us on.
+    bool silent;
+    {
+      absl::MutexLock lock(&mu_);
+      silent = cancelled_silent_;
+      cancelled_silent_ = false;
+    }
+    if (!connected || silent) {
+      index = (index + 1) % pool_.size();
+      pool_.SetPreferred(index);  // fetches stop waiting on the silent one
+    }
     stop_.WaitForNotificationWithTimeout(options_.retry_backoff);
   }
 }
@@ -82,6 +98,7 @@ bool StreamClient::SubscribeOnce(size_t index) {
     absl::MutexLock lock(&mu_);
     if (stop_.HasBeenNotified()) return false;
     current_ = &context;
+    attempt_start_ = clock_.MonotonicNow();
   }
   kv::v1::SubscribeRequest request;
   request.set_edge_id(options_.edge_id);

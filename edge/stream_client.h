@@ -74,6 +74,11 @@ class StreamClient {
   absl::Notification stop_;
   absl::Mutex mu_;
   grpc::ClientContext* current_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // Monotonic time the current attempt started (its Hello is awaited).
+  absl::Duration attempt_start_ ABSL_GUARDED_BY(mu_);
+  // Set by the watchdog when it cancelled a silent stream: the next attempt
+  // goes to the next central instead of the silent one.
+  bool cancelled_silent_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
   std::thread watchdog_;
 };

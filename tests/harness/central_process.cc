@@ -99,7 +99,8 @@ absl::Status CentralProcess::Launch() {
   ProcessOptions p;
   p.argv = {options_.binary,
             absl::StrCat("--data_dir=", data_dir_),
-            "--grpc_addr=127.0.0.1:0",
+            absl::StrCat("--grpc_addr=127.0.0.1:",
+                         options_.keep_port && grpc_port_ > 0 ? grpc_port_ : 0),
             absl::StrCat("--ready_file=", ready_path_),
             absl::StrCat("--node_id=", options_.node_id)};
   if (options_.dev) p.argv.push_back("--dev");
@@ -170,6 +171,16 @@ absl::Status CentralProcess::StartAgain() {
 absl::Status CentralProcess::Kill() {
   if (process_ == nullptr) return absl::OkStatus();
   return process_->Kill();
+}
+
+absl::Status CentralProcess::WipeDataDir() {
+  if (IsRunning()) return absl::FailedPreconditionError("kv-central is still running");
+  std::error_code ec;
+  std::filesystem::remove_all(data_dir_, ec);
+  if (ec) return absl::InternalError(absl::StrCat("rm -r ", data_dir_, ": ", ec.message()));
+  std::filesystem::create_directories(data_dir_, ec);
+  if (ec) return absl::InternalError(absl::StrCat("mkdir ", data_dir_, ": ", ec.message()));
+  return absl::OkStatus();
 }
 
 absl::Status CentralProcess::Stop() {

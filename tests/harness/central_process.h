@@ -28,6 +28,11 @@ struct CentralProcessOptions {
   int node_id = 1;
   // More flags, e.g. "--max_value_bytes=1024".
   std::vector<std::string> extra_flags;
+  // Restarts (Restart, StartAgain) listen on the port of the first run
+  // instead of a new one, so addresses handed to edges (--centrals) stay
+  // valid. The first run still gets its port from the kernel (port 0).
+  // Default: false.
+  bool keep_port = false;
   // How long the node may take to write its ready file. Default: 30 s.
   absl::Duration start_timeout = absl::Seconds(30);
   // How long Stop() waits after SIGTERM. Default: 30 s.
@@ -38,7 +43,7 @@ struct CentralProcessOptions {
 // `work_dir`/data and its log (stdout and stderr, appended across restarts)
 // in `work_dir`/central.log. The bound port is read from the ready file
 // (`--ready_file`, written then renamed by the node); it changes on every
-// restart, so take new stubs after Restart().
+// restart unless `keep_port`, so take new stubs after Restart().
 // Not thread-safe (one test thread drives it); the channel and stubs it
 // returns are thread-safe. The destructor SIGKILLs a running node.
 class CentralProcess {
@@ -56,6 +61,9 @@ class CentralProcess {
   absl::Status StartAgain();
   // SIGKILL and reap.
   absl::Status Kill();
+  // Deletes the data dir and creates it empty, so the next start is a new
+  // incarnation. FAILED_PRECONDITION while the node runs.
+  absl::Status WipeDataDir();
   // SIGTERM; OK only when the node exits 0 within stop_timeout.
   absl::Status Stop();
   absl::Status Pause();

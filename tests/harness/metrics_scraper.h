@@ -1,0 +1,94 @@
+#ifndef KV_TESTS_HARNESS_METRICS_SCRAPER_H_
+#define KV_TESTS_HARNESS_METRICS_SCRAPER_H_
+
+// Reads a node's Prometheus /metrics page the way Prometheus does (a plain
+// HTTP GET) and picks values out of the text exposition format:
+//
+//   ASSERT_OK_AND_ASSIGN(MetricsSnapshot m, ScrapeMetrics(edge->metrics_port()));
+//   ASSERT_OK_AND_ASSIGN(double hits, m.Value("kv_cache_hits_total"));
+//   ASSERT_OK_AND_ASSIGN(auto buckets, m.Histogram("kv_propagation_latency_seconds"));
+//   double p99 = HistogramQuantile(buckets, 0.99);
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace kv::testing {
+
+// Label name → value.
+using MetricLabels = std::map<std::string, std::string>;
+
+// One line of the exposition: `name{labels} value`.
+struct MetricSample {
+  std::string name;
+  MetricLabels labels;
+  double value = 0;
+};
+
+// One cumulative bucket of a histogram: the count of observations <= le
+// (le is +inf for the last one).
+struct HistogramBucket {
+  double le = 0;
+  double cumulative_count = 0;
+};
+
+// The samples of one scrape. Immutable; copyable.
+class MetricsSnapshot {
+ public:
+  // Parses the Prometheus text format (0.0.4). INVALID_ARGUMENT, naming the
+  // line, when a sample line cannot be parsed.
+  static absl::StatusOr<MetricsSnapshot> Parse(absl::string_view text);
+
+  // The value of the one sample named `name` that carries every label in
+  // `labels` (it may carry more). NOT_FOUND when none does;
+  // FAILED_PRECONDITION when several do (give more labels).
+  absl::StatusOr<double> Value(absl::string_view name, const MetricLabels& labels = {}) const;
+
+  // The `<name>_bucket` samples carrying `labels` (besides `le`), sorted by
+  // `le`. NOT_FOUND when there are none.
+  absl::StatusOr<std::vector<HistogramBucket>> Histogram(absl::string_view name,
+                                                         const MetricLabels& labels = {}) const;
+
+  const std::vector<MetricSample>& samples() const { return samples_; }
+  const std::string& text() const { return text_; }
+
+ private:
+  std::vector<MetricSample> samples_;
+  std::string text_;
+};
+
+// GET http://127.0.0.1:`port``path` over a plain TCP socket, finished within
+// `timeout` (connect, send, and the whole response). Returns the body of a
+// 200 response (chunked or not). UNAVAILABLE when the connection fails,
+// DEADLINE_EXCEEDED when time runs out, INTERNAL for a non-200 answer or an
+// unparseable one.
+absl::StatusOr<std::string> HttpGet(int port, absl::string_view path,
+                                    absl::Duration timeout = absl::Seconds(5));
+
+// HttpGet(port, "/metrics") parsed.
+absl::StatusOr<MetricsSnapshot> ScrapeMetrics(int port, absl::Duration timeout = absl::Seconds(5));
+
+// The observations in each bucket of `after` that were not yet in `before`
+// (both from Histogram() of the same metric with the same bounds), i.e. the
+// histogram of what was observed between two scrapes. Buckets of `after`
+// missing from `before` count from 0.
+std::vector<HistogramBucket> HistogramDelta(const std::vector<HistogramBucket>& before,
+                                            const std::vector<HistogramBucket>& after);
+
+// Total observations (the +Inf bucket's count; 0 when empty).
+double HistogramCount(const std::vector<HistogramBucket>& buckets);
+
+// Estimates the q-quantile (0 <= q <= 1) as Prometheus' histogram_quantile
+// does: linear interpolation inside the bucket where the rank falls (the
+// first bucket's lower bound is 0); a rank in the +Inf bucket gives the
+// largest finite bound. NaN when the histogram has no observations.
+double HistogramQuantile(const std::vector<HistogramBucket>& buckets, double q);
+
+}  // namespace kv::testing
+
+#endif  // KV_TESTS_HARNESS_METRICS_SCRAPER_H_

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Runs kv-bench with --json and checks the report's shape (CTest smoke test).
+
+usage: check_report.py WORKLOAD -- KV_BENCH_COMMAND...
+Fails when kv-bench exits non-zero, a result lacks a field, or errors != 0.
+"""
+import json
+import subprocess
+import sys
+
+COMMON = ["name", "concurrency", "ops", "ops_per_sec", "p50_us", "p90_us", "p99_us",
+          "p999_us", "errors", "server_rss_kb", "ratio_to_baseline"]
+FIELDS = {
+    "put": COMMON,
+    "edge-hit": COMMON + ["server_cpu", "server_us_per_op", "client_cpu", "pinned"],
+    "propagation": ["name", "edges", "write_rate_target", "write_rate", "writes",
+                    "events_expected", "events_observed", "events_live", "events_replayed",
+                    "propagation_p50_ms", "propagation_p99_ms", "propagation_max_ms",
+                    "errors", "baseline"],
+}
+
+
+def main():
+    workload = sys.argv[1]
+    cmd = sys.argv[sys.argv.index("--") + 1:]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          timeout=110)
+    sys.stderr.write(proc.stderr)
+    print(proc.stdout, end="")
+    if proc.returncode != 0:
+        sys.exit(f"kv-bench exited {proc.returncode}")
+    results = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    if not results:
+        sys.exit("no results")
+    for r in results:
+        missing = [f for f in FIELDS[workload] if f not in r]
+        if missing:
+            sys.exit(f"result {r.get('name')} lacks {missing}")
+        if r["errors"] != 0:
+            sys.exit(f"result {r.get('name')} has {r['errors']} errors")
+    if workload == "edge-hit":
+        edge = [r for r in results if r["name"].startswith("kv-edge")]
+        bare = [r for r in results if r["name"].startswith("bare")]
+        if len(edge) != 1 or len(bare) != 1:
+            sys.exit("expected one kv-edge and one bare result")
+        if edge[0].get("hit_fraction", 0) < 0.99:
+            sys.exit(f"hit fraction {edge[0].get('hit_fraction')}")
+        if edge[0]["ops"] <= 0 or edge[0]["ratio_to_baseline"] <= 0:
+            sys.exit("no edge calls measured")
+    elif workload == "propagation":
+        r = results[0]
+        if r["baseline"] != "none" or r["writes"] <= 0 or r["events_observed"] <= 0:
+            sys.exit("no writes or no events observed")
+    else:
+        if results[0]["ops"] <= 0:
+            sys.exit("no puts measured")
+    print(f"ok: {len(results)} result(s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -106,39 +106,103 @@ grpc::Status EdgeKvService::List(grpc::ServerContext* context, const kv::v1::Lis
 
 // --- Reads -----------------------------------------------------------------
 
-grpc::Status EdgeKvService::Get(grpc::ServerContext* context, const kv::v1::GetRequest* request,
-                                kv::v1::GetResponse* response) {
+bool EdgeKvService::Servable(const CachedEntry& entry, const kv::v1::GetRequest& request,
+                             absl::Duration now, bool stream_fresh) const {
+  if (!stream_fresh) return false;
+  if (request.cache_ttl() > 0 && now - entry.cached_at() > absl::Seconds(request.cache_ttl())) {
+    return false;
+  }
+  return !(entry.version() < Version::FromProto(request.min_version()));
+}
+
+absl::Status EdgeKvService::BuildGetResponse(const kv::v1::GetRequest& request,
+                                             const std::vector<CachedEntryRef>& entries,
+                                             kv::v1::GetResponse* response) const {
+  const int64_t now_s = absl::ToUnixSeconds(clock_.TimeNow());
+  size_t total_bytes = 0;
+  const int n = request.keys_size();
+  for (int i = 0; i < n; ++i) {
+    kv::v1::Entry* out = response->add_entries();
+    out->set_key(request.keys(i));
+    const CachedEntry& e = *entries[i];
+    if (!e.found() || (e.expiration() != 0 && now_s >= e.expiration())) continue;
+    total_bytes += e.value().size();
+    if (n > 1 && total_bytes > limits_.max_bulk_get_bytes) {
+      response->Clear();
+      return WithHttpDetail(
+          absl::InvalidArgumentError(absl::StrCat("Total size of request exceeds the limit of ",
+                                                  limits_.max_bulk_get_bytes >> 20, "MB")),
+          413, kCfLimit);
+    }
+    out->set_found(true);
+    out->set_value(e.value().data(), e.value().size());
+    if (request.with_metadata() && e.has_metadata()) {
+      out->set_metadata(e.metadata().data(), e.metadata().size());
+    }
+    out->set_expiration(e.expiration());
+    e.version().ToProto(out->mutable_version());
+  }
+  return absl::OkStatus();
+}
+
+std::optional<grpc::Status> EdgeKvService::TryGetFromCache(const grpc::ServerContext& context,
+                                                           const kv::v1::GetRequest& request,
+                                                           kv::v1::GetResponse* response) {
+  // Errors found here (auth, validation) are final; only "needs a central"
+  // defers to GetBlocking.
+  absl::StatusOr<std::string> account =
+      AuthorizeCall(auth_, context, request.account_id(), Scope::kRead);
+  if (!account.ok()) return ToGrpcStatus(account.status());
+  if (absl::Status s = ValidateNamespaceId(request.namespace_id()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  if (absl::Status s = ValidateGet(request, limits_); !s.ok()) return ToGrpcStatus(s);
+  std::optional<absl::Status> known = directory_.CheckKnown(*account, request.namespace_id());
+  if (!known) return std::nullopt;
+  if (!known->ok()) return ToGrpcStatus(*known);
+
+  const absl::Duration now = clock_.MonotonicNow();
+  const bool stream_fresh = stream_.Staleness() < window_;
+  std::vector<CachedEntryRef> entries(request.keys_size());
+  for (int i = 0; i < request.keys_size(); ++i) {
+    entries[i] = cache_.Get(LruCache::CacheKey(request.namespace_id(), request.keys(i)));
+    if (!entries[i] || !Servable(*entries[i], request, now, stream_fresh)) return std::nullopt;
+  }
+  metrics_.cache_hits.Increment(request.keys_size());
+  response->set_cache_status("HIT");
+  return ToGrpcStatus(BuildGetResponse(request, entries, response));
+}
+
+grpc::Status EdgeKvService::GetBlocking(const grpc::ServerContext& context,
+                                        const kv::v1::GetRequest& request,
+                                        kv::v1::GetResponse* response) {
   absl::Status status = [&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string account,
-                        AuthorizeNamespace(*context, request->account_id(),
-                                           request->namespace_id(), Scope::kRead));
-    KV_RETURN_IF_ERROR(ValidateGet(*request, limits_));
-    const std::string& ns = request->namespace_id();
+    KV_RETURN_IF_ERROR(AuthorizeNamespace(context, request.account_id(), request.namespace_id(),
+                                          Scope::kRead)
+                           .status());
+    KV_RETURN_IF_ERROR(ValidateGet(request, limits_));
+    const std::string& ns = request.namespace_id();
     const absl::Duration now = clock_.MonotonicNow();
     const bool stream_fresh = stream_.Staleness() < window_;
-    const absl::Duration max_age = request->cache_ttl() > 0
-                                       ? absl::Seconds(request->cache_ttl())
-                                       : absl::InfiniteDuration();
-    const Version min_version = Version::FromProto(request->min_version());
 
-    const int n = request->keys_size();
+    const int n = request.keys_size();
     std::vector<CachedEntryRef> entries(n);
     std::vector<std::string> to_fetch;
     std::vector<int> fetch_index;
     size_t revalidations = 0;
     for (int i = 0; i < n; ++i) {
-      CachedEntryRef e = cache_.Get(LruCache::CacheKey(ns, request->keys(i)));
-      if (e && stream_fresh && now - e->cached_at() <= max_age && !(e->version() < min_version)) {
+      CachedEntryRef e = cache_.Get(LruCache::CacheKey(ns, request.keys(i)));
+      if (e && Servable(*e, request, now, stream_fresh)) {
         entries[i] = std::move(e);
         continue;
       }
       if (e) ++revalidations;
-      to_fetch.push_back(request->keys(i));
+      to_fetch.push_back(request.keys(i));
       fetch_index.push_back(i);
     }
     if (!to_fetch.empty()) {
       absl::StatusOr<std::vector<CachedEntryRef>> fetched =
-          fetcher_.Fetch(ns, to_fetch, AuthorizationOf(*context));
+          fetcher_.Fetch(ns, to_fetch, AuthorizationOf(context));
       if (!fetched.ok()) {
         if (fetched.status().code() == absl::StatusCode::kUnavailable) {
           metrics_.unavailable_reads.Increment();
@@ -151,37 +215,13 @@ grpc::Status EdgeKvService::Get(grpc::ServerContext* context, const kv::v1::GetR
       }
       for (size_t j = 0; j < fetched->size(); ++j) entries[fetch_index[j]] = (*fetched)[j];
     }
-    const int hits = n - static_cast<int>(to_fetch.size());
-    metrics_.cache_hits.Increment(hits);
+    metrics_.cache_hits.Increment(n - static_cast<double>(to_fetch.size()));
     metrics_.cache_revalidations.Increment(static_cast<double>(revalidations));
     metrics_.cache_misses.Increment(static_cast<double>(to_fetch.size() - revalidations));
     response->set_cache_status(to_fetch.empty()                       ? "HIT"
                                : revalidations == to_fetch.size() ? "REVALIDATED"
                                                                   : "MISS");
-
-    const int64_t now_s = absl::ToUnixSeconds(clock_.TimeNow());
-    size_t total_bytes = 0;
-    for (int i = 0; i < n; ++i) {
-      kv::v1::Entry* out = response->add_entries();
-      out->set_key(request->keys(i));
-      const CachedEntry& e = *entries[i];
-      if (!e.found() || (e.expiration() != 0 && now_s >= e.expiration())) continue;
-      total_bytes += e.value().size();
-      if (n > 1 && total_bytes > limits_.max_bulk_get_bytes) {
-        return WithHttpDetail(
-            absl::InvalidArgumentError(absl::StrCat("Total size of request exceeds the limit of ",
-                                                    limits_.max_bulk_get_bytes >> 20, "MB")),
-            413, kCfLimit);
-      }
-      out->set_found(true);
-      out->set_value(std::string(e.value()));
-      if (request->with_metadata() && e.has_metadata()) {
-        out->set_metadata(std::string(e.metadata()));
-      }
-      out->set_expiration(e.expiration());
-      e.version().ToProto(out->mutable_version());
-    }
-    return absl::OkStatus();
+    return BuildGetResponse(request, entries, response);
   }();
   return ToGrpcStatus(status);
 }

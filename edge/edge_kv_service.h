@@ -1,6 +1,9 @@
 #ifndef KV_EDGE_EDGE_KV_SERVICE_H_
 #define KV_EDGE_EDGE_KV_SERVICE_H_
 
+#include <optional>
+#include <vector>
+
 #include "absl/time/time.h"
 #include "common/auth.h"
 #include "common/clock.h"
@@ -23,7 +26,11 @@ namespace kv::edge {
 // a central and, once acknowledged, refresh the edge's own entry
 // (read-your-writes). Namespace operations and lists are forwarded.
 // Thread-safe; handlers block on upstream calls (sync server threads).
-class EdgeKvService final : public kv::v1::Kv::Service {
+//
+// Get is served asynchronously (AsyncGetServer): a read the cache can
+// answer is answered on the completion-queue thread without blocking
+// (TryGetFromCache); the others go to a worker that calls GetBlocking.
+class EdgeKvService final : public kv::v1::Kv::WithAsyncMethod_Get<kv::v1::Kv::Service> {
  public:
   // All references must outlive the service.
   EdgeKvService(CentralPool& pool, LruCache& cache, Fetcher& fetcher,
@@ -46,8 +53,15 @@ class EdgeKvService final : public kv::v1::Kv::Service {
   grpc::Status DeleteNamespace(grpc::ServerContext* context,
                                const kv::v1::DeleteNamespaceRequest* request,
                                kv::v1::DeleteNamespaceResponse* response) override;
-  grpc::Status Get(grpc::ServerContext* context, const kv::v1::GetRequest* request,
-                   kv::v1::GetResponse* response) override;
+  // The whole read; may block on a central.
+  grpc::Status GetBlocking(const grpc::ServerContext& context, const kv::v1::GetRequest& request,
+                           kv::v1::GetResponse* response);
+  // The read from the cache alone, when every key is cached and servable
+  // and the namespace known; nullopt (response untouched) when it needs a
+  // central. Never blocks.
+  std::optional<grpc::Status> TryGetFromCache(const grpc::ServerContext& context,
+                                              const kv::v1::GetRequest& request,
+                                              kv::v1::GetResponse* response);
   grpc::Status Put(grpc::ServerContext* context, const kv::v1::PutRequest* request,
                    kv::v1::PutResponse* response) override;
   grpc::Status Delete(grpc::ServerContext* context, const kv::v1::DeleteRequest* request,
@@ -71,6 +85,13 @@ class EdgeKvService final : public kv::v1::Kv::Service {
   template <typename Request, typename Response, typename Method>
   grpc::Status Forward(const grpc::ServerContext& context, const Request& request,
                        Response* response, Method method);
+  // Whether a cached entry may answer `request` without a central.
+  bool Servable(const CachedEntry& entry, const kv::v1::GetRequest& request,
+                absl::Duration now, bool stream_fresh) const;
+  // Fills the response from resolved entries (one per key, in order).
+  absl::Status BuildGetResponse(const kv::v1::GetRequest& request,
+                                const std::vector<CachedEntryRef>& entries,
+                                kv::v1::GetResponse* response) const;
   // Drops `keys` from the cache after a bulk write.
   void DropKeys(const std::string& namespace_id,
                 const google::protobuf::RepeatedPtrField<std::string>& keys);

@@ -79,10 +79,19 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.RegisterService(node->service_.get());
+  std::unique_ptr<grpc::ServerCompletionQueue> get_cq = builder.AddCompletionQueue();
   node->server_ = builder.BuildAndStart();
   if (node->server_ == nullptr || node->grpc_port_ == 0) {
+    get_cq->Shutdown();
+    void* tag;
+    bool ok;
+    while (get_cq->Next(&tag, &ok)) {
+    }
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.grpc_addr));
   }
+  node->async_get_ = std::make_unique<AsyncGetServer>(*node->service_, std::move(get_cq),
+                                                      options.fetch_threads);
+  node->async_get_->Start();
   node->server_->GetHealthCheckService()->SetServingStatus(true);
   node->stream_client_->Start();
   node->gauge_thread_ = std::thread([n = node.get()] { n->GaugeLoop(); });
@@ -116,8 +125,9 @@ void EdgeNode::Shutdown() {
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-    server_->Wait();
   }
+  if (async_get_ != nullptr) async_get_->Shutdown();
+  if (server_ != nullptr) server_->Wait();
   stop_.Notify();
   if (stream_client_ != nullptr) stream_client_->Stop();
   if (gauge_thread_.joinable()) gauge_thread_.join();

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "common/auth.h"
 #include "common/limits.h"
+#include "edge/async_get_server.h"
 #include "edge/central_pool.h"
 #include "edge/edge_kv_service.h"
 #include "edge/edge_metrics.h"
@@ -60,6 +61,8 @@ struct EdgeOptions {
   // A stream without heartbeats for this long is re-established.
   // Default: 3 s.
   absl::Duration stream_silence_timeout = absl::Seconds(3);
+  // Threads answering reads that need a central. Default: 16.
+  int fetch_threads = 16;
   // Workers KV limits, checked before forwarding.
   Limits limits;
 };
@@ -90,6 +93,7 @@ class EdgeNode {
   std::unique_ptr<StreamClient> stream_client_;
   std::unique_ptr<EdgeKvService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<AsyncGetServer> async_get_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;

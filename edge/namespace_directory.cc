@@ -5,18 +5,19 @@
 
 namespace kv::edge {
 
+std::optional<absl::Status> NamespaceDirectory::CheckKnown(absl::string_view account_id,
+                                                           absl::string_view namespace_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = account_of_.find(namespace_id);
+  if (it == account_of_.end()) return std::nullopt;
+  if (it->second == account_id) return absl::OkStatus();
+  return WithHttpDetail(absl::NotFoundError("namespace not found"), 404, kCfNamespaceNotFound);
+}
+
 absl::Status NamespaceDirectory::Check(absl::string_view account_id,
                                        absl::string_view namespace_id,
                                        absl::string_view authorization) {
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = account_of_.find(namespace_id);
-    if (it != account_of_.end()) {
-      if (it->second == account_id) return absl::OkStatus();
-      return WithHttpDetail(absl::NotFoundError("namespace not found"), 404,
-                            kCfNamespaceNotFound);
-    }
-  }
+  if (std::optional<absl::Status> known = CheckKnown(account_id, namespace_id)) return *known;
   kv::v1::GetNamespaceRequest request;
   request.set_account_id(std::string(account_id));
   request.set_namespace_id(std::string(namespace_id));

@@ -1,6 +1,7 @@
 #ifndef KV_EDGE_NAMESPACE_DIRECTORY_H_
 #define KV_EDGE_NAMESPACE_DIRECTORY_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -25,6 +26,11 @@ class NamespaceDirectory {
   // not found) otherwise; UNAVAILABLE when no central answers.
   absl::Status Check(absl::string_view account_id, absl::string_view namespace_id,
                      absl::string_view authorization) ABSL_LOCKS_EXCLUDED(mu_);
+  // Check() without asking a central: OK or NOT_FOUND when the namespace is
+  // known, nullopt when it is not (yet).
+  std::optional<absl::Status> CheckKnown(absl::string_view account_id,
+                                         absl::string_view namespace_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void Forget(absl::string_view namespace_id) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:

@@ -79,6 +79,11 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.RegisterService(node->service_.get());
+  // One poller for the sync methods (writes, lists): fewer threads
+  // competing with the Get completion queue for the same connections.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 1);
   std::unique_ptr<grpc::ServerCompletionQueue> get_cq = builder.AddCompletionQueue();
   node->server_ = builder.BuildAndStart();
   if (node->server_ == nullptr || node->grpc_port_ == 0) {

@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds, and starts a local cluster on loopback
 # with its data on disk, then shows a put and a get with kvctl.
-# (Now: one central in dev mode; the edge and replication issues grow it.)
+# (Now: one central and one edge in dev mode; replication grows it.)
 #
 #   bash scripts/dev-cluster.sh            # runs until Ctrl-C
 #   bash scripts/dev-cluster.sh --detach   # leaves it running in the background
 #
-# Environment: DATA_DIR (default ./.dev-cluster), GRPC_ADDR (127.0.0.1:7100).
+# Environment: DATA_DIR (default ./.dev-cluster), GRPC_ADDR (central,
+# 127.0.0.1:7100), EDGE_ADDR (127.0.0.1:7300), METRICS_ADDR (edge /metrics,
+# 127.0.0.1:9300).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DETACH=0
 [ "${1:-}" = "--detach" ] && DETACH=1
 if [ "$(id -u)" = 0 ]; then bash scripts/install-deps.sh; fi
-bash scripts/build.sh kv-central kvctl
+bash scripts/build.sh kv-central kv-edge kvctl
 BIN=$ROOT/${BUILD_DIR:-build}
 DATA_DIR=${DATA_DIR:-$ROOT/.dev-cluster}
 GRPC_ADDR=${GRPC_ADDR:-127.0.0.1:7100}
+EDGE_ADDR=${EDGE_ADDR:-127.0.0.1:7300}
+METRICS_ADDR=${METRICS_ADDR:-127.0.0.1:9300}
 mkdir -p "$DATA_DIR"
-rm -f "$DATA_DIR/central-1.ready"
+rm -f "$DATA_DIR/central-1.ready" "$DATA_DIR/edge-1.ready"
 
 "$BIN/central/kv-central" --dev --data_dir="$DATA_DIR/central-1" --grpc_addr="$GRPC_ADDR" \
   --ready_file="$DATA_DIR/central-1.ready" 2>"$DATA_DIR/central-1.log" &
@@ -32,6 +36,19 @@ for _ in $(seq 1 300); do
 done
 [ -f "$DATA_DIR/central-1.ready" ] || { echo "kv-central did not become ready"; exit 1; }
 
+"$BIN/edge/kv-edge" --dev --centrals="$GRPC_ADDR" --grpc_addr="$EDGE_ADDR" \
+  --metrics_addr="$METRICS_ADDR" --ready_file="$DATA_DIR/edge-1.ready" \
+  2>"$DATA_DIR/edge-1.log" &
+EDGE_PID=$!
+for _ in $(seq 1 300); do
+  [ -f "$DATA_DIR/edge-1.ready" ] && break
+  if ! kill -0 "$EDGE_PID" 2>/dev/null; then
+    echo "kv-edge failed to start:"; tail -20 "$DATA_DIR/edge-1.log"; kill "$PID"; exit 1
+  fi
+  sleep 0.1
+done
+[ -f "$DATA_DIR/edge-1.ready" ] || { echo "kv-edge did not become ready"; kill "$PID"; exit 1; }
+
 export KV_GRPC_ADDR=$GRPC_ADDR
 KVCTL="$BIN/tools/kvctl"
 # A namespace called "demo" (created on first start, found again afterwards).
@@ -41,14 +58,22 @@ if [ -z "$NS" ]; then
   NS=$("$KVCTL" namespace create demo | sed -n 's/^id=//p')
 fi
 echo
-echo "A central is serving gRPC on $GRPC_ADDR (dev mode: no auth), data in $DATA_DIR"
-echo "+ kvctl key put greeting 'hello, world' --namespace-id $NS"
+echo "A central serves gRPC on $GRPC_ADDR and an edge on $EDGE_ADDR (dev mode: no auth)."
+echo "Data in $DATA_DIR; the edge's metrics at http://$METRICS_ADDR/metrics"
+echo "+ kvctl key put greeting 'hello, world' --namespace-id $NS          # at the central"
 "$KVCTL" key put greeting "hello, world" --namespace-id "$NS"
-echo "+ kvctl key get greeting --namespace-id $NS"
-"$KVCTL" key get greeting --namespace-id "$NS"; echo
+echo "+ kvctl --addr $EDGE_ADDR key get greeting --namespace-id $NS   # through the edge"
+"$KVCTL" --addr "$EDGE_ADDR" key get greeting --namespace-id "$NS"; echo
+echo "+ kvctl key put greeting 'hello again' ... ; then the edge, refreshed by its stream:"
+"$KVCTL" key put greeting "hello again" --namespace-id "$NS"
+for _ in $(seq 1 50); do
+  [ "$("$KVCTL" --addr "$EDGE_ADDR" key get greeting --namespace-id "$NS")" = "hello again" ] && break
+  sleep 0.02
+done
+"$KVCTL" --addr "$EDGE_ADDR" key get greeting --namespace-id "$NS"; echo
 cat <<USAGE
 
-Try it:
+Try it (KV_GRPC_ADDR=$EDGE_ADDR, or --addr, talks to the edge):
   export KV_GRPC_ADDR=$GRPC_ADDR
   $KVCTL namespace list
   $KVCTL key put mykey "my value" --namespace-id $NS --metadata '{"owner":"me"}' --ttl 3600
@@ -57,9 +82,10 @@ Try it:
   $KVCTL key delete mykey --namespace-id $NS
 USAGE
 if [ $DETACH = 1 ]; then
-  echo "Running in the background as PID $PID; stop it with: kill $PID"
+  echo "Running in the background (central PID $PID, edge PID $EDGE_PID);"
+  echo "stop it with: kill $EDGE_PID $PID"
   exit 0
 fi
 echo "Press Ctrl-C to stop the cluster (data stays in $DATA_DIR)."
-trap 'kill -TERM $PID; wait $PID; echo stopped' INT TERM
+trap 'kill -TERM $EDGE_PID $PID; wait $EDGE_PID $PID; echo stopped' INT TERM
 wait $PID

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/ready_file.h"
+#include "common/termination_signals.h"
 #include "common/status_macros.h"
 
 namespace kv::central {
@@ -149,12 +150,7 @@ CentralNode::~CentralNode() { Shutdown(); }
 
 absl::Status RunCentral(const CentralOptions& options) {
   KV_ASSIGN_OR_RETURN(std::unique_ptr<CentralNode> node, CentralNode::Start(options));
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  const int signal_number = WaitForTerminationSignal();
   LOG(INFO) << "signal " << signal_number << ": shutting down";
   node->Shutdown();
   return absl::OkStatus();

@@ -1,6 +1,4 @@
 // kv-central: parses flags into CentralOptions and runs the node.
-#include <signal.h>
-
 #include <cstdint>
 #include <string>
 
@@ -11,6 +9,7 @@
 #include "absl/time/time.h"
 #include "central/central_node.h"
 #include "common/logging.h"
+#include "common/termination_signals.h"
 
 ABSL_FLAG(std::string, data_dir, "", "Directory of this central's RocksDB (required).");
 ABSL_FLAG(std::string, grpc_addr, "127.0.0.1:7100", "gRPC listen address; port 0 = any.");
@@ -41,13 +40,7 @@ ABSL_FLAG(uint64_t, stream_queue_bytes, 8 << 20,
           "to reconnect and resume.");
 
 int main(int argc, char** argv) {
-  // Signals are handled by a sigwait in RunCentral: block them before any
-  // thread starts so every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  kv::BlockTerminationSignals();  // before any thread starts
 
   absl::SetProgramUsageMessage("kv-central: a central node of the KV store");
   absl::ParseCommandLine(argc, argv);

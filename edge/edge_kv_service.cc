@@ -173,9 +173,11 @@ std::optional<grpc::Status> EdgeKvService::TryGetFromCache(const grpc::ServerCon
   return ToGrpcStatus(BuildGetResponse(request, entries, response));
 }
 
-grpc::Status EdgeKvService::GetBlocking(const grpc::ServerContext& context,
-                                        const kv::v1::GetRequest& request,
-                                        kv::v1::GetResponse* response) {
+grpc::Status EdgeKvService::Get(grpc::ServerContext* context_ptr,
+                                const kv::v1::GetRequest* request_ptr,
+                                kv::v1::GetResponse* response) {
+  const grpc::ServerContext& context = *context_ptr;
+  const kv::v1::GetRequest& request = *request_ptr;
   absl::Status status = [&]() -> absl::Status {
     KV_RETURN_IF_ERROR(AuthorizeNamespace(context, request.account_id(), request.namespace_id(),
                                           Scope::kRead)

@@ -27,10 +27,10 @@ namespace kv::edge {
 // (read-your-writes). Namespace operations and lists are forwarded.
 // Thread-safe; handlers block on upstream calls (sync server threads).
 //
-// Get is served asynchronously (AsyncGetServer): a read the cache can
-// answer is answered on the completion-queue thread without blocking
-// (TryGetFromCache); the others go to a worker that calls GetBlocking.
-class EdgeKvService final : public kv::v1::Kv::WithAsyncMethod_Get<kv::v1::Kv::Service> {
+// The handlers of the kv.v1.Kv methods; AsyncKvServer serves them. A Get
+// the cache can answer is answered without blocking (TryGetFromCache); every
+// other handler may block on a central.
+class EdgeKvService final {
  public:
   // All references must outlive the service.
   EdgeKvService(CentralPool& pool, LruCache& cache, Fetcher& fetcher,
@@ -40,22 +40,22 @@ class EdgeKvService final : public kv::v1::Kv::WithAsyncMethod_Get<kv::v1::Kv::S
 
   grpc::Status CreateNamespace(grpc::ServerContext* context,
                                const kv::v1::CreateNamespaceRequest* request,
-                               kv::v1::Namespace* response) override;
+                               kv::v1::Namespace* response);
   grpc::Status ListNamespaces(grpc::ServerContext* context,
                               const kv::v1::ListNamespacesRequest* request,
-                              kv::v1::ListNamespacesResponse* response) override;
+                              kv::v1::ListNamespacesResponse* response);
   grpc::Status GetNamespace(grpc::ServerContext* context,
                             const kv::v1::GetNamespaceRequest* request,
-                            kv::v1::Namespace* response) override;
+                            kv::v1::Namespace* response);
   grpc::Status RenameNamespace(grpc::ServerContext* context,
                                const kv::v1::RenameNamespaceRequest* request,
-                               kv::v1::Namespace* response) override;
+                               kv::v1::Namespace* response);
   grpc::Status DeleteNamespace(grpc::ServerContext* context,
                                const kv::v1::DeleteNamespaceRequest* request,
-                               kv::v1::DeleteNamespaceResponse* response) override;
+                               kv::v1::DeleteNamespaceResponse* response);
   // The whole read; may block on a central.
-  grpc::Status GetBlocking(const grpc::ServerContext& context, const kv::v1::GetRequest& request,
-                           kv::v1::GetResponse* response);
+  grpc::Status Get(grpc::ServerContext* context, const kv::v1::GetRequest* request,
+                   kv::v1::GetResponse* response);
   // The read from the cache alone, when every key is cached and servable
   // and the namespace known; nullopt (response untouched) when it needs a
   // central. Never blocks.
@@ -63,16 +63,16 @@ class EdgeKvService final : public kv::v1::Kv::WithAsyncMethod_Get<kv::v1::Kv::S
                                               const kv::v1::GetRequest& request,
                                               kv::v1::GetResponse* response);
   grpc::Status Put(grpc::ServerContext* context, const kv::v1::PutRequest* request,
-                   kv::v1::PutResponse* response) override;
+                   kv::v1::PutResponse* response);
   grpc::Status Delete(grpc::ServerContext* context, const kv::v1::DeleteRequest* request,
-                      kv::v1::DeleteResponse* response) override;
+                      kv::v1::DeleteResponse* response);
   grpc::Status List(grpc::ServerContext* context, const kv::v1::ListRequest* request,
-                    kv::v1::ListResponse* response) override;
+                    kv::v1::ListResponse* response);
   grpc::Status BulkPut(grpc::ServerContext* context, const kv::v1::BulkPutRequest* request,
-                       kv::v1::BulkPutResponse* response) override;
+                       kv::v1::BulkPutResponse* response);
   grpc::Status BulkDelete(grpc::ServerContext* context,
                           const kv::v1::BulkDeleteRequest* request,
-                          kv::v1::BulkDeleteResponse* response) override;
+                          kv::v1::BulkDeleteResponse* response);
 
  private:
   // Authorizes the call for the namespace's account and checks the

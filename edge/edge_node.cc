@@ -11,6 +11,7 @@
 #include "common/listen_policy.h"
 #include "common/logging.h"
 #include "common/ready_file.h"
+#include "common/termination_signals.h"
 #include "common/status_macros.h"
 
 namespace kv::edge {
@@ -78,25 +79,24 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
                            &node->grpc_port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
-  builder.RegisterService(node->service_.get());
-  // One poller for the sync methods (writes, lists): fewer threads
-  // competing with the Get completion queue for the same connections.
+  node->async_server_ = std::make_unique<AsyncKvServer>(*node->service_, options.fetch_threads);
+  builder.RegisterService(node->async_server_->service());
+  // Reflection is the one sync service left: one poller for it, so fewer
+  // threads compete with the completion queue for the same connections.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 1);
-  std::unique_ptr<grpc::ServerCompletionQueue> get_cq = builder.AddCompletionQueue();
+  std::unique_ptr<grpc::ServerCompletionQueue> cq = builder.AddCompletionQueue();
   node->server_ = builder.BuildAndStart();
   if (node->server_ == nullptr || node->grpc_port_ == 0) {
-    get_cq->Shutdown();
+    cq->Shutdown();
     void* tag;
     bool ok;
-    while (get_cq->Next(&tag, &ok)) {
+    while (cq->Next(&tag, &ok)) {
     }
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.grpc_addr));
   }
-  node->async_get_ = std::make_unique<AsyncGetServer>(*node->service_, std::move(get_cq),
-                                                      options.fetch_threads);
-  node->async_get_->Start();
+  node->async_server_->Start(std::move(cq));
   node->server_->GetHealthCheckService()->SetServingStatus(true);
   node->stream_client_->Start();
   node->gauge_thread_ = std::thread([n = node.get()] { n->GaugeLoop(); });
@@ -131,7 +131,7 @@ void EdgeNode::Shutdown() {
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
-  if (async_get_ != nullptr) async_get_->Shutdown();
+  if (async_server_ != nullptr) async_server_->Shutdown();
   if (server_ != nullptr) server_->Wait();
   stop_.Notify();
   if (stream_client_ != nullptr) stream_client_->Stop();
@@ -145,12 +145,7 @@ EdgeNode::~EdgeNode() { Shutdown(); }
 
 absl::Status RunEdge(const EdgeOptions& options) {
   KV_ASSIGN_OR_RETURN(std::unique_ptr<EdgeNode> node, EdgeNode::Start(options));
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  const int signal_number = WaitForTerminationSignal();
   LOG(INFO) << "signal " << signal_number << ": shutting down";
   node->Shutdown();
   return absl::OkStatus();

@@ -15,7 +15,7 @@
 #include "absl/time/time.h"
 #include "common/auth.h"
 #include "common/limits.h"
-#include "edge/async_get_server.h"
+#include "edge/async_kv_server.h"
 #include "edge/central_pool.h"
 #include "edge/edge_kv_service.h"
 #include "edge/edge_metrics.h"
@@ -61,7 +61,8 @@ struct EdgeOptions {
   // A stream without heartbeats for this long is re-established.
   // Default: 3 s.
   absl::Duration stream_silence_timeout = absl::Seconds(3);
-  // Threads answering reads that need a central. Default: 16.
+  // Threads serving calls that may wait on a central (misses, writes,
+  // lists, namespaces). Default: 16.
   int fetch_threads = 16;
   // Workers KV limits, checked before forwarding.
   Limits limits;
@@ -93,7 +94,7 @@ class EdgeNode {
   std::unique_ptr<StreamClient> stream_client_;
   std::unique_ptr<EdgeKvService> service_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<AsyncGetServer> async_get_;
+  std::unique_ptr<AsyncKvServer> async_server_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;

@@ -1,6 +1,4 @@
 // kv-edge: parses flags into EdgeOptions and runs the node.
-#include <signal.h>
-
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/logging.h"
+#include "common/termination_signals.h"
 #include "edge/edge_node.h"
 
 ABSL_FLAG(std::string, centrals, "", "Comma-separated gRPC addresses of centrals, preferred first.");
@@ -37,11 +36,7 @@ ABSL_FLAG(absl::Duration, min_cache_ttl, absl::Seconds(30), "Minimum cache_ttl."
 ABSL_FLAG(uint64_t, max_bulk_entries, 10000, "Entries per bulk put/delete.");
 
 int main(int argc, char** argv) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  kv::BlockTerminationSignals();  // before any thread starts
 
   absl::SetProgramUsageMessage("kv-edge: an edge node of the KV store");
   absl::ParseCommandLine(argc, argv);

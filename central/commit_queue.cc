@@ -95,7 +95,9 @@ std::optional<uint64_t> CommitQueue::CommitGroup(
     const std::vector<Writer*>& group) {
   rocksdb::WriteBatch batch;
   uint64_t sequence = next_sequence_;
-  const int64_t apply_time_ms = absl::ToUnixMillis(clock_.TimeNow());
+  const absl::Time apply_time = clock_.TimeNow();
+  const int64_t apply_time_ms = absl::ToUnixMillis(apply_time);
+  const int64_t apply_time_us = absl::ToUnixMicros(apply_time);
   std::vector<Writer*> included;
   included.reserve(group.size());
   Version max_version;
@@ -134,6 +136,10 @@ std::optional<uint64_t> CommitQueue::CommitGroup(
       kv::storage::v1::ChangeEntry& entry = request.entries[i];
       versions[i].ToProto(entry.mutable_version());
       entry.set_commit_time_ms(static_cast<int64_t>(versions[i].physical_ms));
+      // Local writes commit now; the version's ms may run ahead of the
+      // clock by a few ticks (HLC), so take the later of the two.
+      entry.set_commit_time_us(std::max<int64_t>(
+          apply_time_us, static_cast<int64_t>(versions[i].physical_ms) * 1000));
       entry.set_apply_time_ms(apply_time_ms);
       batch.Put(db_.changelog(), ChangeLogImpl::SequenceKey(sequence++),
                 entry.SerializeAsString());

@@ -72,6 +72,7 @@ ChangeEvent ToChangeEvent(const SequencedChange& change) {
   event.set_kind(static_cast<ChangeEvent::Kind>(entry.kind()));
   event.set_namespace_id(entry.namespace_id());
   event.set_commit_time_ms(entry.commit_time_ms());
+  event.set_commit_time_us(entry.commit_time_us());
   if (entry.has_version()) *event.mutable_version() = entry.version();
   if (entry.kind() == ChangeEntry::PUT || entry.kind() == ChangeEntry::DELETE) {
     event.set_key(entry.key());

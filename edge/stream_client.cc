@@ -167,9 +167,10 @@ bool StreamClient::SubscribeOnce(size_t index) {
 
 void StreamClient::Apply(const kv::v1::ChangeEvent& event, bool live) {
   if (live) {
-    const int64_t now_ms = absl::ToUnixMillis(clock_.TimeNow());
-    metrics_.propagation_latency.Observe(
-        std::max<int64_t>(0, now_ms - event.commit_time_ms()) / 1000.0);
+    const int64_t now_us = absl::ToUnixMicros(clock_.TimeNow());
+    const int64_t commit_us = event.commit_time_us() != 0 ? event.commit_time_us()
+                                                          : event.commit_time_ms() * 1000;
+    metrics_.propagation_latency.Observe(std::max<int64_t>(0, now_us - commit_us) / 1e6);
   } else {
     metrics_.replayed_events.Increment();
   }

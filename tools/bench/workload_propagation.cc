@@ -7,7 +7,7 @@
 // flight) to the central, cycling over those keys, for --duration. Before
 // and after, it scrapes every edge's /metrics and takes the delta of the
 // kv_propagation_latency_seconds histogram (central commit time to applied
-// at the edge; both clocks in whole milliseconds), summed over the edges;
+// at the edge; both clocks in microseconds), summed over the edges;
 // quantiles are interpolated linearly within buckets and max is the upper
 // bound of the highest non-empty bucket. No baseline applies.
 #include <grpcpp/grpcpp.h>
@@ -375,8 +375,8 @@ int RunPropagationWorkload(const Options& o) {
                      std::isinf(max) ? "+Inf" : Ms(max),
                      Ms(h.count > 0 ? h.sum / h.count : 0))
               << "\n"
-              << "  (commit and apply times are whole milliseconds, so each event reads "
-                 "0, 1, 2... ms; quantiles are interpolated within buckets)\n"
+              << "  (commit and apply times in microseconds; quantiles are interpolated "
+                 "within buckets)\n"
               << absl::StrFormat("  rss: central %.1f MiB, largest edge %.1f MiB",
                                  central_rss / 1024.0, edge_rss_max / 1024.0)
               << "\n"

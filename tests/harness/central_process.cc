@@ -11,21 +11,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "tests/harness/node_launch.h"
 
 namespace kv::testing {
 namespace {
 
 constexpr int kMaxMessageBytes = 128 << 20;
-
-absl::StatusOr<absl::flat_hash_map<std::string, std::string>> ParseReadyFile(
-    const std::string& text) {
-  absl::flat_hash_map<std::string, std::string> info;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
-    info[absl::StripAsciiWhitespace(kv.first)] = std::string(absl::StripAsciiWhitespace(kv.second));
-  }
-  return info;
-}
 
 }  // namespace
 
@@ -84,18 +75,6 @@ std::string CentralProcess::LogTail(int lines) const {
 }
 
 absl::Status CentralProcess::Launch() {
-  std::error_code ec;
-  std::filesystem::remove(ready_path_, ec);
-  std::filesystem::remove(ready_path_ + ".tmp", ec);
-  ++runs_;
-  {
-    // A marker between runs in the shared log.
-    FILE* log = fopen(log_path_.c_str(), "a");
-    if (log != nullptr) {
-      fprintf(log, "===== kv-central run %d =====\n", runs_);
-      fclose(log);
-    }
-  }
   ProcessOptions p;
   p.argv = {options_.binary,
             absl::StrCat("--data_dir=", data_dir_),
@@ -109,46 +88,15 @@ absl::Status CentralProcess::Launch() {
   }
   p.argv.insert(p.argv.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   p.stdout_path = log_path_;
-  absl::StatusOr<std::unique_ptr<Process>> process = Process::Start(p);
-  if (!process.ok()) return process.status();
-  process_ = std::move(*process);
-
-  const absl::Time deadline = absl::Now() + options_.start_timeout;
-  absl::Duration backoff = absl::Milliseconds(2);
-  while (true) {
-    if (!process_->IsRunning()) {
-      return absl::UnavailableError(absl::StrCat(
-          "kv-central exited before it was ready (", process_->exit_status()->ToString(),
-          "); log tail:\n", process_->LogTail(60)));
-    }
-    if (std::filesystem::exists(ready_path_, ec)) break;
-    if (absl::Now() >= deadline) {
-      std::string tail = process_->LogTail(60);
-      (void)process_->Kill();
-      return absl::UnavailableError(absl::StrCat(
-          "kv-central wrote no ready file within ", absl::FormatDuration(options_.start_timeout),
-          " (killed); log tail:\n", tail));
-    }
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, absl::Milliseconds(50));
-  }
-  absl::StatusOr<std::string> text = ReadFileToString(ready_path_);
-  if (!text.ok()) return text.status();
-  absl::StatusOr<absl::flat_hash_map<std::string, std::string>> info = ParseReadyFile(*text);
-  if (!info.ok()) return info.status();
-  ready_info_ = std::move(*info);
-  auto port = ready_info_.find("grpc_port");
-  if (port == ready_info_.end() || !absl::SimpleAtoi(port->second, &grpc_port_) ||
-      grpc_port_ <= 0) {
-    return absl::InternalError(absl::StrCat("ready file without a valid grpc_port: \"", *text,
-                                            "\"; log tail:\n", process_->LogTail(60)));
-  }
-  if (auto pid = ready_info_.find("pid"); pid != ready_info_.end()) {
-    int ready_pid = 0;
-    if (!absl::SimpleAtoi(pid->second, &ready_pid) || ready_pid != process_->pid()) {
-      return absl::InternalError(absl::StrCat("ready file names pid ", pid->second,
-                                              ", the child is ", process_->pid()));
-    }
+  absl::StatusOr<LaunchedNode> node =
+      LaunchNode("kv-central", std::move(p), ready_path_, ++runs_, options_.start_timeout);
+  if (!node.ok()) return node.status();
+  process_ = std::move(node->process);
+  ready_info_ = std::move(node->ready_info);
+  grpc_port_ = ReadyPort(ready_info_, "grpc_port");
+  if (grpc_port_ == 0) {
+    return absl::InternalError(absl::StrCat("ready file without a valid grpc_port; log tail:\n",
+                                            process_->LogTail(60)));
   }
   channel_ = NewKvChannel(grpc_addr());
   return absl::OkStatus();
@@ -185,16 +133,7 @@ absl::Status CentralProcess::WipeDataDir() {
 
 absl::Status CentralProcess::Stop() {
   if (process_ == nullptr) return absl::OkStatus();
-  absl::StatusOr<ExitStatus> status = process_->Terminate(options_.stop_timeout);
-  if (!status.ok()) {
-    return absl::DeadlineExceededError(
-        absl::StrCat(status.status().message(), "; log tail:\n", process_->LogTail(60)));
-  }
-  if (!status->Exited(0)) {
-    return absl::InternalError(absl::StrCat("kv-central ended with ", status->ToString(),
-                                            " after SIGTERM; log tail:\n", process_->LogTail(60)));
-  }
-  return absl::OkStatus();
+  return StopNode("kv-central", *process_, options_.stop_timeout);
 }
 
 absl::Status CentralProcess::Pause() {

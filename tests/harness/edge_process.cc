@@ -14,29 +14,9 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "tests/harness/central_process.h"
+#include "tests/harness/node_launch.h"
 
 namespace kv::testing {
-namespace {
-
-absl::flat_hash_map<std::string, std::string> ParseReadyFile(const std::string& text) {
-  absl::flat_hash_map<std::string, std::string> info;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
-    std::pair<absl::string_view, absl::string_view> kv =
-        absl::StrSplit(line, absl::MaxSplits('=', 1));
-    info[absl::StripAsciiWhitespace(kv.first)] = std::string(absl::StripAsciiWhitespace(kv.second));
-  }
-  return info;
-}
-
-// A positive port from the ready file, or 0.
-int PortOf(const absl::flat_hash_map<std::string, std::string>& info, const std::string& key) {
-  int port = 0;
-  auto it = info.find(key);
-  if (it == info.end() || !absl::SimpleAtoi(it->second, &port) || port <= 0) return 0;
-  return port;
-}
-
-}  // namespace
 
 EdgeProcess::EdgeProcess(std::string work_dir, EdgeProcessOptions options)
     : work_dir_(std::move(work_dir)),
@@ -79,15 +59,6 @@ std::string EdgeProcess::LogTail(int lines) const {
 }
 
 absl::Status EdgeProcess::Launch() {
-  std::error_code ec;
-  std::filesystem::remove(ready_path_, ec);
-  std::filesystem::remove(ready_path_ + ".tmp", ec);
-  ++runs_;
-  if (FILE* log = fopen(log_path_.c_str(), "a"); log != nullptr) {
-    // A marker between runs in the shared log.
-    fprintf(log, "===== kv-edge run %d =====\n", runs_);
-    fclose(log);
-  }
   ProcessOptions p;
   p.argv = {options_.binary,
             absl::StrCat("--centrals=", absl::StrJoin(options_.centrals, ",")),
@@ -98,45 +69,17 @@ absl::Status EdgeProcess::Launch() {
   if (options_.dev) p.argv.push_back("--dev");
   p.argv.insert(p.argv.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   p.stdout_path = log_path_;
-  absl::StatusOr<std::unique_ptr<Process>> process = Process::Start(p);
-  if (!process.ok()) return process.status();
-  process_ = std::move(*process);
-
-  const absl::Time deadline = absl::Now() + options_.start_timeout;
-  absl::Duration backoff = absl::Milliseconds(2);
-  while (true) {
-    if (!process_->IsRunning()) {
-      return absl::UnavailableError(absl::StrCat("kv-edge exited before it was ready (",
-                                                 process_->exit_status()->ToString(),
-                                                 "); log tail:\n", process_->LogTail(60)));
-    }
-    if (std::filesystem::exists(ready_path_, ec)) break;
-    if (absl::Now() >= deadline) {
-      std::string tail = process_->LogTail(60);
-      (void)process_->Kill();
-      return absl::UnavailableError(absl::StrCat("kv-edge wrote no ready file within ",
-                                                 absl::FormatDuration(options_.start_timeout),
-                                                 " (killed); log tail:\n", tail));
-    }
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, absl::Milliseconds(50));
-  }
-  absl::StatusOr<std::string> text = ReadFileToString(ready_path_);
-  if (!text.ok()) return text.status();
-  ready_info_ = ParseReadyFile(*text);
-  grpc_port_ = PortOf(ready_info_, "grpc_port");
-  metrics_port_ = PortOf(ready_info_, "metrics_port");
+  absl::StatusOr<LaunchedNode> node =
+      LaunchNode("kv-edge", std::move(p), ready_path_, ++runs_, options_.start_timeout);
+  if (!node.ok()) return node.status();
+  process_ = std::move(node->process);
+  ready_info_ = std::move(node->ready_info);
+  grpc_port_ = ReadyPort(ready_info_, "grpc_port");
+  metrics_port_ = ReadyPort(ready_info_, "metrics_port");
   if (grpc_port_ == 0 || metrics_port_ == 0) {
-    return absl::InternalError(
-        absl::StrCat("ready file without valid grpc_port and metrics_port: \"", *text,
-                     "\"; log tail:\n", process_->LogTail(60)));
-  }
-  if (auto pid = ready_info_.find("pid"); pid != ready_info_.end()) {
-    int ready_pid = 0;
-    if (!absl::SimpleAtoi(pid->second, &ready_pid) || ready_pid != process_->pid()) {
-      return absl::InternalError(
-          absl::StrCat("ready file names pid ", pid->second, ", the child is ", process_->pid()));
-    }
+    return absl::InternalError(absl::StrCat(
+        "ready file without valid grpc_port and metrics_port; log tail:\n",
+        process_->LogTail(60)));
   }
   channel_ = NewKvChannel(grpc_addr());
   return absl::OkStatus();
@@ -163,16 +106,7 @@ absl::Status EdgeProcess::Kill() {
 
 absl::Status EdgeProcess::Stop() {
   if (process_ == nullptr) return absl::OkStatus();
-  absl::StatusOr<ExitStatus> status = process_->Terminate(options_.stop_timeout);
-  if (!status.ok()) {
-    return absl::DeadlineExceededError(
-        absl::StrCat(status.status().message(), "; log tail:\n", process_->LogTail(60)));
-  }
-  if (!status->Exited(0)) {
-    return absl::InternalError(absl::StrCat("kv-edge ended with ", status->ToString(),
-                                            " after SIGTERM; log tail:\n", process_->LogTail(60)));
-  }
-  return absl::OkStatus();
+  return StopNode("kv-edge", *process_, options_.stop_timeout);
 }
 
 absl::Status EdgeProcess::Pause() {

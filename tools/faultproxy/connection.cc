@@ -117,7 +117,7 @@ void Connection::Pump(UniqueFd& upstream) {
       abort = true;
       break;
     }
-    const LinkFaults faults = state_->faults();
+    LinkFaults faults = state_->faults();
     const DirectionFaults* dir_faults[2] = {&faults.up, &faults.down};
     SteadyTime now = Clock::now();
     short client_events = 0;
@@ -185,6 +185,9 @@ void Connection::Pump(UniqueFd& upstream) {
       break;
     }
     if ((fds[2].revents & POLLIN) != 0) wake_.Drain();
+    // Faults set while we waited apply to what was read: a caller whose
+    // SetFaults returned before it sent sees its bytes treated by them.
+    faults = state_->faults();
 
     // Read from the sources that are readable (or in error: recv says which).
     now = Clock::now();

@@ -285,29 +285,39 @@ class LocalTopology:
 
     def stop(self, name, timeout=30.0, check=True):
         """SIGTERM and wait; with `check`, fails unless the exit is clean."""
-        node = self.nodes.pop(name, None)
-        if node is None or node.proc.poll() is not None:
-            if check and node is not None and node.proc.returncode != 0:
-                raise RuntimeError(f"{name} had exited {node.proc.returncode}:\n{node.log_tail()}")
-            return
-        node.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = node.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            node.proc.kill()
-            node.proc.wait()
-            if check:
-                raise RuntimeError(f"{name} did not stop within {timeout}s of SIGTERM")
-            return
-        if check and rc != 0:
-            raise RuntimeError(f"{name} exited {rc} on SIGTERM:\n{node.log_tail()}")
+        self.stop_many([name], timeout, check)
+
+    def stop_many(self, names, timeout=30.0, check=True):
+        """SIGTERM to all of `names` at once, then waits for each."""
+        nodes = [self.nodes.pop(n) for n in names if n in self.nodes]
+        for node in nodes:
+            if node.proc.poll() is None:
+                node.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        errors = []
+        for node in nodes:
+            try:
+                rc = node.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                node.proc.kill()
+                node.proc.wait()
+                errors.append(f"{node.name} did not stop within {timeout}s of SIGTERM")
+                continue
+            if rc != 0:
+                errors.append(f"{node.name} exited {rc} on SIGTERM:\n{node.log_tail()}")
+        if check and errors:
+            raise RuntimeError("\n".join(errors))
 
     def stop_all(self, check=True):
-        """Stops in reverse start order; raises the first failure."""
+        """Stops dependents before what they depend on (docker-compose
+        down's order), each layer at once."""
         errors = []
-        for name in reversed(list(self.nodes)):
+        while self.nodes:
+            running = set(self.nodes)
+            needed = {d for n in running for d in (self.services[n].get("depends_on") or {})}
+            layer = [n for n in running if n not in needed] or list(running)
             try:
-                self.stop(name, check=check)
+                self.stop_many(layer, check=check)
             except RuntimeError as e:
                 errors.append(str(e))
         if errors:

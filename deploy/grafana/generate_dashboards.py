@@ -298,11 +298,19 @@ def centrals():
                        description="How far behind each peer's stream this central is. Alert at 10 s."),
             timeseries("Acknowledged sequence by peer",
                        [target(f"kv_replication_acked_sequence{{{CENTRAL}}}", "{{node}} → {{peer}}")]),
-            timeseries("Anti-entropy repairs per second",
-                       [target(f"sum by (node, peer) (rate(kv_anti_entropy_repairs_total{{{CENTRAL}}}[$__rate_interval]))",
-                               "{{node}} ← {{peer}}")], unit="ops",
+            timeseries("Anti-entropy rounds and repairs per second",
+                       [target(f"sum by (node) (rate(kv_anti_entropy_repairs_total{{{CENTRAL}}}[$__rate_interval])) "
+                               f"or sum by (node) (kv_cluster_size{{{CENTRAL}}}) * 0", "repairs {{node}}", "A"),
+                        target(f"sum by (node) (rate(kv_anti_entropy_rounds_total{{{CENTRAL}}}[$__rate_interval])) "
+                               f"or sum by (node) (kv_cluster_size{{{CENTRAL}}}) * 0", "rounds {{node}}", "B")],
+                       unit="ops",
                        description="Records repaired after a partition or crash; steady non-zero "
-                                   "repairs mean replication loses mutations."),
+                                   "repairs mean replication loses mutations. (0 until the first "
+                                   "round or repair creates the per-peer series.)"),
+            timeseries("Peers connected",
+                       [target(f"sum by (node) (kv_replication_connected{{{CENTRAL}}})", "connected {{node}}", "A"),
+                        target(f"kv_cluster_size{{{CENTRAL}}} - 1", "peers {{node}}", "B")],
+                       description="Open Pull streams from peers, against the membership's size."),
             timeseries("Quorum failures per second",
                        [target(f"rate(kv_quorum_failures_total{{{CENTRAL}}}[$__rate_interval])")], unit="ops"),
             timeseries("Completeness age (complete_as_of)",
@@ -315,10 +323,14 @@ def centrals():
                        [target(f"rate(kv_future_versions_total{{{CENTRAL}}}[$__rate_interval])")], unit="ops"),
             row("Storage"),
             timeseries("Free disk bytes", [target(f"kv_disk_free_bytes{{{CENTRAL}}}")], unit="bytes"),
-            timeseries("RocksDB live data size",
-                       [target(f"kv_rocksdb_live_data_bytes{{{CENTRAL}}}")], unit="bytes"),
-            timeseries("RocksDB pending compaction bytes",
-                       [target(f"kv_rocksdb_pending_compaction_bytes{{{CENTRAL}}}")], unit="bytes"),
+            timeseries("Change log retained sequences",
+                       [target(f"kv_change_log_last_sequence{{{CENTRAL}}}", "last {{node}}", "A"),
+                        target(f"kv_change_log_first_sequence{{{CENTRAL}}}", "first {{node}}", "B")],
+                       description="The change log is trimmed by age (--log_retention); edges resume "
+                                   "from a sequence inside this span."),
+            timeseries("Edge streams per central",
+                       [target(f"kv_invalidation_streams{{{CENTRAL}}}")],
+                       description="Invalidation streams open on each central; they move on failover."),
         ])
 
 

@@ -41,6 +41,14 @@ import deploy_queries  # noqa: E402
 
 ARGS = None
 SCRAPE_INTERVAL = "1s"
+# Metrics the deployment's queries use that the nodes do not export yet
+# (the issue-8 contract: added on the node side). While one has no series
+# at all, the queries that need it are listed as pending instead of
+# failing; once any node exports it, its queries must answer like the rest.
+PENDING_METRICS = {
+    "kv_requests_total": "requests by op and code, on both node kinds",
+    "kv_request_duration_seconds": "request latency histogram by op, on both node kinds",
+}
 
 
 def write_token(tokens_path):
@@ -68,7 +76,7 @@ class PrometheusScrapeTest(unittest.TestCase):
 
     def prometheus_config(self):
         """deploy/prometheus/prometheus.yml with the replay's targets."""
-        src_dir = os.path.join(ARGS.repo, "deploy/prometheus")
+        src_dir = os.path.abspath(os.path.join(ARGS.repo, "deploy/prometheus"))
         with open(os.path.join(src_dir, "prometheus.yml")) as f:
             config = yaml.safe_load(f)
         config["global"]["scrape_interval"] = SCRAPE_INTERVAL
@@ -132,6 +140,11 @@ class PrometheusScrapeTest(unittest.TestCase):
                 for key in ("hot", f"k{r}-0-0", "missing"):
                     self.kvctl(edge, "key", "get", key, "--namespace-id", ns)
 
+    @staticmethod
+    def not_yet(result):
+        """For eventually(): fails with what Prometheus answered."""
+        raise AssertionError(f"Prometheus answered {result}")
+
     # -- the test ---------------------------------------------------------
 
     def test_prometheus_answers_every_shipped_query(self):
@@ -160,7 +173,8 @@ class PrometheusScrapeTest(unittest.TestCase):
         compose_local.eventually("propagation p99 from Prometheus", p99_known, timeout=30)
         compose_local.eventually(
             "recorded p99 per edge",
-            lambda: len(self.query("node:kv_propagation_latency_seconds:p99_rate5m >= 0")) == len(self.edges),
+            lambda: len(self.query("node:kv_propagation_latency_seconds:p99_rate5m >= 0")) == len(self.edges)
+            or self.not_yet(self.query("node:kv_propagation_latency_seconds:p99_rate5m")),
             timeout=30)
 
         p99 = float(self.query(p99_expr)[0]["value"][1])
@@ -172,27 +186,56 @@ class PrometheusScrapeTest(unittest.TestCase):
               + ", ".join(f"{k} {v * 1e3:.3f} ms" for k, v in sorted(per_edge.items())), flush=True)
         self.assertLess(p99, 60.0, "p99 is past the default window")
 
+        pending = {m for m in PENDING_METRICS
+                   if not self.query(f'count({{__name__=~"{m}(_bucket)?"}})')}
+        for m in sorted(set(PENDING_METRICS) - pending):
+            print(f"note: {m} is exported now; remove it from PENDING_METRICS", flush=True)
+        pending_queries = []
         failures = []
         queries, variables = deploy_queries.dashboard_queries(ARGS.repo)
         queries += deploy_queries.recording_queries(ARGS.repo)
         queries += deploy_queries.alert_queries(ARGS.repo)
+        recorded = {r["record"]: r["expr"] for _, r in deploy_queries.rules(ARGS.repo) if "record" in r}
+
+        def needs_pending(expr):
+            # A recording rule's series needs what its expression needs.
+            for name, rule_expr in recorded.items():
+                if name in expr:
+                    expr += " " + rule_expr
+            return sorted(m for m in pending if m in expr)
+
         for what, expr in queries:
             try:
-                if not self.query(expr):
+                if self.query(expr):
+                    continue
+                if needs_pending(expr):
+                    pending_queries.append(f"{what} (needs {', '.join(needs_pending(expr))})")
+                else:
                     failures.append(f"{what}: no data for {expr}")
             except Exception as e:  # a malformed query: the API's error
                 failures.append(f"{what}: {expr}: {e}")
         for what, metric, label in variables:
             values = self.api(f"label/{label}/values", **{"match[]": metric})
-            if not values:
+            if values:
+                continue
+            if needs_pending(metric):
+                pending_queries.append(f"{what} (needs {metric})")
+            else:
                 failures.append(f"{what}: no {label} values for {metric}")
-        for group in self.api("rules")["groups"]:
+        groups = self.api("rules")["groups"]
+        expected = {g for g, _ in deploy_queries.rules(ARGS.repo)}
+        self.assertEqual({g["name"] for g in groups}, expected, "rule groups loaded")
+        for group in groups:
             for rule in group["rules"]:
                 if rule.get("health") != "ok":
                     failures.append(f"rule {rule['name']}: health {rule.get('health')}: "
                                     f"{rule.get('lastError')}")
-        print(f"Prometheus answered {len(queries) - len(failures)} of {len(queries)} queries and "
-              f"{len(variables)} variables; {time.monotonic() - started:.1f} s", flush=True)
+        answered = len(queries) + len(variables) - len(failures) - len(pending_queries)
+        print(f"Prometheus answered {answered} of {len(queries)} queries and {len(variables)} "
+              f"template variables; {len(pending_queries)} pending on metrics not exported yet "
+              f"({', '.join(sorted(pending)) or 'none'}); {time.monotonic() - started:.1f} s", flush=True)
+        for q in pending_queries:
+            print(f"  pending: {q}", flush=True)
         self.assertEqual(failures, [], "\n" + "\n".join(failures))
         self.topo.stop_all(check=True)
 

@@ -73,7 +73,8 @@ class PrometheusTest(unittest.TestCase):
         return out.stdout
 
     def test_check_config(self):
-        self.promtool("check", "config", repo("deploy/prometheus/prometheus.yml"))
+        out = self.promtool("check", "config", repo("deploy/prometheus/prometheus.yml"))
+        self.assertIn(f"{len(deploy_queries.rule_files(ARGS.repo))} rule files found", out)
 
     def test_check_kubernetes_config(self):
         # Debian's Prometheus is built without Kubernetes discovery, so
@@ -85,11 +86,12 @@ class PrometheusTest(unittest.TestCase):
             self.assertIn("kubernetes_sd_configs", job)
             job.pop("kubernetes_sd_configs")
             job["file_sd_configs"] = [{"files": ["/nonexistent/targets.json"]}]
-        config["rule_files"] = [repo("deploy/prometheus", r) for r in config["rule_files"]]
+        config["rule_files"] = [os.path.abspath(repo("deploy/prometheus", r)) for r in config["rule_files"]]
         with tempfile.NamedTemporaryFile("w", suffix=".yml") as f:
             yaml.safe_dump(config, f)
             f.flush()
-            self.promtool("check", "config", f.name)
+            out = self.promtool("check", "config", f.name)
+        self.assertIn(f"{len(deploy_queries.rule_files(ARGS.repo))} rule files found", out)
 
     def test_check_rules(self):
         files = deploy_queries.rule_files(ARGS.repo)

@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_space.h"
 #include "common/logging.h"
 #include "common/ready_file.h"
 #include "common/termination_signals.h"
@@ -86,6 +87,21 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   Replicator* replicator = node->replicator_.get();
   node->storage_->SetDurabilityHook(
       [replicator](uint64_t last_sequence) { return replicator->AwaitQuorum(last_sequence); });
+  node->storage_->SetReadGate([replicator, window = options.window]() -> absl::Status {
+    const absl::Time complete = replicator->CompleteAsOf();
+    const absl::Duration age = RealClock::Get().TimeNow() - complete;
+    if (age <= window) return absl::OkStatus();
+    return WithHttpDetail(
+        absl::UnavailableError(absl::StrCat(
+            "this central cannot vouch for its data: it has not been in contact with enough "
+            "peers ",
+            complete == absl::InfinitePast()
+                ? std::string("since it started")
+                : absl::StrCat("for ", absl::FormatDuration(absl::Trunc(age, absl::Milliseconds(1)))),
+            " (window ", absl::FormatDuration(window),
+            "), so it may miss acknowledged writes; read from another central")),
+        503, kCfBadRequest);
+  });
   ReplicationServiceOptions replication_service;
   replication_service.node_id = options.storage.node_id;
   replication_service.heartbeat_interval = options.streams.heartbeat_interval;

@@ -52,6 +52,10 @@ struct CentralOptions {
   // Replication between centrals: membership, quorum, anti-entropy. The
   // node id is storage.node_id.
   ReplicatorOptions replication;
+  // A central whose completeness (complete_as_of) is older than this refuses
+  // record reads with UNAVAILABLE (HTTP 503): its data may miss writes
+  // acknowledged elsewhere. The edges' window. Default: 60 s.
+  absl::Duration window = absl::Seconds(60);
   // Prometheus /metrics listen address; empty = none; port 0 = any.
   std::string metrics_addr;
 };

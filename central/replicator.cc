@@ -27,7 +27,12 @@ absl::StatusOr<std::unique_ptr<Replicator>> Replicator::Create(const ReplicatorO
   Replicator* self = r.get();
   r->anti_entropy_ = std::make_unique<AntiEntropy>(
       options.anti_entropy, *r->peers_, storage.replica(),
-      [self](uint32_t peer, uint64_t repaired, bool ok) {
+      [self](uint32_t peer, uint64_t repaired, bool ok, absl::Time started) {
+        if (ok) {
+          absl::MutexLock lock(&self->mu_);
+          auto it = self->pullers_.find(peer);
+          if (it != self->pullers_.end()) it->second->OnRepaired(started);
+        }
         if (self->metrics_ == nullptr) return;
         self->metrics_->AntiEntropyRounds(peer, ok).Increment();
         self->metrics_->AntiEntropyRepairs(peer).Increment(static_cast<double>(repaired));

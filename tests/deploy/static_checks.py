@@ -156,6 +156,9 @@ class ComposeTest(unittest.TestCase):
             env = svc.get("environment", {})
             for key in ("KV_HEALTH_GRPC_PORT", "KV_HEALTH_METRICS_PORT"):
                 self.assertIn(int(env[key]), exposed, f"{name}: {key}")
+        windows = {a for n in self.topo.kv_services() for a in self.topo.command(n)
+                   if a.startswith("--window=")}
+        self.assertEqual(len(windows), 1, f"centrals and edges need one --window: {windows}")
         for name in self.topo.kv_services("kv-edge"):
             deps = self.model["services"][name].get("depends_on", {})
             self.assertEqual(sorted(deps), self.topo.kv_services("kv-central"), name)

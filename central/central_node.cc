@@ -67,6 +67,7 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   KV_ASSIGN_OR_RETURN(node->storage_, Storage::Open(options.storage, RealClock::Get()));
   node->registry_ = std::make_shared<prometheus::Registry>();
   node->metrics_ = std::make_unique<CentralMetrics>(*node->registry_);
+  node->request_metrics_ = std::make_unique<RequestMetrics>(*node->registry_);
   if (!options.metrics_addr.empty()) {
     try {
       node->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_addr);
@@ -126,6 +127,11 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
                            &node->grpc_port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(RequestMetrics::InterceptorFactory(*node->request_metrics_));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   builder.RegisterService(node->kv_service_.get());
   builder.RegisterService(node->invalidation_service_.get());
   builder.RegisterService(node->replication_service_.get());

@@ -21,6 +21,7 @@
 #include "central/storage.h"
 #include "central/stream_hub.h"
 #include "common/auth.h"
+#include "common/request_metrics.h"
 #include "common/limits.h"
 
 namespace kv::central {
@@ -91,6 +92,7 @@ class CentralNode {
   std::unique_ptr<InvalidationService> invalidation_service_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<CentralMetrics> metrics_;
+  std::unique_ptr<RequestMetrics> request_metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int metrics_port_ = 0;
   std::unique_ptr<Replicator> replicator_;

@@ -139,7 +139,11 @@ void Replicator::UpdateMetrics() {
   if (complete != absl::InfinitePast())
     metrics_->complete_as_of_age_seconds.Set(absl::ToDoubleSeconds(now - complete));
   metrics_->cluster_size.Set(static_cast<double>(peers_->cluster_size()));
-  metrics_->future_versions.Set(static_cast<double>(storage_.FutureVersions()));
+  const uint64_t future = storage_.FutureVersions();
+  if (future > future_versions_seen_) {
+    metrics_->future_versions.Increment(static_cast<double>(future - future_versions_seen_));
+    future_versions_seen_ = future;
+  }
   metrics_->change_log_last_sequence.Set(static_cast<double>(storage_.change_log().LastSequence()));
   metrics_->change_log_first_sequence.Set(
       static_cast<double>(storage_.change_log().FirstSequence()));

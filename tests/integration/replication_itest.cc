@@ -23,6 +23,7 @@
 #include "tests/harness/edge_process.h"
 #include "tests/harness/eventually.h"
 #include "tests/harness/status_matchers.h"
+#include "tests/harness/metrics_scraper.h"
 #include "tests/harness/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -114,6 +115,21 @@ TEST_F(ReplicationTest, WritesOnAnyCentralReachEveryCentral) {
       ASSERT_EQ(Get(i, ns, "from-2"), "two") << "central " << i + 1;
       ASSERT_EQ(Get(i, ns, "from-3"), std::string(100000, 'x')) << "central " << i + 1;
       ASSERT_EQ(Get(i, ns, "gone"), "<not found>") << "central " << i + 1;
+    });
+  }
+  // Central 2 counted the put it served, and its quorum waits.
+  {
+    int port = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(cluster_->central(1).ready_info().at("metrics_port"), &port));
+    ASSERT_OK_AND_ASSIGN(MetricsSnapshot metrics, ScrapeMetrics(port));
+    ASSERT_OK_AND_ASSIGN(double puts, metrics.Value("kv_requests_total", {{"op", "put"}, {"code", "OK"}}));
+    EXPECT_EQ(puts, 1);
+    // Gauges are refreshed every 250 ms.
+    ASSERT_EVENTUALLY([&] {
+      ASSERT_OK_AND_ASSIGN(MetricsSnapshot later, ScrapeMetrics(port));
+      ASSERT_OK_AND_ASSIGN(double acked,
+                           later.Value("kv_replication_acked_sequence", {{"peer", "1"}}));
+      ASSERT_GE(acked, 1);
     });
   }
   // A namespace rename and delete made on one central reach the others.

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need (Debian packages), builds
-# everything and runs every test: unit, then integration.
+# everything and runs every test: unit, integration, then compat (the real
+# cloudflare SDK, wrangler and workerd, installed from npm at pinned
+# versions into build/npm by tests/compat/setup.sh; skipped without Node
+# unless KV_REQUIRE_CLIENTS=1, as in CI).
 # Usage (as root on Debian bookworm): bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +29,5 @@ BUILD_DIR=${BUILD_DIR:-build}
 cd "$BUILD_DIR"
 ctest --output-on-failure -j2 -L unit || status=1
 ctest --output-on-failure -L integration || status=1
+ctest --output-on-failure -L compat || status=1
 exit $status

@@ -11,6 +11,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 dir="${1:?usage: setup.sh DIR}"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "compat setup: node and npm are not installed" >&2
+  [ "${KV_REQUIRE_CLIENTS:-0}" = 1 ] && exit 1
   exit 2
 fi
 mkdir -p "$dir"

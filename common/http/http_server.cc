@@ -86,7 +86,8 @@ class Session : public std::enable_shared_from_this<Session> {
 class ServerImpl final : public HttpServer {
  public:
   ServerImpl(const HttpServerOptions& options, HttpHandler& handler)
-      : options_(options),
+      : connections_(0),
+        options_(options),
         handler_(handler),
         io_(options.io_threads),
         acceptor_(io_),
@@ -167,13 +168,15 @@ class ServerImpl final : public HttpServer {
     });
   }
 
+  // First: sessions still queued in io_ when it is destroyed (after
+  // Shutdown) count themselves out here.
+  std::atomic<int> connections_;
   const HttpServerOptions options_;
   HttpHandler& handler_;
   asio::io_context io_;
   tcp::acceptor acceptor_;
   asio::thread_pool workers_;
   std::vector<std::thread> threads_;
-  std::atomic<int> connections_{0};
   std::atomic<bool> shut_down_{false};
   int port_ = 0;
 };

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_space.h"
+#include "common/listen_policy.h"
 #include "common/logging.h"
 #include "common/ready_file.h"
 #include "common/termination_signals.h"
@@ -46,6 +47,10 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   }
   if (!options.dev && options.tokens_file.empty()) {
     return absl::InvalidArgumentError("--tokens_file is required (or --dev for open mode)");
+  }
+  if (!options.http.addr.empty()) {
+    KV_RETURN_IF_ERROR(CheckListenPolicy(options.http.addr, options.dev, options.insecure,
+                                         options.tokens_file));
   }
 
   if (options.streams.heartbeat_interval <= absl::ZeroDuration() ||
@@ -140,6 +145,13 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.grpc_addr));
   }
   node->server_->GetHealthCheckService()->SetServingStatus(true);
+  if (!options.http.addr.empty()) {
+    node->http_api_ = std::make_unique<CentralKvApi>(*node->kv_service_);
+    node->rest_handler_ = std::make_unique<http::RestHandler>(*node->http_api_, options.limits);
+    KV_ASSIGN_OR_RETURN(node->http_server_,
+                        http::HttpServer::Start(options.http, *node->rest_handler_));
+    LOG(INFO) << "kv-central serving REST API v4 on port " << node->http_server_->port();
+  }
   node->replicator_->Start();
   node->trim_thread_ = std::thread([n = node.get()] { n->TrimLoop(); });
 
@@ -148,11 +160,14 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
             << options.storage.data_dir << ", " << node->replicator_->peers().cluster_size()
             << " central(s) in the membership";
   if (!options.ready_file.empty()) {
-    KV_RETURN_IF_ERROR(WriteReadyFile(
-        options.ready_file,
-        {{"grpc_port", absl::StrCat(node->grpc_port_)},
-         {"metrics_port", absl::StrCat(node->metrics_port_)},
-         {"pid", absl::StrCat(getpid())}}));
+    std::vector<std::pair<std::string, std::string>> fields = {
+        {"grpc_port", absl::StrCat(node->grpc_port_)},
+        {"metrics_port", absl::StrCat(node->metrics_port_)}};
+    if (node->http_server_ != nullptr) {
+      fields.emplace_back("http_port", absl::StrCat(node->http_server_->port()));
+    }
+    fields.emplace_back("pid", absl::StrCat(getpid()));
+    KV_RETURN_IF_ERROR(WriteReadyFile(options.ready_file, fields));
   }
   return node;
 }
@@ -168,6 +183,8 @@ void CentralNode::TrimLoop() {
 void CentralNode::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  // HTTP first: no new requests, the ones in flight answered.
+  if (http_server_ != nullptr) http_server_->Shutdown();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     // Let calls in flight finish (new ones are refused), then shut down at
@@ -201,6 +218,9 @@ void CentralNode::Shutdown() {
     if (!s.ok()) LOG(WARNING) << "flush at shutdown failed: " << s;
   }
   server_.reset();
+  http_server_.reset();
+  rest_handler_.reset();
+  http_api_.reset();
   replication_service_.reset();
   replicator_.reset();
   invalidation_service_.reset();

@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "central/central_metrics.h"
+#include "central/central_kv_api.h"
 #include "central/invalidation_service.h"
 #include "central/kv_service.h"
 #include "central/replication_service.h"
@@ -22,6 +23,8 @@
 #include "central/stream_hub.h"
 #include "common/auth.h"
 #include "common/request_metrics.h"
+#include "common/http/http_server.h"
+#include "common/http/rest_handler.h"
 #include "common/limits.h"
 
 namespace kv::central {
@@ -31,7 +34,11 @@ struct CentralOptions {
   StorageOptions storage;
   // gRPC listen address; port 0 picks a free port. Default: 127.0.0.1:7100.
   std::string grpc_addr = "127.0.0.1:7100";
-  // When set, `grpc_port=N` and `pid=N` are written here once serving.
+  // REST API v4 (Cloudflare's KV endpoints): http.addr is the listen
+  // address (port 0 picks a free port); empty disables it. Default: off.
+  http::HttpServerOptions http;
+  // When set, `grpc_port=N`, `http_port=N` (when serving HTTP) and `pid=N`
+  // are written here once serving.
   std::string ready_file;
   // Tokens file (`<token> <account> <read|write>` lines). Required unless dev.
   std::string tokens_file;
@@ -74,6 +81,8 @@ class CentralNode {
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
   Replicator& replicator() { return *replicator_; }
+  // 0 when HTTP is disabled.
+  int http_port() const { return http_server_ != nullptr ? http_server_->port() : 0; }
   // The invalidation streams' hub (tests, later metrics).
   StreamHub& stream_hub() { return *stream_hub_; }
   // Health NOT_SERVING, client calls drained, invalidation streams finished
@@ -98,6 +107,9 @@ class CentralNode {
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<ReplicationService> replication_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<CentralKvApi> http_api_;
+  std::unique_ptr<http::RestHandler> rest_handler_;
+  std::unique_ptr<http::HttpServer> http_server_;
   int grpc_port_ = 0;
   absl::Notification stop_;
   std::thread trim_thread_;

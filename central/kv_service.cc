@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/error_space.h"
 #include "common/grpc_auth.h"
-#include "common/grpc_status.h"
 #include "common/request_validation.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
@@ -22,16 +21,15 @@ void ToProto(const NamespaceInfo& info, kv::v1::Namespace* out) {
 }  // namespace
 
 template <typename Body>
-grpc::Status KvService::Handle(Body body) {
+absl::Status KvService::Handle(Body body) {
   {
     absl::MutexLock lock(&drain_mu_);
     if (draining_) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                          "this node is shutting down; retry on another node");
+      return absl::UnavailableError("this node is shutting down; retry on another node");
     }
     ++in_flight_;
   }
-  grpc::Status status = ToGrpcStatus(body());
+  absl::Status status = body();
   absl::MutexLock lock(&drain_mu_);
   --in_flight_;
   return status;
@@ -49,7 +47,7 @@ KvService::KvService(Storage& storage, const TokenAuthenticator& auth,
     : storage_(storage), auth_(auth), limits_(limits), clock_(clock) {}
 
 absl::StatusOr<std::string> KvService::AuthorizeNamespace(
-    const grpc::ServerContext& context, const std::string& account_id,
+    const RequestContext& context, const std::string& account_id,
     const std::string& namespace_id, Scope needed) {
   KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, context, account_id, needed));
   KV_RETURN_IF_ERROR(ValidateNamespaceId(namespace_id));
@@ -69,11 +67,11 @@ PutOp KvService::MakePutOp(const std::string& key, const std::string& value,
 
 // --- Namespaces ------------------------------------------------------------
 
-grpc::Status KvService::CreateNamespace(grpc::ServerContext* context,
+absl::Status KvService::CreateNamespace(const RequestContext& context,
                                         const kv::v1::CreateNamespaceRequest* request,
                                         kv::v1::Namespace* response) {
   return Handle([&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, *context,
+    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, context,
                                                            request->account_id(), Scope::kWrite));
     KV_RETURN_IF_ERROR(ValidateNamespaceTitle(request->title(), limits_));
     KV_ASSIGN_OR_RETURN(NamespaceInfo info, storage_.CreateNamespace(account, request->title()));
@@ -82,11 +80,11 @@ grpc::Status KvService::CreateNamespace(grpc::ServerContext* context,
   });
 }
 
-grpc::Status KvService::ListNamespaces(grpc::ServerContext* context,
+absl::Status KvService::ListNamespaces(const RequestContext& context,
                                        const kv::v1::ListNamespacesRequest* request,
                                        kv::v1::ListNamespacesResponse* response) {
   return Handle([&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, *context,
+    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, context,
                                                            request->account_id(), Scope::kRead));
     const uint32_t page = request->page() == 0 ? 1 : request->page();
     const uint32_t per_page = request->per_page() == 0 ? 20 : request->per_page();
@@ -113,11 +111,11 @@ grpc::Status KvService::ListNamespaces(grpc::ServerContext* context,
   });
 }
 
-grpc::Status KvService::GetNamespace(grpc::ServerContext* context,
+absl::Status KvService::GetNamespace(const RequestContext& context,
                                      const kv::v1::GetNamespaceRequest* request,
                                      kv::v1::Namespace* response) {
   return Handle([&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, *context,
+    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, context,
                                                            request->account_id(), Scope::kRead));
     KV_RETURN_IF_ERROR(ValidateNamespaceId(request->namespace_id()));
     KV_ASSIGN_OR_RETURN(NamespaceInfo info,
@@ -127,11 +125,11 @@ grpc::Status KvService::GetNamespace(grpc::ServerContext* context,
   });
 }
 
-grpc::Status KvService::RenameNamespace(grpc::ServerContext* context,
+absl::Status KvService::RenameNamespace(const RequestContext& context,
                                         const kv::v1::RenameNamespaceRequest* request,
                                         kv::v1::Namespace* response) {
   return Handle([&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, *context,
+    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, context,
                                                            request->account_id(), Scope::kWrite));
     KV_RETURN_IF_ERROR(ValidateNamespaceId(request->namespace_id()));
     KV_RETURN_IF_ERROR(ValidateNamespaceTitle(request->title(), limits_));
@@ -142,11 +140,11 @@ grpc::Status KvService::RenameNamespace(grpc::ServerContext* context,
   });
 }
 
-grpc::Status KvService::DeleteNamespace(grpc::ServerContext* context,
+absl::Status KvService::DeleteNamespace(const RequestContext& context,
                                         const kv::v1::DeleteNamespaceRequest* request,
                                         kv::v1::DeleteNamespaceResponse* response) {
   return Handle([&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, *context,
+    KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, context,
                                                            request->account_id(), Scope::kWrite));
     KV_RETURN_IF_ERROR(ValidateNamespaceId(request->namespace_id()));
     return storage_.DeleteNamespace(account, request->namespace_id());
@@ -155,10 +153,10 @@ grpc::Status KvService::DeleteNamespace(grpc::ServerContext* context,
 
 // --- Records ---------------------------------------------------------------
 
-grpc::Status KvService::Get(grpc::ServerContext* context, const kv::v1::GetRequest* request,
+absl::Status KvService::Get(const RequestContext& context, const kv::v1::GetRequest* request,
                             kv::v1::GetResponse* response) {
   return Handle([&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(context, request->account_id(),
                                                            request->namespace_id(), Scope::kRead));
     KV_RETURN_IF_ERROR(ValidateGet(*request, limits_));
     std::vector<std::string> keys(request->keys().begin(), request->keys().end());
@@ -187,10 +185,10 @@ grpc::Status KvService::Get(grpc::ServerContext* context, const kv::v1::GetReque
   });
 }
 
-grpc::Status KvService::Put(grpc::ServerContext* context, const kv::v1::PutRequest* request,
+absl::Status KvService::Put(const RequestContext& context, const kv::v1::PutRequest* request,
                             kv::v1::PutResponse* response) {
   return Handle([&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(context, request->account_id(),
                                                            request->namespace_id(), Scope::kWrite));
     KV_ASSIGN_OR_RETURN(int64_t expiration, ValidatePut(*request, clock_.TimeNow(), limits_));
     KV_ASSIGN_OR_RETURN(Version version,
@@ -204,11 +202,11 @@ grpc::Status KvService::Put(grpc::ServerContext* context, const kv::v1::PutReque
   });
 }
 
-grpc::Status KvService::Delete(grpc::ServerContext* context,
+absl::Status KvService::Delete(const RequestContext& context,
                                const kv::v1::DeleteRequest* request,
                                kv::v1::DeleteResponse* response) {
   return Handle([&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(context, request->account_id(),
                                                            request->namespace_id(), Scope::kWrite));
     KV_RETURN_IF_ERROR(ValidateKey(request->key(), limits_));
     KV_ASSIGN_OR_RETURN(Version version, storage_.Delete(ns, request->key()));
@@ -217,10 +215,10 @@ grpc::Status KvService::Delete(grpc::ServerContext* context,
   });
 }
 
-grpc::Status KvService::List(grpc::ServerContext* context, const kv::v1::ListRequest* request,
+absl::Status KvService::List(const RequestContext& context, const kv::v1::ListRequest* request,
                              kv::v1::ListResponse* response) {
   return Handle([&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(context, request->account_id(),
                                                            request->namespace_id(), Scope::kRead));
     KV_RETURN_IF_ERROR(ValidatePrefix(request->prefix(), limits_));
     KV_ASSIGN_OR_RETURN(uint32_t limit, ResolveListLimit(request->limit(), limits_));
@@ -238,11 +236,11 @@ grpc::Status KvService::List(grpc::ServerContext* context, const kv::v1::ListReq
   });
 }
 
-grpc::Status KvService::BulkPut(grpc::ServerContext* context,
+absl::Status KvService::BulkPut(const RequestContext& context,
                                 const kv::v1::BulkPutRequest* request,
                                 kv::v1::BulkPutResponse* response) {
   return Handle([&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(context, request->account_id(),
                                                            request->namespace_id(), Scope::kWrite));
     KV_ASSIGN_OR_RETURN(std::vector<int64_t> expirations,
                         ValidateBulkPut(*request, clock_.TimeNow(), limits_));
@@ -260,11 +258,11 @@ grpc::Status KvService::BulkPut(grpc::ServerContext* context,
   });
 }
 
-grpc::Status KvService::BulkDelete(grpc::ServerContext* context,
+absl::Status KvService::BulkDelete(const RequestContext& context,
                                    const kv::v1::BulkDeleteRequest* request,
                                    kv::v1::BulkDeleteResponse* response) {
   return Handle([&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(*context, request->account_id(),
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(context, request->account_id(),
                                                            request->namespace_id(), Scope::kWrite));
     KV_RETURN_IF_ERROR(ValidateBulkDelete(*request, limits_));
     std::vector<std::string> keys(request->keys().begin(), request->keys().end());

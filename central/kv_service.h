@@ -8,6 +8,7 @@
 #include "common/auth.h"
 #include "common/clock.h"
 #include "common/limits.h"
+#include "common/request_context.h"
 #include "proto/kv.grpc.pb.h"
 
 namespace kv::central {
@@ -15,13 +16,16 @@ namespace kv::central {
 // The client API (kv.v1.Kv) of a central, served from its Storage.
 // Every call is authenticated and authorized first, then every limit is
 // checked before anything is written: a rejected request changes nothing.
-// Thread-safe; handlers block on Storage (sync gRPC server threads).
+// Thread-safe; handlers block on Storage (sync gRPC server threads, HTTP
+// worker threads).
 class KvService final : public kv::v1::Kv::Service {
  public:
   // All references must outlive the service.
   KvService(Storage& storage, const TokenAuthenticator& auth, const Limits& limits,
             Clock& clock);
 
+  // gRPC entry points (kv_service_grpc.cc): each converts its context and
+  // status and calls the transport-neutral handler below.
   grpc::Status CreateNamespace(grpc::ServerContext* context,
                                const kv::v1::CreateNamespaceRequest* request,
                                kv::v1::Namespace* response) override;
@@ -52,19 +56,51 @@ class KvService final : public kv::v1::Kv::Service {
                           const kv::v1::BulkDeleteRequest* request,
                           kv::v1::BulkDeleteResponse* response) override;
 
- // From now on refuses new calls with UNAVAILABLE; waits until the calls
+  // The transport-neutral handlers, also called by the HTTP front ends.
+  // Errors are the gRPC codes above, some with an HTTP detail
+  // (common/error_space.h).
+  absl::Status CreateNamespace(const RequestContext& context,
+                               const kv::v1::CreateNamespaceRequest* request,
+                               kv::v1::Namespace* response);
+  absl::Status ListNamespaces(const RequestContext& context,
+                              const kv::v1::ListNamespacesRequest* request,
+                              kv::v1::ListNamespacesResponse* response);
+  absl::Status GetNamespace(const RequestContext& context,
+                            const kv::v1::GetNamespaceRequest* request,
+                            kv::v1::Namespace* response);
+  absl::Status RenameNamespace(const RequestContext& context,
+                               const kv::v1::RenameNamespaceRequest* request,
+                               kv::v1::Namespace* response);
+  absl::Status DeleteNamespace(const RequestContext& context,
+                               const kv::v1::DeleteNamespaceRequest* request,
+                               kv::v1::DeleteNamespaceResponse* response);
+
+  absl::Status Get(const RequestContext& context, const kv::v1::GetRequest* request,
+                   kv::v1::GetResponse* response);
+  absl::Status Put(const RequestContext& context, const kv::v1::PutRequest* request,
+                   kv::v1::PutResponse* response);
+  absl::Status Delete(const RequestContext& context, const kv::v1::DeleteRequest* request,
+                      kv::v1::DeleteResponse* response);
+  absl::Status List(const RequestContext& context, const kv::v1::ListRequest* request,
+                    kv::v1::ListResponse* response);
+  absl::Status BulkPut(const RequestContext& context, const kv::v1::BulkPutRequest* request,
+                       kv::v1::BulkPutResponse* response);
+  absl::Status BulkDelete(const RequestContext& context,
+                          const kv::v1::BulkDeleteRequest* request,
+                          kv::v1::BulkDeleteResponse* response);
+
+  // From now on refuses new calls with UNAVAILABLE; waits until the calls
   // in flight have finished or `timeout` passes. True when none remain.
   bool Drain(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(drain_mu_);
 
  private:
-  // Runs `body` (returning absl::Status) as one tracked call and converts
-  // its result once.
+  // Runs `body` (returning absl::Status) as one tracked call.
   template <typename Body>
-  grpc::Status Handle(Body body) ABSL_LOCKS_EXCLUDED(drain_mu_);
+  absl::Status Handle(Body body) ABSL_LOCKS_EXCLUDED(drain_mu_);
 
   // Authorizes the call and checks that the namespace exists in the
   // account. Returns the namespace id.
-  absl::StatusOr<std::string> AuthorizeNamespace(const grpc::ServerContext& context,
+  absl::StatusOr<std::string> AuthorizeNamespace(const RequestContext& context,
                                                  const std::string& account_id,
                                                  const std::string& namespace_id,
                                                  Scope needed);

@@ -14,7 +14,14 @@
 
 ABSL_FLAG(std::string, data_dir, "", "Directory of this central's RocksDB (required).");
 ABSL_FLAG(std::string, grpc_addr, "127.0.0.1:7100", "gRPC listen address; port 0 = any.");
-ABSL_FLAG(std::string, ready_file, "", "Written (grpc_port=, pid=) once serving.");
+ABSL_FLAG(std::string, http_addr, "",
+          "REST API v4 listen address (e.g. 127.0.0.1:7180); port 0 = any; empty = off.");
+ABSL_FLAG(absl::Duration, http_idle_timeout, absl::Seconds(60),
+          "HTTP: longest wait for the next request on a connection.");
+ABSL_FLAG(absl::Duration, http_request_timeout, absl::Seconds(30),
+          "HTTP: longest a request body may take to arrive, or a response to be written.");
+ABSL_FLAG(int, http_threads, 16, "HTTP: threads running requests.");
+ABSL_FLAG(std::string, ready_file, "", "Written (grpc_port=, http_port=, pid=) once serving.");
 ABSL_FLAG(uint32_t, node_id, 1, "This central's id (part of every version).");
 ABSL_FLAG(std::string, tokens_file, "", "Lines `<token> <account_id> <read|write>`.");
 ABSL_FLAG(bool, dev, false, "Open mode without auth, loopback addresses only.");
@@ -89,6 +96,10 @@ int main(int argc, char** argv) {
   options.storage.sync_writes = absl::GetFlag(FLAGS_sync_writes);
   options.grpc_addr = absl::GetFlag(FLAGS_grpc_addr);
   options.ready_file = absl::GetFlag(FLAGS_ready_file);
+  options.http.addr = absl::GetFlag(FLAGS_http_addr);
+  options.http.idle_timeout = absl::GetFlag(FLAGS_http_idle_timeout);
+  options.http.request_timeout = absl::GetFlag(FLAGS_http_request_timeout);
+  options.http.worker_threads = absl::GetFlag(FLAGS_http_threads);
   options.tokens_file = absl::GetFlag(FLAGS_tokens_file);
   options.dev = absl::GetFlag(FLAGS_dev);
   options.default_account = absl::GetFlag(FLAGS_default_account);

@@ -8,7 +8,10 @@
 namespace kv {
 
 // The one conversion between absl::Status and grpc::Status (same numeric
-// codes; the message is kept).
+// codes; the message is kept). An HTTP detail (common/error_space.h) rides
+// in the status details as a google.rpc.Status whose one Any has type
+// "type.kv/http_detail", so an edge forwarding a central's error answers
+// HTTP clients with the central's HTTP status and Cloudflare code.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
 

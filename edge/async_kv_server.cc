@@ -3,6 +3,8 @@
 #include <functional>
 #include <optional>
 
+#include "common/grpc_auth.h"
+
 namespace kv::edge {
 namespace {
 
@@ -18,10 +20,10 @@ class UnaryCall final : public AsyncKvServer::Call {
                                                grpc::CompletionQueue*,
                                                grpc::ServerCompletionQueue*, void*);
   using Handler =
-      grpc::Status (EdgeKvService::*)(grpc::ServerContext*, const Request*, Response*);
+      grpc::Status (EdgeKvService::*)(const RequestContext&, const Request*, Response*);
   // A non-blocking attempt (nullopt: hand the call to a worker).
   using FastHandler = std::optional<grpc::Status> (EdgeKvService::*)(
-      const grpc::ServerContext&, const Request&, Response*);
+      const RequestContext&, const Request&, Response*);
 
   UnaryCall(AsyncKvServer& server, RequestMethod request_method, Handler handler,
             FastHandler fast_handler)
@@ -40,15 +42,16 @@ class UnaryCall final : public AsyncKvServer::Call {
       return;
     }
     new UnaryCall(server_, request_method_, handler_, fast_handler_);  // the next call
+    request_context_ = RequestContextOf(context_);
     if (fast_handler_ != nullptr) {
       if (std::optional<grpc::Status> status =
-              (server_.handlers().*fast_handler_)(context_, request_, &response_)) {
+              (server_.handlers().*fast_handler_)(request_context_, request_, &response_)) {
         Finish(*status);
         return;
       }
     }
     server_.workers().Submit(
-        [this] { Finish((server_.handlers().*handler_)(&context_, &request_, &response_)); });
+        [this] { Finish((server_.handlers().*handler_)(request_context_, &request_, &response_)); });
   }
 
  private:
@@ -66,6 +69,7 @@ class UnaryCall final : public AsyncKvServer::Call {
   const Handler handler_;
   const FastHandler fast_handler_;
   grpc::ServerContext context_;
+  RequestContext request_context_;
   Request request_;
   Response response_;
   grpc::ServerAsyncResponseWriter<Response> responder_;

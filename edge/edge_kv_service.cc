@@ -11,12 +11,6 @@
 namespace kv::edge {
 namespace {
 
-std::string AuthorizationOf(const grpc::ServerContext& context) {
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find("authorization");
-  if (it == metadata.end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
 
 }  // namespace
 
@@ -36,20 +30,20 @@ EdgeKvService::EdgeKvService(CentralPool& pool, LruCache& cache, Fetcher& fetche
       clock_(clock) {}
 
 template <typename Request, typename Response, typename Method>
-grpc::Status EdgeKvService::Forward(const grpc::ServerContext& context, const Request& request,
+grpc::Status EdgeKvService::Forward(const RequestContext& context, const Request& request,
                                     Response* response, Method method) {
-  return pool_.Call(AuthorizationOf(context),
+  return pool_.Call(context.authorization,
                     [&](kv::v1::Kv::Stub& stub, grpc::ClientContext& upstream) {
                       return (stub.*method)(&upstream, request, response);
                     });
 }
 
 absl::StatusOr<std::string> EdgeKvService::AuthorizeNamespace(
-    const grpc::ServerContext& context, const std::string& account_id,
+    const RequestContext& context, const std::string& account_id,
     const std::string& namespace_id, Scope needed) {
   KV_ASSIGN_OR_RETURN(std::string account, AuthorizeCall(auth_, context, account_id, needed));
   KV_RETURN_IF_ERROR(ValidateNamespaceId(namespace_id));
-  KV_RETURN_IF_ERROR(directory_.Check(account, namespace_id, AuthorizationOf(context)));
+  KV_RETURN_IF_ERROR(directory_.Check(account, namespace_id, context.authorization));
   return account;
 }
 
@@ -63,35 +57,35 @@ void EdgeKvService::DropKeys(const std::string& namespace_id,
 
 // --- Namespaces: forwarded -------------------------------------------------
 
-grpc::Status EdgeKvService::CreateNamespace(grpc::ServerContext* context,
+grpc::Status EdgeKvService::CreateNamespace(const RequestContext& context,
                                             const kv::v1::CreateNamespaceRequest* request,
                                             kv::v1::Namespace* response) {
-  return Forward(*context, *request, response, &kv::v1::Kv::Stub::CreateNamespace);
+  return Forward(context, *request, response, &kv::v1::Kv::Stub::CreateNamespace);
 }
 
-grpc::Status EdgeKvService::ListNamespaces(grpc::ServerContext* context,
+grpc::Status EdgeKvService::ListNamespaces(const RequestContext& context,
                                            const kv::v1::ListNamespacesRequest* request,
                                            kv::v1::ListNamespacesResponse* response) {
-  return Forward(*context, *request, response, &kv::v1::Kv::Stub::ListNamespaces);
+  return Forward(context, *request, response, &kv::v1::Kv::Stub::ListNamespaces);
 }
 
-grpc::Status EdgeKvService::GetNamespace(grpc::ServerContext* context,
+grpc::Status EdgeKvService::GetNamespace(const RequestContext& context,
                                          const kv::v1::GetNamespaceRequest* request,
                                          kv::v1::Namespace* response) {
-  return Forward(*context, *request, response, &kv::v1::Kv::Stub::GetNamespace);
+  return Forward(context, *request, response, &kv::v1::Kv::Stub::GetNamespace);
 }
 
-grpc::Status EdgeKvService::RenameNamespace(grpc::ServerContext* context,
+grpc::Status EdgeKvService::RenameNamespace(const RequestContext& context,
                                             const kv::v1::RenameNamespaceRequest* request,
                                             kv::v1::Namespace* response) {
-  return Forward(*context, *request, response, &kv::v1::Kv::Stub::RenameNamespace);
+  return Forward(context, *request, response, &kv::v1::Kv::Stub::RenameNamespace);
 }
 
-grpc::Status EdgeKvService::DeleteNamespace(grpc::ServerContext* context,
+grpc::Status EdgeKvService::DeleteNamespace(const RequestContext& context,
                                             const kv::v1::DeleteNamespaceRequest* request,
                                             kv::v1::DeleteNamespaceResponse* response) {
   grpc::Status status =
-      Forward(*context, *request, response, &kv::v1::Kv::Stub::DeleteNamespace);
+      Forward(context, *request, response, &kv::v1::Kv::Stub::DeleteNamespace);
   if (status.ok()) {
     directory_.Forget(request->namespace_id());
     cache_.EraseNamespace(request->namespace_id());
@@ -99,9 +93,9 @@ grpc::Status EdgeKvService::DeleteNamespace(grpc::ServerContext* context,
   return status;
 }
 
-grpc::Status EdgeKvService::List(grpc::ServerContext* context, const kv::v1::ListRequest* request,
+grpc::Status EdgeKvService::List(const RequestContext& context, const kv::v1::ListRequest* request,
                                  kv::v1::ListResponse* response) {
-  return Forward(*context, *request, response, &kv::v1::Kv::Stub::List);
+  return Forward(context, *request, response, &kv::v1::Kv::Stub::List);
 }
 
 // --- Reads -----------------------------------------------------------------
@@ -145,7 +139,7 @@ absl::Status EdgeKvService::BuildGetResponse(const kv::v1::GetRequest& request,
   return absl::OkStatus();
 }
 
-std::optional<grpc::Status> EdgeKvService::TryGetFromCache(const grpc::ServerContext& context,
+std::optional<grpc::Status> EdgeKvService::TryGetFromCache(const RequestContext& context,
                                                            const kv::v1::GetRequest& request,
                                                            kv::v1::GetResponse* response) {
   // Errors found here (auth, validation) are final; only "needs a central"
@@ -173,10 +167,9 @@ std::optional<grpc::Status> EdgeKvService::TryGetFromCache(const grpc::ServerCon
   return ToGrpcStatus(BuildGetResponse(request, entries, response));
 }
 
-grpc::Status EdgeKvService::Get(grpc::ServerContext* context_ptr,
+grpc::Status EdgeKvService::Get(const RequestContext& context,
                                 const kv::v1::GetRequest* request_ptr,
                                 kv::v1::GetResponse* response) {
-  const grpc::ServerContext& context = *context_ptr;
   const kv::v1::GetRequest& request = *request_ptr;
   absl::Status status = [&]() -> absl::Status {
     KV_RETURN_IF_ERROR(AuthorizeNamespace(context, request.account_id(), request.namespace_id(),
@@ -204,7 +197,7 @@ grpc::Status EdgeKvService::Get(grpc::ServerContext* context_ptr,
     }
     if (!to_fetch.empty()) {
       absl::StatusOr<std::vector<CachedEntryRef>> fetched =
-          fetcher_.Fetch(ns, to_fetch, AuthorizationOf(context));
+          fetcher_.Fetch(ns, to_fetch, context.authorization);
       if (!fetched.ok()) {
         if (fetched.status().code() == absl::StatusCode::kUnavailable) {
           metrics_.unavailable_reads.Increment();
@@ -230,15 +223,15 @@ grpc::Status EdgeKvService::Get(grpc::ServerContext* context_ptr,
 
 // --- Writes ----------------------------------------------------------------
 
-grpc::Status EdgeKvService::Put(grpc::ServerContext* context, const kv::v1::PutRequest* request,
+grpc::Status EdgeKvService::Put(const RequestContext& context, const kv::v1::PutRequest* request,
                                 kv::v1::PutResponse* response) {
   absl::Status status = [&]() -> absl::Status {
-    KV_RETURN_IF_ERROR(AuthorizeNamespace(*context, request->account_id(),
+    KV_RETURN_IF_ERROR(AuthorizeNamespace(context, request->account_id(),
                                           request->namespace_id(), Scope::kWrite)
                            .status());
     KV_RETURN_IF_ERROR(ValidatePut(*request, clock_.TimeNow(), limits_).status());
     KV_RETURN_IF_ERROR(
-        FromGrpcStatus(Forward(*context, *request, response, &kv::v1::Kv::Stub::Put)));
+        FromGrpcStatus(Forward(context, *request, response, &kv::v1::Kv::Stub::Put)));
     const std::string cache_key = LruCache::CacheKey(request->namespace_id(), request->key());
     CachedEntryRef entry(CachedEntry::NewFound(
         cache_key, request->value(),
@@ -252,16 +245,16 @@ grpc::Status EdgeKvService::Put(grpc::ServerContext* context, const kv::v1::PutR
   return ToGrpcStatus(status);
 }
 
-grpc::Status EdgeKvService::Delete(grpc::ServerContext* context,
+grpc::Status EdgeKvService::Delete(const RequestContext& context,
                                    const kv::v1::DeleteRequest* request,
                                    kv::v1::DeleteResponse* response) {
   absl::Status status = [&]() -> absl::Status {
-    KV_RETURN_IF_ERROR(AuthorizeNamespace(*context, request->account_id(),
+    KV_RETURN_IF_ERROR(AuthorizeNamespace(context, request->account_id(),
                                           request->namespace_id(), Scope::kWrite)
                            .status());
     KV_RETURN_IF_ERROR(ValidateKey(request->key(), limits_));
     KV_RETURN_IF_ERROR(
-        FromGrpcStatus(Forward(*context, *request, response, &kv::v1::Kv::Stub::Delete)));
+        FromGrpcStatus(Forward(context, *request, response, &kv::v1::Kv::Stub::Delete)));
     const std::string cache_key = LruCache::CacheKey(request->namespace_id(), request->key());
     CachedEntryRef entry(CachedEntry::NewNotFound(
         cache_key, Version::FromProto(response->version()), clock_.MonotonicNow()));
@@ -271,16 +264,16 @@ grpc::Status EdgeKvService::Delete(grpc::ServerContext* context,
   return ToGrpcStatus(status);
 }
 
-grpc::Status EdgeKvService::BulkPut(grpc::ServerContext* context,
+grpc::Status EdgeKvService::BulkPut(const RequestContext& context,
                                     const kv::v1::BulkPutRequest* request,
                                     kv::v1::BulkPutResponse* response) {
   absl::Status status = [&]() -> absl::Status {
-    KV_RETURN_IF_ERROR(AuthorizeNamespace(*context, request->account_id(),
+    KV_RETURN_IF_ERROR(AuthorizeNamespace(context, request->account_id(),
                                           request->namespace_id(), Scope::kWrite)
                            .status());
     KV_RETURN_IF_ERROR(ValidateBulkPut(*request, clock_.TimeNow(), limits_).status());
     absl::Status s =
-        FromGrpcStatus(Forward(*context, *request, response, &kv::v1::Kv::Stub::BulkPut));
+        FromGrpcStatus(Forward(context, *request, response, &kv::v1::Kv::Stub::BulkPut));
     // Whatever the outcome, what the edge held for these keys may be old.
     google::protobuf::RepeatedPtrField<std::string> keys;
     for (const kv::v1::BulkPutEntry& e : request->entries()) *keys.Add() = e.key();
@@ -290,16 +283,16 @@ grpc::Status EdgeKvService::BulkPut(grpc::ServerContext* context,
   return ToGrpcStatus(status);
 }
 
-grpc::Status EdgeKvService::BulkDelete(grpc::ServerContext* context,
+grpc::Status EdgeKvService::BulkDelete(const RequestContext& context,
                                        const kv::v1::BulkDeleteRequest* request,
                                        kv::v1::BulkDeleteResponse* response) {
   absl::Status status = [&]() -> absl::Status {
-    KV_RETURN_IF_ERROR(AuthorizeNamespace(*context, request->account_id(),
+    KV_RETURN_IF_ERROR(AuthorizeNamespace(context, request->account_id(),
                                           request->namespace_id(), Scope::kWrite)
                            .status());
     KV_RETURN_IF_ERROR(ValidateBulkDelete(*request, limits_));
     absl::Status s =
-        FromGrpcStatus(Forward(*context, *request, response, &kv::v1::Kv::Stub::BulkDelete));
+        FromGrpcStatus(Forward(context, *request, response, &kv::v1::Kv::Stub::BulkDelete));
     DropKeys(request->namespace_id(), request->keys());
     return s;
   }();

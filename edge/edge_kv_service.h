@@ -8,6 +8,7 @@
 #include "common/auth.h"
 #include "common/clock.h"
 #include "common/limits.h"
+#include "common/request_context.h"
 #include "edge/central_pool.h"
 #include "edge/edge_metrics.h"
 #include "edge/fetcher.h"
@@ -38,52 +39,52 @@ class EdgeKvService final {
                 const TokenAuthenticator& auth, const Limits& limits, absl::Duration window,
                 EdgeMetrics& metrics, Clock& clock);
 
-  grpc::Status CreateNamespace(grpc::ServerContext* context,
+  grpc::Status CreateNamespace(const RequestContext& context,
                                const kv::v1::CreateNamespaceRequest* request,
                                kv::v1::Namespace* response);
-  grpc::Status ListNamespaces(grpc::ServerContext* context,
+  grpc::Status ListNamespaces(const RequestContext& context,
                               const kv::v1::ListNamespacesRequest* request,
                               kv::v1::ListNamespacesResponse* response);
-  grpc::Status GetNamespace(grpc::ServerContext* context,
+  grpc::Status GetNamespace(const RequestContext& context,
                             const kv::v1::GetNamespaceRequest* request,
                             kv::v1::Namespace* response);
-  grpc::Status RenameNamespace(grpc::ServerContext* context,
+  grpc::Status RenameNamespace(const RequestContext& context,
                                const kv::v1::RenameNamespaceRequest* request,
                                kv::v1::Namespace* response);
-  grpc::Status DeleteNamespace(grpc::ServerContext* context,
+  grpc::Status DeleteNamespace(const RequestContext& context,
                                const kv::v1::DeleteNamespaceRequest* request,
                                kv::v1::DeleteNamespaceResponse* response);
   // The whole read; may block on a central.
-  grpc::Status Get(grpc::ServerContext* context, const kv::v1::GetRequest* request,
+  grpc::Status Get(const RequestContext& context, const kv::v1::GetRequest* request,
                    kv::v1::GetResponse* response);
   // The read from the cache alone, when every key is cached and servable
   // and the namespace known; nullopt (response untouched) when it needs a
   // central. Never blocks.
-  std::optional<grpc::Status> TryGetFromCache(const grpc::ServerContext& context,
+  std::optional<grpc::Status> TryGetFromCache(const RequestContext& context,
                                               const kv::v1::GetRequest& request,
                                               kv::v1::GetResponse* response);
-  grpc::Status Put(grpc::ServerContext* context, const kv::v1::PutRequest* request,
+  grpc::Status Put(const RequestContext& context, const kv::v1::PutRequest* request,
                    kv::v1::PutResponse* response);
-  grpc::Status Delete(grpc::ServerContext* context, const kv::v1::DeleteRequest* request,
+  grpc::Status Delete(const RequestContext& context, const kv::v1::DeleteRequest* request,
                       kv::v1::DeleteResponse* response);
-  grpc::Status List(grpc::ServerContext* context, const kv::v1::ListRequest* request,
+  grpc::Status List(const RequestContext& context, const kv::v1::ListRequest* request,
                     kv::v1::ListResponse* response);
-  grpc::Status BulkPut(grpc::ServerContext* context, const kv::v1::BulkPutRequest* request,
+  grpc::Status BulkPut(const RequestContext& context, const kv::v1::BulkPutRequest* request,
                        kv::v1::BulkPutResponse* response);
-  grpc::Status BulkDelete(grpc::ServerContext* context,
+  grpc::Status BulkDelete(const RequestContext& context,
                           const kv::v1::BulkDeleteRequest* request,
                           kv::v1::BulkDeleteResponse* response);
 
  private:
   // Authorizes the call for the namespace's account and checks the
   // namespace exists there. Returns the account.
-  absl::StatusOr<std::string> AuthorizeNamespace(const grpc::ServerContext& context,
+  absl::StatusOr<std::string> AuthorizeNamespace(const RequestContext& context,
                                                  const std::string& account_id,
                                                  const std::string& namespace_id,
                                                  Scope needed);
   // Forwards a call to a central with the caller's credentials.
   template <typename Request, typename Response, typename Method>
-  grpc::Status Forward(const grpc::ServerContext& context, const Request& request,
+  grpc::Status Forward(const RequestContext& context, const Request& request,
                        Response* response, Method method);
   // Whether a cached entry may answer `request` without a central.
   bool Servable(const CachedEntry& entry, const kv::v1::GetRequest& request,

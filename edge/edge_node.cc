@@ -25,6 +25,12 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   }
   KV_RETURN_IF_ERROR(CheckListenPolicy(options.grpc_addr, options.dev, options.insecure,
                                        options.tokens_file));
+  for (const std::string* addr : {&options.http.addr, &options.workerd.addr}) {
+    if (!addr->empty()) {
+      KV_RETURN_IF_ERROR(
+          CheckListenPolicy(*addr, options.dev, options.insecure, options.tokens_file));
+    }
+  }
   if (options.window <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--window must be positive");
   }
@@ -104,17 +110,36 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   }
   node->async_server_->Start(std::move(cq));
   node->server_->GetHealthCheckService()->SetServingStatus(true);
+  node->http_api_ = std::make_unique<EdgeKvApi>(*node->service_);
+  if (!options.http.addr.empty()) {
+    node->rest_handler_ = std::make_unique<http::RestHandler>(*node->http_api_, options.limits);
+    KV_ASSIGN_OR_RETURN(node->http_server_,
+                        http::HttpServer::Start(options.http, *node->rest_handler_));
+  }
+  if (!options.workerd.addr.empty()) {
+    node->workerd_handler_ =
+        std::make_unique<http::WorkerdHandler>(*node->http_api_, options.limits);
+    KV_ASSIGN_OR_RETURN(node->workerd_server_,
+                        http::HttpServer::Start(options.workerd, *node->workerd_handler_));
+  }
   node->stream_client_->Start();
   node->gauge_thread_ = std::thread([n = node.get()] { n->GaugeLoop(); });
 
   LOG(INFO) << "kv-edge " << options.edge_id << " serving gRPC on port " << node->grpc_port_
             << ", metrics on port " << node->metrics_port_ << ", window " << options.window
-            << ", cache " << options.cache.capacity_bytes << " bytes";
+            << ", cache " << options.cache.capacity_bytes << " bytes, REST on port "
+            << node->http_port() << ", workerd protocol on port " << node->workerd_port()
+            << " (0 = off)";
   if (!options.ready_file.empty()) {
-    KV_RETURN_IF_ERROR(WriteReadyFile(options.ready_file,
-                                      {{"grpc_port", absl::StrCat(node->grpc_port_)},
-                                       {"metrics_port", absl::StrCat(node->metrics_port_)},
-                                       {"pid", absl::StrCat(getpid())}}));
+    std::vector<std::pair<std::string, std::string>> fields = {
+        {"grpc_port", absl::StrCat(node->grpc_port_)},
+        {"metrics_port", absl::StrCat(node->metrics_port_)}};
+    if (node->http_port() != 0) fields.emplace_back("http_port", absl::StrCat(node->http_port()));
+    if (node->workerd_port() != 0) {
+      fields.emplace_back("workerd_port", absl::StrCat(node->workerd_port()));
+    }
+    fields.emplace_back("pid", absl::StrCat(getpid()));
+    KV_RETURN_IF_ERROR(WriteReadyFile(options.ready_file, fields));
   }
   return node;
 }
@@ -133,6 +158,9 @@ void EdgeNode::GaugeLoop() {
 void EdgeNode::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  // HTTP first: no new requests, the ones in flight answered.
+  if (http_server_ != nullptr) http_server_->Shutdown();
+  if (workerd_server_ != nullptr) workerd_server_->Shutdown();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));

@@ -15,9 +15,13 @@
 #include "absl/time/time.h"
 #include "common/request_metrics.h"
 #include "common/auth.h"
+#include "common/http/http_server.h"
+#include "common/http/rest_handler.h"
+#include "common/http/workerd_handler.h"
 #include "common/limits.h"
 #include "edge/async_kv_server.h"
 #include "edge/central_pool.h"
+#include "edge/edge_kv_api.h"
 #include "edge/edge_kv_service.h"
 #include "edge/edge_metrics.h"
 #include "edge/fetcher.h"
@@ -36,8 +40,14 @@ struct EdgeOptions {
   // Prometheus /metrics listen address; port 0 picks one.
   // Default: 127.0.0.1:9300.
   std::string metrics_addr = "127.0.0.1:9300";
-  // When set, `grpc_port=`, `metrics_port=`, `pid=` are written here once
-  // serving.
+  // REST API v4 (Cloudflare's KV endpoints): http.addr is the listen
+  // address (port 0 picks a free port); empty disables it. Default: off.
+  http::HttpServerOptions http;
+  // workerd's KV binding protocol, on its own port; workerd.addr empty
+  // disables it. Default: off.
+  http::HttpServerOptions workerd;
+  // When set, `grpc_port=`, `metrics_port=`, `http_port=`, `workerd_port=`
+  // (those served) and `pid=` are written here once serving.
   std::string ready_file;
   // Names this edge in the centrals' logs. Default: "edge".
   std::string edge_id = "edge";
@@ -77,6 +87,9 @@ class EdgeNode {
   ~EdgeNode();
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
+  // 0 when disabled.
+  int http_port() const { return http_server_ != nullptr ? http_server_->port() : 0; }
+  int workerd_port() const { return workerd_server_ != nullptr ? workerd_server_->port() : 0; }
   void Shutdown();
 
  private:
@@ -98,6 +111,11 @@ class EdgeNode {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<AsyncKvServer> async_server_;
   std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<EdgeKvApi> http_api_;
+  std::unique_ptr<http::RestHandler> rest_handler_;
+  std::unique_ptr<http::WorkerdHandler> workerd_handler_;
+  std::unique_ptr<http::HttpServer> http_server_;
+  std::unique_ptr<http::HttpServer> workerd_server_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
   absl::Notification stop_;

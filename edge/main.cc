@@ -16,7 +16,18 @@
 ABSL_FLAG(std::string, centrals, "", "Comma-separated gRPC addresses of centrals, preferred first.");
 ABSL_FLAG(std::string, grpc_addr, "127.0.0.1:7300", "gRPC listen address; port 0 = any.");
 ABSL_FLAG(std::string, metrics_addr, "127.0.0.1:9300", "Prometheus /metrics address; port 0 = any.");
-ABSL_FLAG(std::string, ready_file, "", "Written (grpc_port=, metrics_port=, pid=) once serving.");
+ABSL_FLAG(std::string, http_addr, "",
+          "REST API v4 listen address (e.g. 127.0.0.1:7380); port 0 = any; empty = off.");
+ABSL_FLAG(std::string, workerd_addr, "",
+          "workerd KV binding protocol listen address (e.g. 127.0.0.1:7390); empty = off.");
+ABSL_FLAG(absl::Duration, http_idle_timeout, absl::Seconds(60),
+          "HTTP: longest wait for the next request on a connection.");
+ABSL_FLAG(absl::Duration, http_request_timeout, absl::Seconds(30),
+          "HTTP: longest a request body may take to arrive, or a response to be written.");
+ABSL_FLAG(int, http_io_threads, 2, "HTTP: threads reading and writing connections (and cache hits).");
+ABSL_FLAG(int, http_threads, 16, "HTTP: threads running requests that may wait on a central.");
+ABSL_FLAG(std::string, ready_file, "",
+          "Written (grpc_port=, metrics_port=, http_port=, workerd_port=, pid=) once serving.");
 ABSL_FLAG(std::string, edge_id, "edge", "This edge's name in logs.");
 ABSL_FLAG(std::string, tokens_file, "", "Client tokens, as on the centrals.");
 ABSL_FLAG(bool, dev, false, "Open mode without auth, loopback addresses only.");
@@ -51,6 +62,13 @@ int main(int argc, char** argv) {
   options.grpc_addr = absl::GetFlag(FLAGS_grpc_addr);
   options.metrics_addr = absl::GetFlag(FLAGS_metrics_addr);
   options.ready_file = absl::GetFlag(FLAGS_ready_file);
+  options.http.addr = absl::GetFlag(FLAGS_http_addr);
+  options.http.idle_timeout = absl::GetFlag(FLAGS_http_idle_timeout);
+  options.http.request_timeout = absl::GetFlag(FLAGS_http_request_timeout);
+  options.http.io_threads = absl::GetFlag(FLAGS_http_io_threads);
+  options.http.worker_threads = absl::GetFlag(FLAGS_http_threads);
+  options.workerd = options.http;
+  options.workerd.addr = absl::GetFlag(FLAGS_workerd_addr);
   options.edge_id = absl::GetFlag(FLAGS_edge_id);
   options.tokens_file = absl::GetFlag(FLAGS_tokens_file);
   options.dev = absl::GetFlag(FLAGS_dev);

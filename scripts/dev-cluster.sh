@@ -8,7 +8,9 @@
 #
 # Environment: DATA_DIR (default ./.dev-cluster), GRPC_ADDR (central,
 # 127.0.0.1:7100), EDGE_ADDR (127.0.0.1:7300), METRICS_ADDR (edge /metrics,
-# 127.0.0.1:9300).
+# 127.0.0.1:9300), HTTP_ADDR (central REST API v4, 127.0.0.1:7180),
+# EDGE_HTTP_ADDR (edge REST API v4, 127.0.0.1:7380), EDGE_WORKERD_ADDR (edge
+# workerd KV protocol, 127.0.0.1:7390).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -21,11 +23,14 @@ DATA_DIR=${DATA_DIR:-$ROOT/.dev-cluster}
 GRPC_ADDR=${GRPC_ADDR:-127.0.0.1:7100}
 EDGE_ADDR=${EDGE_ADDR:-127.0.0.1:7300}
 METRICS_ADDR=${METRICS_ADDR:-127.0.0.1:9300}
+HTTP_ADDR=${HTTP_ADDR:-127.0.0.1:7180}
+EDGE_HTTP_ADDR=${EDGE_HTTP_ADDR:-127.0.0.1:7380}
+EDGE_WORKERD_ADDR=${EDGE_WORKERD_ADDR:-127.0.0.1:7390}
 mkdir -p "$DATA_DIR"
 rm -f "$DATA_DIR/central-1.ready" "$DATA_DIR/edge-1.ready"
 
 "$BIN/central/kv-central" --dev --data_dir="$DATA_DIR/central-1" --grpc_addr="$GRPC_ADDR" \
-  --ready_file="$DATA_DIR/central-1.ready" 2>"$DATA_DIR/central-1.log" &
+  --http_addr="$HTTP_ADDR" --ready_file="$DATA_DIR/central-1.ready" 2>"$DATA_DIR/central-1.log" &
 PID=$!
 for _ in $(seq 1 300); do
   [ -f "$DATA_DIR/central-1.ready" ] && break
@@ -37,6 +42,7 @@ done
 [ -f "$DATA_DIR/central-1.ready" ] || { echo "kv-central did not become ready"; exit 1; }
 
 "$BIN/edge/kv-edge" --dev --centrals="$GRPC_ADDR" --grpc_addr="$EDGE_ADDR" \
+  --http_addr="$EDGE_HTTP_ADDR" --workerd_addr="$EDGE_WORKERD_ADDR" \
   --metrics_addr="$METRICS_ADDR" --ready_file="$DATA_DIR/edge-1.ready" \
   2>"$DATA_DIR/edge-1.log" &
 EDGE_PID=$!
@@ -59,6 +65,8 @@ if [ -z "$NS" ]; then
 fi
 echo
 echo "A central serves gRPC on $GRPC_ADDR and an edge on $EDGE_ADDR (dev mode: no auth)."
+echo "REST API v4: http://$HTTP_ADDR/client/v4 (central), http://$EDGE_HTTP_ADDR/client/v4 (edge);"
+echo "workerd KV protocol at the edge: $EDGE_WORKERD_ADDR (docs/http.md)."
 echo "Data in $DATA_DIR; the edge's metrics at http://$METRICS_ADDR/metrics"
 echo "+ kvctl key put greeting 'hello, world' --namespace-id $NS          # at the central"
 "$KVCTL" key put greeting "hello, world" --namespace-id "$NS"
@@ -78,6 +86,7 @@ Try it (KV_GRPC_ADDR=$EDGE_ADDR, or --addr, talks to the edge):
   $KVCTL namespace list
   $KVCTL key put mykey "my value" --namespace-id $NS --metadata '{"owner":"me"}' --ttl 3600
   $KVCTL key get mykey --namespace-id $NS
+  curl http://$EDGE_HTTP_ADDR/client/v4/accounts/devaccount/storage/kv/namespaces/$NS/values/mykey
   $KVCTL key list --namespace-id $NS --prefix my
   $KVCTL key delete mykey --namespace-id $NS
 USAGE

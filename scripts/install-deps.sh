@@ -10,11 +10,13 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libgoogle-glog-dev nlohmann-json3-dev
+  # the HTTP server (Boost.Beast, header-only; docs/http.md)
+  libboost-dev
   # what RocksDB's and prometheus-cpp's CMake configs pull in
   libgflags-dev libsnappy-dev zlib1g-dev libbz2-dev liblz4-dev libzstd-dev
   libcurl4-openssl-dev libcivetweb-dev
-  # benchmarks' same-run baselines
-  rocksdb-tools
+  # benchmarks' same-run baselines and load generators
+  rocksdb-tools redis-server redis-tools wrk
   # deploy/ checks (tests/deploy): promtool and a real Prometheus, compose
   # validation, YAML parsing, the health check's curl
   prometheus docker-compose python3-yaml curl

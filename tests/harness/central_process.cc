@@ -83,6 +83,10 @@ absl::Status CentralProcess::Launch() {
             absl::StrCat("--ready_file=", ready_path_),
             absl::StrCat("--node_id=", options_.node_id)};
   if (options_.dev) p.argv.push_back("--dev");
+  if (options_.http) {
+    p.argv.push_back(absl::StrCat("--http_addr=127.0.0.1:",
+                                  options_.keep_port && http_port_ > 0 ? http_port_ : 0));
+  }
   if (!options_.tokens_file.empty()) {
     p.argv.push_back(absl::StrCat("--tokens_file=", options_.tokens_file));
   }
@@ -94,6 +98,11 @@ absl::Status CentralProcess::Launch() {
   process_ = std::move(node->process);
   ready_info_ = std::move(node->ready_info);
   grpc_port_ = ReadyPort(ready_info_, "grpc_port");
+  http_port_ = ReadyPort(ready_info_, "http_port");
+  if (options_.http && http_port_ == 0) {
+    return absl::InternalError(absl::StrCat("ready file without a valid http_port; log tail:\n",
+                                            process_->LogTail(60)));
+  }
   if (grpc_port_ == 0) {
     return absl::InternalError(absl::StrCat("ready file without a valid grpc_port; log tail:\n",
                                             process_->LogTail(60)));

@@ -26,6 +26,9 @@ struct CentralProcessOptions {
   std::string tokens_file;
   // --node_id. Default: 1.
   int node_id = 1;
+  // Serve the REST API on 127.0.0.1 port 0 (--http_addr); the port is read
+  // from the ready file (http_port()). Default: false.
+  bool http = false;
   // More flags, e.g. "--max_value_bytes=1024".
   std::vector<std::string> extra_flags;
   // Restarts (Restart, StartAgain) listen on the port of the first run
@@ -71,6 +74,8 @@ class CentralProcess {
   bool IsRunning();
 
   int grpc_port() const { return grpc_port_; }
+  // The REST API's port; 0 unless options.http.
+  int http_port() const { return http_port_; }
   // "127.0.0.1:<port>".
   std::string grpc_addr() const;
   const std::string& data_dir() const { return data_dir_; }
@@ -97,6 +102,7 @@ class CentralProcess {
   int runs_ = 0;
   std::unique_ptr<Process> process_;
   int grpc_port_ = 0;
+  int http_port_ = 0;
   absl::flat_hash_map<std::string, std::string> ready_info_;
   std::shared_ptr<grpc::Channel> channel_;
 };

@@ -67,6 +67,11 @@ absl::Status EdgeProcess::Launch() {
             absl::StrCat("--ready_file=", ready_path_),
             absl::StrCat("--edge_id=", options_.edge_id)};
   if (options_.dev) p.argv.push_back("--dev");
+  if (options_.http) p.argv.push_back("--http_addr=127.0.0.1:0");
+  if (options_.workerd) p.argv.push_back("--workerd_addr=127.0.0.1:0");
+  if (!options_.tokens_file.empty()) {
+    p.argv.push_back(absl::StrCat("--tokens_file=", options_.tokens_file));
+  }
   p.argv.insert(p.argv.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   p.stdout_path = log_path_;
   absl::StatusOr<LaunchedNode> node =
@@ -76,6 +81,13 @@ absl::Status EdgeProcess::Launch() {
   ready_info_ = std::move(node->ready_info);
   grpc_port_ = ReadyPort(ready_info_, "grpc_port");
   metrics_port_ = ReadyPort(ready_info_, "metrics_port");
+  http_port_ = ReadyPort(ready_info_, "http_port");
+  workerd_port_ = ReadyPort(ready_info_, "workerd_port");
+  if ((options_.http && http_port_ == 0) || (options_.workerd && workerd_port_ == 0)) {
+    return absl::InternalError(absl::StrCat(
+        "ready file without the http_port/workerd_port asked for; log tail:\n",
+        process_->LogTail(60)));
+  }
   if (grpc_port_ == 0 || metrics_port_ == 0) {
     return absl::InternalError(absl::StrCat(
         "ready file without valid grpc_port and metrics_port; log tail:\n",

@@ -28,6 +28,13 @@ struct EdgeProcessOptions {
   bool dev = true;
   // --edge_id. Default: "edge".
   std::string edge_id = "edge";
+  // Serve the REST API (--http_addr) and the workerd protocol
+  // (--workerd_addr) on 127.0.0.1 port 0; the ports are read from the ready
+  // file. Default: false.
+  bool http = false;
+  bool workerd = false;
+  // Passed as --tokens_file when not empty (use with dev = false).
+  std::string tokens_file;
   // More flags, e.g. "--window=3s", "--cache_bytes=4194304".
   std::vector<std::string> extra_flags;
   // How long the node may take to write its ready file. Default: 30 s.
@@ -67,6 +74,9 @@ class EdgeProcess {
 
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
+  // 0 unless options.http / options.workerd.
+  int http_port() const { return http_port_; }
+  int workerd_port() const { return workerd_port_; }
   // "127.0.0.1:<port>".
   std::string grpc_addr() const;
   pid_t pid() const;
@@ -99,6 +109,8 @@ class EdgeProcess {
   std::unique_ptr<Process> process_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
+  int http_port_ = 0;
+  int workerd_port_ = 0;
   absl::flat_hash_map<std::string, std::string> ready_info_;
   std::shared_ptr<grpc::Channel> channel_;
 };

@@ -1,0 +1,332 @@
+// The only translation unit that includes Boost.Beast/Asio (they are heavy
+// to compile). Invariants:
+//  - a Session's members are touched only on its strand, except while a
+//    worker runs Handle(): then the session waits (no read or write is
+//    pending) and the worker owns request_ and response_ until it posts
+//    back to the strand;
+//  - every read and write has a deadline (tcp_stream::expires_after);
+//  - a connection is closed after any error or refused request whose body
+//    may still be on the wire.
+#include "common/http/http_server.h"
+
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace kv::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+std::chrono::steady_clock::duration ToSteady(absl::Duration d) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(absl::ToChronoNanoseconds(d));
+}
+
+// ASCII printable, no CR/LF, at most 512 characters.
+std::string SafeReason(absl::string_view reason) {
+  std::string out;
+  out.reserve(std::min<size_t>(reason.size(), 512));
+  for (char c : reason) {
+    if (out.size() == 512) break;
+    const unsigned char u = static_cast<unsigned char>(c);
+    out.push_back(u >= 0x20 && u < 0x7f ? c : ' ');
+  }
+  return out;
+}
+
+class ServerImpl;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, ServerImpl& server);
+  ~Session();
+  void Start() { ReadHead(); }
+
+ private:
+  void ReadHead();
+  void OnHead(beast::error_code ec);
+  void ReadBody();
+  void OnBody(beast::error_code ec);
+  void Dispatch();
+  void Write();
+  void OnWrite(beast::error_code ec, bool close);
+  // An error response, then close.
+  void Fail(int status, absl::string_view message);
+  void Close();
+
+  beast::tcp_stream stream_;
+  ServerImpl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  HttpRequest request_;
+  HttpResponse response_;
+  bool keep_alive_ = true;
+  bhttp::response<bhttp::string_body> wire_;
+  bhttp::response<bhttp::empty_body> continue_;
+};
+
+class ServerImpl final : public HttpServer {
+ public:
+  ServerImpl(const HttpServerOptions& options, HttpHandler& handler)
+      : connections_(0),
+        options_(options),
+        handler_(handler),
+        io_(options.io_threads),
+        acceptor_(io_),
+        workers_(static_cast<size_t>(std::max(1, options.worker_threads))) {}
+  ~ServerImpl() override { Shutdown(); }
+
+  absl::Status Listen() {
+    const size_t colon = options_.addr.rfind(':');
+    int port = 0;
+    if (colon == std::string::npos ||
+        !absl::SimpleAtoi(absl::string_view(options_.addr).substr(colon + 1), &port) ||
+        port < 0 || port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("HTTP address \"", options_.addr, "\" is not host:port"));
+    }
+    std::string host = options_.addr.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    if (host == "localhost") host = "127.0.0.1";
+    beast::error_code ec;
+    const asio::ip::address address = asio::ip::make_address(host, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("HTTP address \"", options_.addr, "\": ", ec.message()));
+    }
+    const tcp::endpoint endpoint(address, static_cast<uint16_t>(port));
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", options_.addr, ": ", ec.message()));
+    }
+    port_ = acceptor_.local_endpoint().port();
+    Accept();
+    for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
+      threads_.emplace_back([this] { io_.run(); });
+    }
+    return absl::OkStatus();
+  }
+
+  int port() const override { return port_; }
+
+  void Shutdown() override {
+    if (shut_down_.exchange(true)) return;
+    asio::post(io_, [this] {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    workers_.join();  // handlers in flight finish; their writes are posted
+    io_.stop();
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  const HttpServerOptions& options() const { return options_; }
+  HttpHandler& handler() { return handler_; }
+  asio::thread_pool& workers() { return workers_; }
+  std::atomic<int>& connections() { return connections_; }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec,
+                                                          tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (!ec) {
+        if (connections_.load(std::memory_order_relaxed) >= options_.max_connections) {
+          beast::error_code ignored;
+          socket.close(ignored);
+        } else {
+          socket.set_option(tcp::no_delay(true), ec);
+          std::make_shared<Session>(std::move(socket), *this)->Start();
+        }
+      }
+      Accept();
+    });
+  }
+
+  // First: sessions still queued in io_ when it is destroyed (after
+  // Shutdown) count themselves out here.
+  std::atomic<int> connections_;
+  const HttpServerOptions options_;
+  HttpHandler& handler_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  asio::thread_pool workers_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> shut_down_{false};
+  int port_ = 0;
+};
+
+Session::Session(tcp::socket socket, ServerImpl& server)
+    : stream_(std::move(socket)), server_(server) {
+  server_.connections().fetch_add(1, std::memory_order_relaxed);
+}
+
+Session::~Session() { server_.connections().fetch_sub(1, std::memory_order_relaxed); }
+
+void Session::ReadHead() {
+  parser_.emplace();
+  parser_->header_limit(server_.options().max_header_bytes);
+  stream_.expires_after(ToSteady(server_.options().idle_timeout));
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             self->OnHead(ec);
+                           });
+}
+
+void Session::OnHead(beast::error_code ec) {
+  if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+      ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+      ec == asio::error::eof) {
+    return Close();
+  }
+  if (ec == bhttp::error::header_limit) {
+    return Fail(431, absl::StrCat("Request header fields exceed the limit of ",
+                                  server_.options().max_header_bytes, " bytes"));
+  }
+  if (ec) return Fail(400, absl::StrCat("Malformed HTTP request: ", ec.message()));
+
+  const auto& head = parser_->get();
+  request_ = HttpRequest();
+  request_.method = std::string(head.method_string());
+  absl::string_view target(head.target().data(), head.target().size());
+  const size_t q = target.find('?');
+  request_.path = std::string(target.substr(0, q));
+  request_.query = q == absl::string_view::npos ? "" : std::string(target.substr(q + 1));
+  for (const auto& field : head) {
+    request_.headers.emplace_back(
+        absl::AsciiStrToLower(absl::string_view(field.name_string().data(),
+                                                field.name_string().size())),
+        std::string(field.value()));
+  }
+  keep_alive_ = head.keep_alive();
+  const uint64_t limit = server_.handler().BodyLimit(request_);
+  if (parser_->content_length() && *parser_->content_length() > limit) {
+    return Fail(413, absl::StrCat("Request body of ", *parser_->content_length(),
+                                  " bytes exceeds the limit of ", limit, " bytes"));
+  }
+  parser_->body_limit(limit);
+  if (parser_->is_done()) return OnBody({});
+  const std::string* expect = request_.Header("expect");
+  if (expect != nullptr && absl::EqualsIgnoreCase(*expect, "100-continue")) {
+    continue_ = bhttp::response<bhttp::empty_body>(bhttp::status::continue_, head.version());
+    stream_.expires_after(ToSteady(server_.options().request_timeout));
+    bhttp::async_write(stream_, continue_,
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         if (ec) return self->Close();
+                         self->ReadBody();
+                       });
+    return;
+  }
+  ReadBody();
+}
+
+void Session::ReadBody() {
+  stream_.expires_after(ToSteady(server_.options().request_timeout));
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->OnBody(ec);
+                    });
+}
+
+void Session::OnBody(beast::error_code ec) {
+  if (ec == bhttp::error::body_limit) {
+    return Fail(413, absl::StrCat("Request body exceeds the limit of ",
+                                  server_.handler().BodyLimit(request_), " bytes"));
+  }
+  if (ec == beast::error::timeout || ec == asio::error::operation_aborted) return Close();
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+      ec == asio::error::eof || ec == asio::error::connection_reset) {
+    return Close();  // truncated body: nothing to answer, nothing applied
+  }
+  if (ec) return Fail(400, absl::StrCat("Malformed HTTP request body: ", ec.message()));
+  request_.body = std::move(parser_->get().body());
+  parser_.reset();
+  Dispatch();
+}
+
+void Session::Dispatch() {
+  response_ = HttpResponse();
+  if (server_.handler().TryHandleInline(request_, &response_)) return Write();
+  asio::post(server_.workers(), [self = shared_from_this()] {
+    self->server_.handler().Handle(self->request_, &self->response_);
+    asio::post(self->stream_.get_executor(), [self] { self->Write(); });
+  });
+}
+
+void Session::Write() {
+  wire_ = bhttp::response<bhttp::string_body>();
+  wire_.version(11);
+  wire_.result(static_cast<unsigned>(response_.status));
+  if (!response_.reason.empty()) wire_.reason(SafeReason(response_.reason));
+  for (auto& [name, value] : response_.headers) wire_.insert(name, value);
+  wire_.body() = std::move(response_.body);
+  wire_.keep_alive(keep_alive_);
+  wire_.prepare_payload();
+  const bool close = !keep_alive_;
+  stream_.expires_after(ToSteady(server_.options().request_timeout));
+  bhttp::async_write(stream_, wire_,
+                     [self = shared_from_this(), close](beast::error_code ec, size_t) {
+                       self->OnWrite(ec, close);
+                     });
+}
+
+void Session::OnWrite(beast::error_code ec, bool close) {
+  if (ec || close) return Close();
+  request_ = HttpRequest();
+  ReadHead();
+}
+
+void Session::Fail(int status, absl::string_view message) {
+  parser_.reset();
+  keep_alive_ = false;
+  response_ = HttpResponse();
+  server_.handler().RenderError(status, message, &response_);
+  Write();
+}
+
+void Session::Close() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.close();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
+                                                              HttpHandler& handler) {
+  auto server = std::make_unique<ServerImpl>(options, handler);
+  if (absl::Status s = server->Listen(); !s.ok()) return s;
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+absl::string_view StandardReason(int status) {
+  const beast::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  return absl::string_view(reason.data(), reason.size());
+}
+
+}  // namespace kv::http

@@ -1,0 +1,53 @@
+#ifndef KV_COMMON_HTTP_REST_ROUTES_H_
+#define KV_COMMON_HTTP_REST_ROUTES_H_
+
+// Internal to the REST handler: the parsed path and the handlers of each
+// group of endpoints (rest_namespaces.cc, rest_records.cc).
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/http/http_message.h"
+#include "common/http/kv_api.h"
+#include "common/http/url_codec.h"
+#include "common/limits.h"
+#include "common/request_context.h"
+
+namespace kv::http {
+
+// /client/v4/accounts/{account}/storage/kv/namespaces[/{ns}[/{resource}[/{key}]]],
+// every segment percent-decoded.
+struct RestRoute {
+  std::string account_id;
+  std::string namespace_id;  // empty: the namespaces collection
+  // "", "keys", "values", "metadata", "bulk", "bulk/delete", "bulk/get".
+  std::string resource;
+  std::string key;  // values and metadata
+};
+
+// INVALID_ARGUMENT (with HTTP detail 400/7003) for a path that is not a KV
+// endpoint or a segment that does not decode.
+absl::StatusOr<RestRoute> ParseRestPath(absl::string_view path);
+
+// Everything a handler needs; the handlers fill `response` (success or
+// error).
+struct RestCall {
+  KvApi& api;
+  const Limits& limits;
+  const RequestContext& context;
+  const RestRoute& route;
+  const QueryParams& query;
+  const HttpRequest& request;
+  HttpResponse* response;
+};
+
+void HandleNamespaces(const RestCall& call);
+void HandleRecords(const RestCall& call);
+
+// Writes a value read (the raw bytes, or 404/10009) from a Get response.
+void RenderValue(const kv::v1::GetResponse& got, HttpResponse* response);
+
+}  // namespace kv::http
+
+#endif  // KV_COMMON_HTTP_REST_ROUTES_H_

@@ -1,0 +1,40 @@
+#ifndef KV_COMMON_HTTP_WORKERD_HANDLER_H_
+#define KV_COMMON_HTTP_WORKERD_HANDLER_H_
+
+#include <cstdint>
+
+#include "common/http/http_server.h"
+#include "common/http/kv_api.h"
+#include "common/limits.h"
+
+namespace kv::http {
+
+// The HTTP protocol of workerd's KV binding (shared/reference/
+// workerd-kv-protocol.md), served by edges: `GET|PUT|DELETE /<key>`,
+// `GET /?prefix=&key_count_limit=&cursor=` (list), `POST /bulk/get`. The
+// namespace comes from the `X-KV-Namespace-Id` header and the token from
+// `Authorization`, both injected by the Worker's config. Reads report
+// where they were served from in `CF-Cache-Status` (HIT, MISS,
+// REVALIDATED); metadata travels in `CF-KV-Metadata`. Errors put their
+// precise message in the reason phrase, which the Worker shows. Nothing is
+// changed by a rejected request.
+// Thread-safe; the API and limits must outlive the handler.
+class WorkerdHandler final : public HttpHandler {
+ public:
+  WorkerdHandler(KvApi& api, const Limits& limits) : api_(api), limits_(limits) {}
+
+  // PUT: the value limit (the body is the value); otherwise 1 MiB.
+  uint64_t BodyLimit(const HttpRequest& head) const override;
+  // A single-key read the cache can answer.
+  bool TryHandleInline(const HttpRequest& request, HttpResponse* response) override;
+  void Handle(const HttpRequest& request, HttpResponse* response) override;
+  void RenderError(int status, absl::string_view message, HttpResponse* response) const override;
+
+ private:
+  KvApi& api_;
+  const Limits limits_;
+};
+
+}  // namespace kv::http
+
+#endif  // KV_COMMON_HTTP_WORKERD_HANDLER_H_

@@ -13,8 +13,8 @@ PACKAGES=(
   # what RocksDB's and prometheus-cpp's CMake configs pull in
   libgflags-dev libsnappy-dev zlib1g-dev libbz2-dev liblz4-dev libzstd-dev
   libcurl4-openssl-dev libcivetweb-dev
-  # benchmarks' same-run baselines
-  rocksdb-tools
+  # benchmarks' same-run baselines (db_bench, redis-server) and kv-bench --plot
+  rocksdb-tools redis-server gnuplot-nox
 )
 
 missing=()

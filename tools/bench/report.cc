@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "tools/bench/plot.h"
 
 namespace kv::bench {
 namespace {
@@ -26,6 +27,7 @@ double Round(double v, int digits) {
 void PrintJson(const nlohmann::ordered_json& j) { std::cout << j.dump() << std::endl; }
 
 void PrintResult(const Result& r, double baseline_ops, bool json) {
+  AddPlotSeries(absl::StrCat(r.name, " c=", r.concurrency), r.series);
   if (json) {
     nlohmann::ordered_json j;
     j["name"] = r.name;
@@ -46,6 +48,7 @@ void PrintResult(const Result& r, double baseline_ops, bool json) {
     if (r.other_cpu >= 0) j["other_cpu"] = Round(r.other_cpu, 3);
     if (r.loadavg_before >= 0) j["loadavg_before"] = Round(r.loadavg_before, 2);
     if (r.hit_fraction >= 0 || r.server_cpu >= 0) j["pinned"] = r.pinned;
+    for (const auto& [key, value] : r.extra) j[key] = Round(value, 3);
     PrintJson(j);
     return;
   }
@@ -58,6 +61,7 @@ void PrintResult(const Result& r, double baseline_ops, bool json) {
   }
   if (r.client_cpu >= 0) absl::StrAppendFormat(&extra, "  client cpu %.2f", r.client_cpu);
   if (r.other_cpu >= 0) absl::StrAppendFormat(&extra, "  other cpu %.2f", r.other_cpu);
+  for (const auto& [key, value] : r.extra) absl::StrAppendFormat(&extra, "  %s %g", key, value);
   if (baseline_ops > 0) absl::StrAppendFormat(&extra, "  ratio %.2fx", r.ops_per_sec / baseline_ops);
   std::cout << absl::StrFormat(
                    "%-28s c=%-3d %9.0f ops/s  p50 %7.0f us  p90 %7.0f us  p99 %7.0f us  "

@@ -64,10 +64,41 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
     KV_ASSIGN_OR_RETURN(node->auth_, TokenAuthenticator::FromFile(options.tokens_file));
   }
   KV_ASSIGN_OR_RETURN(node->storage_, Storage::Open(options.storage, RealClock::Get()));
+  node->registry_ = std::make_shared<prometheus::Registry>();
+  node->metrics_ = std::make_unique<CentralMetrics>(*node->registry_);
+  if (!options.metrics_addr.empty()) {
+    try {
+      node->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_addr);
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot serve metrics on ", options.metrics_addr, ": ", e.what()));
+    }
+    node->exposer_->RegisterCollectable(node->registry_);
+    const std::vector<int> ports = node->exposer_->GetListeningPorts();
+    node->metrics_port_ = ports.empty() ? 0 : ports[0];
+  }
+  ReplicatorOptions replication = options.replication;
+  replication.node_id = options.storage.node_id;
+  replication.max_clock_offset = options.storage.max_clock_offset;
+  replication.anti_entropy.tombstone_grace = options.storage.tombstone_grace;
+  KV_ASSIGN_OR_RETURN(node->replicator_,
+                      Replicator::Create(replication, *node->storage_, node->metrics_.get()));
+  Replicator* replicator = node->replicator_.get();
+  node->storage_->SetDurabilityHook(
+      [replicator](uint64_t last_sequence) { return replicator->AwaitQuorum(last_sequence); });
+  ReplicationServiceOptions replication_service;
+  replication_service.node_id = options.storage.node_id;
+  replication_service.heartbeat_interval = options.streams.heartbeat_interval;
+  node->replication_service_ = std::make_unique<ReplicationService>(
+      replication_service, *node->storage_, *node->auth_, replicator->tracker());
   node->kv_service_ = std::make_unique<KvService>(*node->storage_, *node->auth_,
                                                   options.limits, RealClock::Get());
+  StreamOptions streams = options.streams;
+  if (!streams.complete_as_of) {
+    streams.complete_as_of = [replicator] { return replicator->CompleteAsOf(); };
+  }
   node->stream_hub_ = std::make_unique<StreamHub>(
-      node->storage_->change_log(), options.storage.node_id, RealClock::Get(), options.streams);
+      node->storage_->change_log(), options.storage.node_id, RealClock::Get(), streams);
   node->stream_hub_->Start();
   node->invalidation_service_ =
       std::make_unique<InvalidationService>(*node->stream_hub_, *node->auth_);
@@ -81,19 +112,25 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.RegisterService(node->kv_service_.get());
   builder.RegisterService(node->invalidation_service_.get());
+  builder.RegisterService(node->replication_service_.get());
   node->server_ = builder.BuildAndStart();
   if (node->server_ == nullptr || node->grpc_port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.grpc_addr));
   }
   node->server_->GetHealthCheckService()->SetServingStatus(true);
+  node->replicator_->Start();
   node->trim_thread_ = std::thread([n = node.get()] { n->TrimLoop(); });
 
   LOG(INFO) << "kv-central node " << options.storage.node_id << " serving gRPC on port "
-            << node->grpc_port_ << ", data in " << options.storage.data_dir;
+            << node->grpc_port_ << ", metrics on port " << node->metrics_port_ << ", data in "
+            << options.storage.data_dir << ", " << node->replicator_->peers().cluster_size()
+            << " central(s) in the membership";
   if (!options.ready_file.empty()) {
     KV_RETURN_IF_ERROR(WriteReadyFile(
         options.ready_file,
-        {{"grpc_port", absl::StrCat(node->grpc_port_)}, {"pid", absl::StrCat(getpid())}}));
+        {{"grpc_port", absl::StrCat(node->grpc_port_)},
+         {"metrics_port", absl::StrCat(node->metrics_port_)},
+         {"pid", absl::StrCat(getpid())}}));
   }
   return node;
 }
@@ -128,9 +165,12 @@ void CentralNode::Shutdown() {
                      << options_.shutdown_grace << "; cancelling them";
       }
     }
+    if (replication_service_ != nullptr) replication_service_->Shutdown();
+    if (replicator_ != nullptr) replicator_->Stop();
     server_->Shutdown(std::chrono::system_clock::now());
     server_->Wait();
   }
+  if (replicator_ != nullptr) replicator_->Stop();
   stop_.Notify();
   if (trim_thread_.joinable()) trim_thread_.join();
   if (stream_hub_ != nullptr) stream_hub_->Stop();
@@ -139,6 +179,8 @@ void CentralNode::Shutdown() {
     if (!s.ok()) LOG(WARNING) << "flush at shutdown failed: " << s;
   }
   server_.reset();
+  replication_service_.reset();
+  replicator_.reset();
   invalidation_service_.reset();
   stream_hub_.reset();
   kv_service_.reset();

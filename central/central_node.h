@@ -2,6 +2,8 @@
 #define KV_CENTRAL_CENTRAL_NODE_H_
 
 #include <grpcpp/server.h>
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
 
 #include <memory>
 #include <string>
@@ -11,8 +13,11 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "central/central_metrics.h"
 #include "central/invalidation_service.h"
 #include "central/kv_service.h"
+#include "central/replication_service.h"
+#include "central/replicator.h"
 #include "central/storage.h"
 #include "central/stream_hub.h"
 #include "common/auth.h"
@@ -44,6 +49,11 @@ struct CentralOptions {
   absl::Duration shutdown_grace = absl::Seconds(5);
   // Invalidation streams to edges: heartbeats, batches, per-stream bounds.
   StreamOptions streams;
+  // Replication between centrals: membership, quorum, anti-entropy. The
+  // node id is storage.node_id.
+  ReplicatorOptions replication;
+  // Prometheus /metrics listen address; empty = none; port 0 = any.
+  std::string metrics_addr;
 };
 
 // A running kv-central: storage, the gRPC server (client API, health,
@@ -57,6 +67,8 @@ class CentralNode {
   ~CentralNode();
 
   int grpc_port() const { return grpc_port_; }
+  int metrics_port() const { return metrics_port_; }
+  Replicator& replicator() { return *replicator_; }
   // The invalidation streams' hub (tests, later metrics).
   StreamHub& stream_hub() { return *stream_hub_; }
   // Health NOT_SERVING, client calls drained, invalidation streams finished
@@ -73,6 +85,12 @@ class CentralNode {
   std::unique_ptr<KvService> kv_service_;
   std::unique_ptr<StreamHub> stream_hub_;
   std::unique_ptr<InvalidationService> invalidation_service_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<CentralMetrics> metrics_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int metrics_port_ = 0;
+  std::unique_ptr<Replicator> replicator_;
+  std::unique_ptr<ReplicationService> replication_service_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   absl::Notification stop_;

@@ -49,6 +49,7 @@ absl::StatusOr<std::unique_ptr<StorageEngine>> StorageEngine::Open(
 
   CommitQueue::Options queue_options;
   queue_options.sync = options.sync_writes;
+  queue_options.max_clock_offset = options.max_clock_offset;
   engine->queue_ = std::make_unique<CommitQueue>(
       queue_options, db, *engine->log_, *engine->hlc_, clock);
   KV_ASSIGN_OR_RETURN(
@@ -59,6 +60,8 @@ absl::StatusOr<std::unique_ptr<StorageEngine>> StorageEngine::Open(
   record_options.inline_value_bytes = options.inline_value_bytes;
   engine->records_ = std::make_unique<RecordStore>(
       record_options, db, *engine->queue_, *engine->namespaces_, clock);
+  engine->replica_ =
+      std::make_unique<ReplicaStore>(db, *engine->queue_, *engine->namespaces_, clock);
   LOG(INFO) << "storage open at " << options.data_dir << ": log incarnation "
             << engine->log_->incarnation() << ", sequences "
             << engine->log_->FirstSequence() << ".."

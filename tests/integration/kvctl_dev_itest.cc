@@ -168,6 +168,13 @@ TEST_F(KvctlDevTest, ClusterRoundTripStopAndRestartKeepsData) {
   KvctlOk({"key", "put", "greeting", "hello", "--namespace-id", ns, "--metadata", R"({"v":1})"});
   EXPECT_EQ(KvctlOk({"--addr", edges[0], "key", "get", "greeting", "--namespace-id", ns}),
             "hello");
+  // The second edge prefers the second central: the write reaches it by
+  // replication.
+  EXPECT_EVENTUALLY([&] {
+    CommandResult r = Kvctl({"--addr", edges[1], "key", "get", "greeting", "--namespace-id", ns});
+    ASSERT_TRUE(r.status.Exited(0)) << r.stderr_data;
+    ASSERT_EQ(r.stdout_data, "hello");
+  });
   nlohmann::json got = nlohmann::json::parse(
       KvctlOk({"key", "get", "greeting", "--namespace-id", ns, "--output", "json"}));
   EXPECT_EQ(got["value"], "hello");

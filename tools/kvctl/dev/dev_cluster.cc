@@ -9,7 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "tools/bench/prom_scrape.h"
 #include "tools/kvctl/dev/health_check.h"
 
 namespace kv::kvctl {
@@ -39,6 +43,26 @@ bool HasFlag(const std::string& help, const std::string& flag) {
 }
 
 std::string Quote(const std::string& s) { return absl::StrCat("'", s, "'"); }
+
+// The sum of every sample of `name`, labelled or not.
+double SumSamples(absl::string_view text, absl::string_view name) {
+  double sum = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (!absl::StartsWith(line, name) || line.size() <= name.size()) continue;
+    const char next = line[name.size()];
+    if (next != '{' && next != ' ') continue;
+    double v;
+    const size_t space = line.rfind(' ');
+    if (space != absl::string_view::npos && absl::SimpleAtod(line.substr(space + 1), &v)) sum += v;
+  }
+  return sum;
+}
+
+int MetricsPort(const NodeProcess& node) {
+  int port = 0;
+  if (!absl::SimpleAtoi(node.Field("metrics_port"), &port)) return 0;
+  return port;
+}
 
 }  // namespace
 
@@ -115,7 +139,13 @@ absl::Status DevCluster::StartNodes() {
   };
 
   // Centrals. With fixed ports every peer address is known up front.
+  // A peers file from an earlier run names old ports: the centrals read it
+  // at start, so it goes before they start and is written anew below.
   const std::string peers_path = dir + "/peers";
+  {
+    std::error_code ec;
+    std::filesystem::remove(peers_path, ec);
+  }
   std::vector<NodeProcess*> started;
   for (int i = 0; i < options_.centrals; ++i) {
     const int id = i + 1;
@@ -208,6 +238,7 @@ absl::Status DevCluster::WaitAllHealthy(absl::Time deadline) {
                                                           " ends: ", (*it)->LogTail()));
       }
       last = CheckServing((*it)->Addr("grpc_port"), absl::Seconds(1));
+      if (last.ok()) last = CheckConnected(**it);
       it = last.ok() ? pending.erase(it) : it + 1;
     }
     if (pending.empty()) break;
@@ -218,6 +249,30 @@ absl::Status DevCluster::WaitAllHealthy(absl::Time deadline) {
                        "; see ", pending[0]->log_path()));
     }
     absl::SleepFor(absl::Milliseconds(50));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DevCluster::CheckConnected(const NodeProcess& node) const {
+  const int port = MetricsPort(node);
+  if (port == 0) return absl::OkStatus();  // nothing to ask
+  absl::StatusOr<std::string> text = kv::bench::HttpGet(port, "/metrics", absl::Seconds(1));
+  if (!text.ok()) return text.status();
+  const bool is_central = absl::StartsWith(node.name(), "central-");
+  if (is_central) {
+    if (!features_.peers_file || options_.centrals < 2) return absl::OkStatus();
+    const double size = SumSamples(*text, "kv_cluster_size");
+    const double connected = SumSamples(*text, "kv_replication_connected");
+    if (size != options_.centrals || connected < options_.centrals - 1) {
+      return absl::UnavailableError(absl::StrCat(
+          node.name(), " knows ", size, " centrals and replicates from ", connected,
+          " peers; waiting for ", options_.centrals, " and ", options_.centrals - 1));
+    }
+    return absl::OkStatus();
+  }
+  if (SumSamples(*text, "kv_stream_connected") < 1) {
+    return absl::UnavailableError(
+        absl::StrCat(node.name(), "'s invalidation stream is not connected yet"));
   }
   return absl::OkStatus();
 }

@@ -74,7 +74,11 @@ class DevCluster {
  private:
   absl::Status StartNodes();
   absl::Status WaitAllReady(std::vector<NodeProcess*> nodes, absl::Time deadline);
+  // SERVING on the health service, and then, from the node's /metrics:
+  // a central knows every peer and replicates from each (with a peers
+  // file), an edge's invalidation stream is connected.
   absl::Status WaitAllHealthy(absl::Time deadline);
+  absl::Status CheckConnected(const NodeProcess& node) const;
   absl::Status WriteFileAtomically(const std::string& path, const std::string& data);
   std::vector<std::string> Urls(const std::vector<std::unique_ptr<NodeProcess>>& nodes,
                                 const std::string& port_key, const std::string& prefix,

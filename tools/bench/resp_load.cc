@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <iostream>
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/numbers.h"
@@ -179,7 +180,7 @@ Result RunRespLoad(const RespLoadConfig& config) {
   const absl::Time warm_end = absl::Now() + config.warmup;
   absl::Time t0, t1;
   Clock::time_point measure_start;
-  double s0 = -1, s1 = -1, c0 = 0, c1 = 0;
+  double s0 = -1, s1 = -1, c0 = 0, c1 = 0, m0 = -1, m1 = -1;
   for (size_t i = 0; i < conns.size(); ++i) {
     if (!issue(i)) ++errors;
   }
@@ -193,11 +194,13 @@ Result RunRespLoad(const RespLoadConfig& config) {
       measure_start = Clock::now();
       s0 = config.server_pid > 0 ? ProcessCpuSeconds(config.server_pid) : -1;
       c0 = SelfCpuSeconds();
+      m0 = MachineBusySeconds();
     }
     if (measuring && now >= t0 + config.duration) {
       t1 = now;
       s1 = config.server_pid > 0 ? ProcessCpuSeconds(config.server_pid) : -1;
       c1 = SelfCpuSeconds();
+      m1 = MachineBusySeconds();
       break;
     }
     const int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 10);
@@ -260,6 +263,10 @@ Result RunRespLoad(const RespLoadConfig& config) {
   if (s0 >= 0 && s1 >= 0) {
     r.server_cpu = (s1 - s0) / secs;
     r.server_us_per_op = r.ops > 0 ? (s1 - s0) * 1e6 / static_cast<double>(r.ops) : 0;
+  }
+  if (m0 >= 0 && m1 >= 0) {
+    const double ours = (c1 - c0) + (s0 >= 0 && s1 >= 0 ? s1 - s0 : 0);
+    r.other_cpu = std::max(0.0, (m1 - m0 - ours) / secs);
   }
   r.pinned = config.pinned;
   r.series = series.Points();

@@ -261,6 +261,10 @@ TEST_F(KvctlTest, FlagSpellingsAndPlacement) {
   // Dev mode accepts any account named by flag or environment.
   KvctlOk({"key", "put", "k4", "v4", "--namespace-id", ns, "--account", "devaccount"});
   EXPECT_EQ(Get(ns, "k4"), "v4");
+  // wrangler's switches are accepted (and change nothing).
+  KvctlOk({"key", "put", "k5", "v5", "--remote", "--namespace-id", ns});
+  EXPECT_EQ(KvctlOk({"key", "get", "k5", "--namespace-id", ns, "--remote"}), "v5");
+  KvctlOk({"namespace", "delete", "--namespace-id", ns, "--skip-confirmation"});
 }
 
 TEST_F(KvctlTest, UsageErrorsExitTwo) {

@@ -14,7 +14,10 @@ namespace kv::kvctl {
 namespace {
 
 // Flags taking no value.
-bool IsSwitch(absl::string_view name) { return name == "with_metadata"; }
+bool IsSwitch(absl::string_view name) {
+  return name == "with_metadata" || name == "remote" || name == "force" ||
+         name == "skip_confirmation";
+}
 
 // The first two positional words (the command), skipping flags and values.
 std::vector<std::string> CommandWords(const std::vector<std::string>& args) {

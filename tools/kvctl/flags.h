@@ -27,6 +27,11 @@ ABSL_DECLARE_FLAG(std::string, prefix);
 ABSL_DECLARE_FLAG(int64_t, limit);
 ABSL_DECLARE_FLAG(std::string, new_name);
 ABSL_DECLARE_FLAG(int, batch_size);
+// wrangler's switches, accepted and ignored (kvctl always talks to the server
+// and never prompts).
+ABSL_DECLARE_FLAG(bool, remote);
+ABSL_DECLARE_FLAG(bool, force);
+ABSL_DECLARE_FLAG(bool, skip_confirmation);
 // kvctl dev.
 ABSL_DECLARE_FLAG(std::string, data_dir);
 ABSL_DECLARE_FLAG(int, centrals);

@@ -79,6 +79,7 @@ Global flags:
 
 Flags may be spelled with dashes or underscores (--namespace-id, --namespace_id),
 as --flag=value or --flag value, before or after the arguments; `--` ends flags.
+wrangler's --remote, --force and --skip-confirmation are accepted and ignored.
 
 Exit status: 0 success; on failure one line `kvctl: <message>` on stderr and
   1 the server refused the request     2 usage error

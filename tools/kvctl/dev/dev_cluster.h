@@ -13,7 +13,9 @@
 //                   centrals take --peers_file)
 //   cluster.env     the endpoints as shell variables, written once every
 //                   node is healthy, removed on a clean stop
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 

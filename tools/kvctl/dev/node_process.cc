@@ -68,8 +68,7 @@ absl::StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::Start(std::string name
     dup2(log_fd, STDERR_FILENO);
     execv(args[0], args.data());
     const int err = errno;
-    if (write(pipe_fds[1], &err, sizeof(err)) < 0) {
-    }
+    [[maybe_unused]] const ssize_t reported = write(pipe_fds[1], &err, sizeof(err));
     _exit(127);
   }
   close(log_fd);

@@ -50,7 +50,7 @@
 //
 // Common: --json prints one JSON object per result; --plot FILE.png draws
 // latency (p50, p99) and throughput over time with gnuplot; a progress line goes to
-// stderr (rewritten in place on a terminal, plain lines otherwise). Without
+// stderr when it is a terminal (rewritten in place). Without
 // --addr, kv-bench starts and stops its own nodes (by PID) in a temporary
 // directory (--keep_tmp keeps it, with the nodes' logs). Text reports start
 // with a "#" line giving the load average: figures taken while other work
@@ -171,7 +171,7 @@ constexpr char kUsage[] = R"(load generator with same-run baselines.
 
 Common: --json (one JSON object per result), --plot FILE.png (latency and
 throughput over time, gnuplot), --keep_tmp (keep node logs). A progress line
-goes to stderr (rewritten in place on a terminal).)";
+goes to stderr when it is a terminal.)";
 
 std::string SelfBinary() {
   char buf[PATH_MAX];

@@ -139,19 +139,15 @@ Progress::~Progress() {
 }
 
 void Progress::Run() {
+  // Only a terminal gets the line (rewritten twice a second): logs and
+  // pipes (CI, --json into a file) stay free of progress noise.
+  if (!tty_) return;
   const absl::Time start = absl::Now();
-  // A terminal gets a line rewritten twice a second; a log gets a plain
-  // line every 2 s (none at all for runs shorter than that).
-  const absl::Duration every = tty_ ? absl::Milliseconds(500) : absl::Seconds(2);
-  while (!stop_.WaitForNotificationWithTimeout(every)) {
+  while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(500))) {
     const std::string text = absl::StrFormat(
         "[%s] %5.1f/%.1f s  %s", label_, absl::ToDoubleSeconds(absl::Now() - start),
         absl::ToDoubleSeconds(total_), line_());
-    if (tty_) {
-      std::cerr << "\r\033[K" << text << std::flush;
-    } else {
-      std::cerr << text << "\n" << std::flush;
-    }
+    std::cerr << "\r\033[K" << text << std::flush;
   }
 }
 

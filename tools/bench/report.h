@@ -61,9 +61,9 @@ double SelfCpuSeconds();
 // softirq, steal) since boot, from /proc/stat; -1 if unknown.
 double MachineBusySeconds();
 
-// Prints a progress line on stderr every interval while alive: rewritten in
-// place ("\r") when stderr is a terminal, a plain line every few seconds
-// otherwise. `line` returns the text; it is called from the progress thread.
+// Prints a progress line on stderr, rewritten in place ("\r") twice a second
+// while alive, when stderr is a terminal; nothing otherwise. `line` returns
+// the text; it is called from the progress thread.
 class Progress {
  public:
   Progress(std::string label, absl::Duration total, std::function<std::string()> line);

@@ -281,6 +281,9 @@ TEST_F(KvctlTest, UsageErrorsExitTwo) {
            {"key", "get", "k", "--namespace-id", "x", "--bogus", "1"},
            {"key", "put", "k", "v", "--namespace-id", "x", "--ttl", "soon"},
            {"kv:namespace", "list"},
+           {"namespace", "list", "--output", "yaml"},
+           {"bulk", "put", "f.json", "--namespace-id", "x", "--progress", "sometimes"},
+           {"bulk", "put", "f.json", "--namespace-id", "x", "--batch_size", "10001"},
        }) {
     CommandResult result = Kvctl(args);
     EXPECT_TRUE(result.status.Exited(2))

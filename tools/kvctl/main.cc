@@ -15,6 +15,8 @@
 #include "tools/kvctl/commands.h"
 #include "tools/kvctl/exit_codes.h"
 #include "tools/kvctl/flags.h"
+#include "tools/kvctl/output.h"
+#include "tools/kvctl/progress_bar.h"
 
 namespace kv::kvctl {
 namespace {
@@ -107,6 +109,9 @@ int Run(const std::vector<std::string>& args) {
   };
   for (const auto& [name, handler] : kCommands) {
     if (name == command) {
+      // Bad --output / --progress values are usage errors for every command.
+      (void)JsonOutput();
+      (void)ProgressBar::ModeFromFlag();
       Client client(EndpointFromFlagsOrDie(), absl::GetFlag(FLAGS_timeout));
       return handler(client, args);
     }

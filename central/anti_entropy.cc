@@ -37,8 +37,7 @@ absl::Status FromGrpc(const grpc::Status& status, absl::string_view what) {
 }  // namespace
 
 AntiEntropy::AntiEntropy(const AntiEntropyOptions& options, const PeerSet& peers,
-                         ReplicaStore& replica,
-                         std::function<void(uint32_t, uint64_t, bool)> on_round)
+                         ReplicaStore& replica, RoundCallback on_round)
     : options_(options), peers_(peers), replica_(replica), on_round_(std::move(on_round)) {}
 
 AntiEntropy::~AntiEntropy() { Stop(); }
@@ -81,6 +80,7 @@ void AntiEntropy::Run() {
     for (uint32_t peer_id : due) {
       const std::string address = peers_.AddressOf(peer_id);
       if (address.empty()) continue;
+      const absl::Time started = absl::Now();
       absl::StatusOr<uint64_t> repaired = RunRound(peer_id, address);
       if (!repaired.ok()) {
         VLOG(1) << "anti-entropy with node " << peer_id << ": " << repaired.status();
@@ -88,7 +88,7 @@ void AntiEntropy::Run() {
         LOG(INFO) << "anti-entropy with node " << peer_id << " repaired " << *repaired
                   << " records";
       }
-      if (on_round_) on_round_(peer_id, repaired.ok() ? *repaired : 0, repaired.ok());
+      if (on_round_) on_round_(peer_id, repaired.ok() ? *repaired : 0, repaired.ok(), started);
     }
   }
 }

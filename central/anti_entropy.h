@@ -40,9 +40,11 @@ struct AntiEntropyOptions {
 // Thread-safe; one background thread.
 class AntiEntropy {
  public:
-  // `on_round(peer_id, repaired, ok)` is called after every round.
+  // `on_round(peer_id, repaired, ok, started)` is called after every round
+  // (`started`: when the round began).
+  using RoundCallback = std::function<void(uint32_t, uint64_t, bool, absl::Time)>;
   AntiEntropy(const AntiEntropyOptions& options, const PeerSet& peers, ReplicaStore& replica,
-              std::function<void(uint32_t, uint64_t, bool)> on_round);
+              RoundCallback on_round);
   ~AntiEntropy();
 
   void Start();
@@ -58,7 +60,7 @@ class AntiEntropy {
   const AntiEntropyOptions options_;
   const PeerSet& peers_;
   ReplicaStore& replica_;
-  const std::function<void(uint32_t, uint64_t, bool)> on_round_;
+  const RoundCallback on_round_;
 
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

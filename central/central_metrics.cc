@@ -46,7 +46,7 @@ CentralMetrics::CentralMetrics(prometheus::Registry& registry)
                           .Help("Writes that did not reach the write quorum before the deadline")
                           .Register(registry)
                           .Add({})),
-      future_versions(BuildGauge()
+      future_versions(BuildCounter()
                           .Name("kv_future_versions_total")
                           .Help("Replicated versions further in the future than the maximum "
                                 "clock offset (stored, not observed by the HLC)")
@@ -87,7 +87,7 @@ CentralMetrics::CentralMetrics(prometheus::Registry& registry)
                      .Name("kv_build_info")
                      .Help("1, labelled with the build")
                      .Register(registry)
-                     .Add({{"version", "0.1.0"}, {"node", "central"}})) {
+                     .Add({{"version", "0.1.0"}, {"kind", "central"}})) {
   build_info.Set(1);
 }
 

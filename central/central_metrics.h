@@ -33,7 +33,7 @@ struct CentralMetrics {
   prometheus::Family<prometheus::Counter>& anti_entropy_repairs;
   prometheus::Family<prometheus::Counter>& anti_entropy_rounds;
   prometheus::Counter& quorum_failures;
-  prometheus::Gauge& future_versions;
+  prometheus::Counter& future_versions;
   prometheus::Gauge& complete_as_of_age_seconds;
   prometheus::Gauge& cluster_size;
   prometheus::Gauge& change_log_last_sequence;

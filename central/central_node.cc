@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_space.h"
 #include "common/logging.h"
 #include "common/ready_file.h"
 #include "common/termination_signals.h"
@@ -66,6 +67,7 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   KV_ASSIGN_OR_RETURN(node->storage_, Storage::Open(options.storage, RealClock::Get()));
   node->registry_ = std::make_shared<prometheus::Registry>();
   node->metrics_ = std::make_unique<CentralMetrics>(*node->registry_);
+  node->request_metrics_ = std::make_unique<RequestMetrics>(*node->registry_);
   if (!options.metrics_addr.empty()) {
     try {
       node->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_addr);
@@ -86,6 +88,21 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   Replicator* replicator = node->replicator_.get();
   node->storage_->SetDurabilityHook(
       [replicator](uint64_t last_sequence) { return replicator->AwaitQuorum(last_sequence); });
+  node->storage_->SetReadGate([replicator, window = options.window]() -> absl::Status {
+    const absl::Time complete = replicator->CompleteAsOf();
+    const absl::Duration age = RealClock::Get().TimeNow() - complete;
+    if (age <= window) return absl::OkStatus();
+    return WithHttpDetail(
+        absl::UnavailableError(absl::StrCat(
+            "this central cannot vouch for its data: it has not been in contact with enough "
+            "peers ",
+            complete == absl::InfinitePast()
+                ? std::string("since it started")
+                : absl::StrCat("for ", absl::FormatDuration(absl::Trunc(age, absl::Milliseconds(1)))),
+            " (window ", absl::FormatDuration(window),
+            "), so it may miss acknowledged writes; read from another central")),
+        503, kCfBadRequest);
+  });
   ReplicationServiceOptions replication_service;
   replication_service.node_id = options.storage.node_id;
   replication_service.heartbeat_interval = options.streams.heartbeat_interval;
@@ -110,6 +127,11 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
                            &node->grpc_port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(RequestMetrics::InterceptorFactory(*node->request_metrics_));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   builder.RegisterService(node->kv_service_.get());
   builder.RegisterService(node->invalidation_service_.get());
   builder.RegisterService(node->replication_service_.get());

@@ -21,6 +21,7 @@
 #include "central/storage.h"
 #include "central/stream_hub.h"
 #include "common/auth.h"
+#include "common/request_metrics.h"
 #include "common/limits.h"
 
 namespace kv::central {
@@ -52,6 +53,10 @@ struct CentralOptions {
   // Replication between centrals: membership, quorum, anti-entropy. The
   // node id is storage.node_id.
   ReplicatorOptions replication;
+  // A central whose completeness (complete_as_of) is older than this refuses
+  // record reads with UNAVAILABLE (HTTP 503): its data may miss writes
+  // acknowledged elsewhere. The edges' window. Default: 60 s.
+  absl::Duration window = absl::Seconds(60);
   // Prometheus /metrics listen address; empty = none; port 0 = any.
   std::string metrics_addr;
 };
@@ -87,6 +92,7 @@ class CentralNode {
   std::unique_ptr<InvalidationService> invalidation_service_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<CentralMetrics> metrics_;
+  std::unique_ptr<RequestMetrics> request_metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int metrics_port_ = 0;
   std::unique_ptr<Replicator> replicator_;

@@ -63,6 +63,9 @@ ABSL_FLAG(absl::Duration, anti_entropy_interval, absl::Seconds(10),
 ABSL_FLAG(absl::Duration, replication_silence_timeout, absl::Seconds(3),
           "A replication stream silent this long is re-opened.");
 
+ABSL_FLAG(absl::Duration, window, absl::Seconds(60),
+          "Staleness bound: a central whose completeness is older than this refuses reads "
+          "(UNAVAILABLE / 503); set it as the edges' --window.");
 ABSL_FLAG(absl::Duration, trim_interval, absl::Minutes(1),
           "How often the change log is trimmed to --log_retention.");
 
@@ -103,6 +106,7 @@ int main(int argc, char** argv) {
 
   options.metrics_addr = absl::GetFlag(FLAGS_metrics_addr);
   options.trim_interval = absl::GetFlag(FLAGS_trim_interval);
+  options.window = absl::GetFlag(FLAGS_window);
   options.storage.max_clock_offset = absl::GetFlag(FLAGS_max_clock_offset);
   options.replication.peers = absl::GetFlag(FLAGS_peers);
   options.replication.peers_file = absl::GetFlag(FLAGS_peers_file);

@@ -47,6 +47,11 @@ PeerPuller::State PeerPuller::state() const {
   return state_;
 }
 
+void PeerPuller::OnRepaired(absl::Time started) {
+  absl::MutexLock lock(&mu_);
+  if (state_.repair_needed && started >= state_.repair_needed_since) state_.repair_needed = false;
+}
+
 void PeerPuller::Run() {
   absl::Duration backoff = kMinBackoff;
   while (!stop_.HasBeenNotified()) {
@@ -137,7 +142,11 @@ void PeerPuller::PullOnce(const std::string& address) {
     absl::MutexLock lock(&mu_);
     state_.connected = true;
     last_message_ = absl::Now();
-    if (!hello.resumed()) state_.applied_sequence = expected - 1;
+    if (!hello.resumed()) {
+      state_.applied_sequence = expected - 1;
+      state_.repair_needed = true;
+      state_.repair_needed_since = absl::Now();
+    }
   }
   LOG(INFO) << "replication from node " << options_.peer_id << " (" << address
             << ") connected at sequence " << expected << (hello.resumed() ? "" : " (not resumed)");
@@ -197,7 +206,7 @@ void PeerPuller::PullOnce(const std::string& address) {
       const absl::Time peer_time = absl::FromUnixMicros(heartbeat.time_us());
       absl::MutexLock lock(&mu_);
       state_.clock_offset = peer_time - now;
-      if (heartbeat.head_sequence() + 1 <= expected) {
+      if (heartbeat.head_sequence() + 1 <= expected && !state_.repair_needed) {
         // Everything the peer had applied when it sent this is applied here.
         state_.complete_until =
             std::max(state_.complete_until, std::min(now, peer_time - options_.max_clock_offset));

@@ -56,6 +56,11 @@ class PeerPuller {
     // The peer's clock minus ours, from its last heartbeat (≈ half the
     // round trip of error).
     absl::Duration clock_offset;
+    // The peer could not resume our stream: what lies before the stream's
+    // start is only repaired by an anti-entropy round begun after this time;
+    // until then the stream does not count for completeness.
+    absl::Time repair_needed_since = absl::InfinitePast();
+    bool repair_needed = false;
   };
 
   PeerPuller(const PeerPullerOptions& options, const PeerSet& peers, ReplicaStore& replica,
@@ -66,6 +71,8 @@ class PeerPuller {
   // Cuts the stream and joins the thread.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
   State state() const ABSL_LOCKS_EXCLUDED(mu_);
+  // An anti-entropy round with this peer that began at `started` succeeded.
+  void OnRepaired(absl::Time started) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void Run();

@@ -208,6 +208,9 @@ absl::StatusOr<PeerProgress> ReplicaStore::GetPeerProgress(uint32_t peer_id) {
 absl::Status ReplicaStore::FillFromStore(ChangeEntry& entry) {
   if (entry.kind() != ChangeEntry::PUT && entry.kind() != ChangeEntry::DELETE)
     return absl::OkStatus();
+  // A small value rides in the entry itself: that write as it was is as good
+  // as the record now (a newer write follows in the log), and saves a read.
+  if (entry.kind() == ChangeEntry::DELETE || entry.value_included()) return absl::OkStatus();
   KV_ASSIGN_OR_RETURN(std::optional<std::string> stored,
                       db_.Get(db_.records(),
                               RecordStore::RecordKey(entry.namespace_id(), entry.key())));

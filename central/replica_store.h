@@ -52,9 +52,11 @@ class ReplicaStore {
   // The progress recorded for a peer (empty incarnation when none).
   absl::StatusOr<PeerProgress> GetPeerProgress(uint32_t peer_id);
 
-  // Replaces a PUT/DELETE entry by the record as stored now (its version
-  // is at least the entry's): kind, version, value, metadata, expiration.
-  // A key no longer stored (its namespace deleted) becomes a NOOP.
+  // Makes a PUT entry carry its value: one whose value rode along in the log
+  // is complete as it is; otherwise it is replaced by the record as stored
+  // now (its version is at least the entry's: kind, version, value,
+  // metadata, expiration). A key no longer stored (its namespace deleted)
+  // becomes a NOOP. DELETE entries are complete as they are.
   absl::Status FillFromStore(kv::storage::v1::ChangeEntry& entry);
 
   // The stored records (tombstones included) of `keys`, as PUT/DELETE

@@ -27,7 +27,12 @@ absl::StatusOr<std::unique_ptr<Replicator>> Replicator::Create(const ReplicatorO
   Replicator* self = r.get();
   r->anti_entropy_ = std::make_unique<AntiEntropy>(
       options.anti_entropy, *r->peers_, storage.replica(),
-      [self](uint32_t peer, uint64_t repaired, bool ok) {
+      [self](uint32_t peer, uint64_t repaired, bool ok, absl::Time started) {
+        if (ok) {
+          absl::MutexLock lock(&self->mu_);
+          auto it = self->pullers_.find(peer);
+          if (it != self->pullers_.end()) it->second->OnRepaired(started);
+        }
         if (self->metrics_ == nullptr) return;
         self->metrics_->AntiEntropyRounds(peer, ok).Increment();
         self->metrics_->AntiEntropyRepairs(peer).Increment(static_cast<double>(repaired));
@@ -134,7 +139,11 @@ void Replicator::UpdateMetrics() {
   if (complete != absl::InfinitePast())
     metrics_->complete_as_of_age_seconds.Set(absl::ToDoubleSeconds(now - complete));
   metrics_->cluster_size.Set(static_cast<double>(peers_->cluster_size()));
-  metrics_->future_versions.Set(static_cast<double>(storage_.FutureVersions()));
+  const uint64_t future = storage_.FutureVersions();
+  if (future > future_versions_seen_) {
+    metrics_->future_versions.Increment(static_cast<double>(future - future_versions_seen_));
+    future_versions_seen_ = future;
+  }
   metrics_->change_log_last_sequence.Set(static_cast<double>(storage_.change_log().LastSequence()));
   metrics_->change_log_first_sequence.Set(
       static_cast<double>(storage_.change_log().FirstSequence()));

@@ -149,6 +149,10 @@ class Storage {
   // Installs the hook every local mutation waits on after its commit (the
   // write quorum); before serving.
   virtual void SetDurabilityHook(std::function<absl::Status(uint64_t last_sequence)> hook) = 0;
+  // Installs a check every read passes first (Get, GetMany, List,
+  // ListNamespaces, and GetNamespace before it answers NOT_FOUND): a central
+  // that cannot vouch for its completeness refuses reads.
+  virtual void SetReadGate(std::function<absl::Status()> gate) = 0;
   // Replicated versions too far in the future for the HLC to observe.
   virtual uint64_t FutureVersions() const = 0;
 

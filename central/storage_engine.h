@@ -69,6 +69,7 @@ class StorageEngine final : public Storage {
   void SetDurabilityHook(std::function<absl::Status(uint64_t)> hook) override {
     queue_->SetDurabilityHook(std::move(hook));
   }
+  void SetReadGate(std::function<absl::Status()> gate) override { read_gate_ = std::move(gate); }
   uint64_t FutureVersions() const override { return queue_->future_versions(); }
 
   absl::Status Flush() override;
@@ -89,6 +90,7 @@ class StorageEngine final : public Storage {
   std::unique_ptr<NamespaceTable> namespaces_;
   std::unique_ptr<RecordStore> records_;
   std::unique_ptr<ReplicaStore> replica_;
+  std::function<absl::Status()> read_gate_;
 };
 
 }  // namespace kv::central

@@ -13,12 +13,26 @@ absl::StatusOr<std::unique_ptr<CentralCluster>> CentralCluster::Start(
     const std::string& work_dir, CentralClusterOptions options) {
   auto cluster = std::make_unique<CentralCluster>();
   cluster->peers_file_ = absl::StrCat(work_dir, "/peers");
+  cluster->proxy_ = options.proxy;
+  auto peers_file_of = [&](int i) {
+    return options.proxy == nullptr ? cluster->peers_file_
+                                    : absl::StrCat(work_dir, "/peers-", i + 1);
+  };
+  if (options.proxy != nullptr) {
+    for (int i = 0; i < options.size; ++i) {
+      for (int j = 0; j < options.size; ++j) {
+        if (i == j) continue;
+        absl::StatusOr<int> port = options.proxy->AddLink(LinkName(i, j));
+        if (!port.ok()) return port.status();
+      }
+    }
+  }
   for (int i = 0; i < options.size; ++i) {
     CentralProcessOptions node;
     node.node_id = i + 1;
     node.keep_port = true;
     node.extra_flags = options.extra_flags;
-    node.extra_flags.push_back(absl::StrCat("--peers_file=", cluster->peers_file_));
+    node.extra_flags.push_back(absl::StrCat("--peers_file=", peers_file_of(i)));
     node.extra_flags.push_back("--metrics_addr=127.0.0.1:0");
     if (i < static_cast<int>(options.node_flags.size())) {
       for (const std::string& flag : options.node_flags[i]) node.extra_flags.push_back(flag);
@@ -28,17 +42,56 @@ absl::StatusOr<std::unique_ptr<CentralCluster>> CentralCluster::Start(
     if (!central.ok()) return central.status();
     cluster->centrals_.push_back(std::move(*central));
   }
-  // Written whole, then renamed: a central never reads half a file.
-  const std::string tmp = cluster->peers_file_ + ".tmp";
-  {
-    std::ofstream out(tmp);
-    for (int i = 0; i < options.size; ++i)
-      out << (i + 1) << " " << cluster->centrals_[i]->grpc_addr() << "\n";
-    if (!out) return absl::InternalError(absl::StrCat("cannot write ", tmp));
+  if (options.proxy != nullptr) {
+    for (int i = 0; i < options.size; ++i) {
+      for (int j = 0; j < options.size; ++j) {
+        if (i == j) continue;
+        absl::Status s =
+            options.proxy->SetTarget(LinkName(i, j), cluster->centrals_[j]->grpc_addr());
+        if (!s.ok()) return s;
+      }
+    }
   }
-  if (std::rename(tmp.c_str(), cluster->peers_file_.c_str()) != 0)
-    return absl::InternalError(absl::StrCat("cannot rename ", tmp));
+  // Written whole, then renamed: a central never reads half a file.
+  const int files = options.proxy == nullptr ? 1 : options.size;
+  for (int f = 0; f < files; ++f) {
+    const std::string path = peers_file_of(f);
+    const std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp);
+      for (int i = 0; i < options.size; ++i) {
+        const std::string addr = options.proxy == nullptr || i == f
+                                     ? cluster->centrals_[i]->grpc_addr()
+                                     : options.proxy->addr(LinkName(f, i));
+        out << (i + 1) << " " << addr << "\n";
+      }
+      if (!out) return absl::InternalError(absl::StrCat("cannot write ", tmp));
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0)
+      return absl::InternalError(absl::StrCat("cannot rename ", tmp));
+  }
   return cluster;
+}
+
+std::string CentralCluster::LinkName(int from, int to) {
+  return absl::StrCat("c", from + 1, "-c", to + 1);
+}
+
+absl::Status CentralCluster::Isolate(int index) {
+  if (proxy_ == nullptr) return absl::FailedPreconditionError("the cluster has no proxy");
+  for (int other = 0; other < size(); ++other) {
+    if (other == index) continue;
+    for (const std::string& link : {LinkName(index, other), LinkName(other, index)}) {
+      absl::Status s = proxy_->SetFaults(link, ProxyFaults::Blackhole());
+      if (!s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CentralCluster::Heal() {
+  if (proxy_ == nullptr) return absl::FailedPreconditionError("the cluster has no proxy");
+  return proxy_->ClearAll();
 }
 
 std::vector<std::string> CentralCluster::grpc_addrs() const {

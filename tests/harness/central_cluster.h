@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tests/harness/central_process.h"
+#include "tests/harness/fault_proxy.h"
 
 namespace kv::testing {
 
@@ -18,6 +19,10 @@ struct CentralClusterOptions {
   std::vector<std::string> extra_flags;
   // Per central (index = node id - 1), after extra_flags; may be shorter.
   std::vector<std::vector<std::string>> node_flags;
+  // When set, centrals reach each other through this proxy: one link per
+  // ordered pair ("c<i>-c<j>": central i dialing central j), each central
+  // with a peers file of its own, so any pair can be partitioned.
+  FaultProxy* proxy = nullptr;
 };
 
 // Several real kv-central processes replicating to each other on
@@ -35,16 +40,24 @@ class CentralCluster {
   // 0-based index: node id index + 1.
   CentralProcess& central(int index) { return *centrals_.at(index); }
   std::vector<std::string> grpc_addrs() const;
-  // The path of the peers file every central reads.
+  // The path of the peers file every central reads (without a proxy).
   const std::string& peers_file() const { return peers_file_; }
+
+  // With a proxy: cuts central `index` (0-based) off from every other
+  // central (blackholes both ways; connections stay open), and heals all.
+  absl::Status Isolate(int index);
+  absl::Status Heal();
 
   // Waits until every running central has an open replication stream from
   // every other running central (kv_replication_connected == 1).
   absl::Status WaitConnected(absl::Duration timeout = absl::Seconds(30));
 
  private:
+  static std::string LinkName(int from, int to);
+
   std::vector<std::unique_ptr<CentralProcess>> centrals_;
   std::string peers_file_;
+  FaultProxy* proxy_ = nullptr;
 };
 
 }  // namespace kv::testing

@@ -23,6 +23,7 @@
 #include "tests/harness/edge_process.h"
 #include "tests/harness/eventually.h"
 #include "tests/harness/status_matchers.h"
+#include "tests/harness/metrics_scraper.h"
 #include "tests/harness/temp_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -116,6 +117,21 @@ TEST_F(ReplicationTest, WritesOnAnyCentralReachEveryCentral) {
       ASSERT_EQ(Get(i, ns, "gone"), "<not found>") << "central " << i + 1;
     });
   }
+  // Central 2 counted the put it served, and its quorum waits.
+  {
+    int port = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(cluster_->central(1).ready_info().at("metrics_port"), &port));
+    ASSERT_OK_AND_ASSIGN(MetricsSnapshot metrics, ScrapeMetrics(port));
+    ASSERT_OK_AND_ASSIGN(double puts, metrics.Value("kv_requests_total", {{"op", "put"}, {"code", "OK"}}));
+    EXPECT_EQ(puts, 1);
+    // Gauges are refreshed every 250 ms.
+    ASSERT_EVENTUALLY([&] {
+      ASSERT_OK_AND_ASSIGN(MetricsSnapshot later, ScrapeMetrics(port));
+      ASSERT_OK_AND_ASSIGN(double acked,
+                           later.Value("kv_replication_acked_sequence", {{"peer", "1"}}));
+      ASSERT_GE(acked, 1);
+    });
+  }
   // A namespace rename and delete made on one central reach the others.
   {
     kv::v1::RenameNamespaceRequest request;
@@ -165,6 +181,20 @@ TEST_F(ReplicationTest, WriteShortOfQuorumIsUnavailableThenRepaired) {
   }
 }
 
+// DESIGN §4.2: a central cut off from every peer for longer than the window
+// cannot vouch for its data and refuses reads, until a peer is back.
+TEST_F(ReplicationTest, CentralAloneLongerThanWindowRefusesReads) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster({"--window=2s"}));
+  const std::string ns = CreateNamespace(0, "alone");
+  ASSERT_OK(ToAbslStatus(Put(0, ns, "k", "v")));
+  ASSERT_EQ(Get(0, ns, "k"), "v");
+  ASSERT_OK(cluster_->central(1).Kill());
+  ASSERT_OK(cluster_->central(2).Kill());
+  ASSERT_EVENTUALLY([&] { ASSERT_THAT(Get(0, ns, "k"), HasSubstr("cannot vouch for its data")); });
+  ASSERT_OK(cluster_->central(1).StartAgain());
+  ASSERT_EVENTUALLY([&] { ASSERT_EQ(Get(0, ns, "k"), "v"); });
+}
+
 TEST_F(ReplicationTest, RestartWithWipedDataDirRebuildsFromPeers) {
   // A log retention of zero trims every central's log at once, so the wiped
   // central cannot be served from a log and anti-entropy must rebuild it.
@@ -175,12 +205,27 @@ TEST_F(ReplicationTest, RestartWithWipedDataDirRebuildsFromPeers) {
   ASSERT_OK(cluster_->central(2).Kill());
   ASSERT_OK(cluster_->central(2).WipeDataDir());
   ASSERT_OK(cluster_->central(2).StartAgain());
-  ASSERT_EVENTUALLY(
-      [&] {
-        for (int i = 0; i < 50; ++i)
-          ASSERT_EQ(Get(2, ns, absl::StrCat("key-", i)), absl::StrCat("value-", i));
-      },
-      absl::Seconds(20));
+  // Until anti-entropy has rebuilt it, the central refuses reads; it never
+  // answers "not found" for a key it has not received yet.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  int refused = 0;
+  while (true) {
+    int correct = 0;
+    for (int i = 0; i < 50; ++i) {
+      const std::string got = Get(2, ns, absl::StrCat("key-", i));
+      ASSERT_NE(got, "<not found>") << "key-" << i << " served as missing before the rebuild";
+      if (got == absl::StrCat("value-", i)) {
+        ++correct;
+      } else {
+        ASSERT_THAT(got, HasSubstr("cannot vouch"));
+        ++refused;
+      }
+    }
+    if (correct == 50) break;
+    ASSERT_LT(absl::Now(), deadline) << "not rebuilt: " << correct << " of 50 keys";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  printf("rebuilt from peers; %d reads refused before\n", refused);
 }
 
 // (a) of issue 5 and the kill checker of issue 9: 8 writers with unique

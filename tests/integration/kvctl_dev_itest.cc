@@ -231,7 +231,7 @@ TEST_F(KvctlDevTest, ClusterRoundTripStopAndRestartKeepsData) {
   ASSERT_NO_FATAL_FAILURE(StopDev());
 }
 
-TEST_F(KvctlDevTest, SecondDevOnSameDirectoryAndBadInputAreOneLineErrors) {
+TEST_F(KvctlDevTest, SecondDevBadInputAndADyingNodeAreOneLineErrors) {
   ASSERT_NO_FATAL_FAILURE(StartDev(1, 1));
   // The directory is taken.
   absl::StatusOr<CommandResult> second =
@@ -270,7 +270,18 @@ TEST_F(KvctlDevTest, SecondDevOnSameDirectoryAndBadInputAreOneLineErrors) {
   ASSERT_OK(no_config);
   EXPECT_TRUE(no_config->status.Exited(6));
   EXPECT_THAT(no_config->stderr_data, HasSubstr("cannot read config file"));
-  ASSERT_NO_FATAL_FAILURE(StopDev());
+
+  // A node that dies takes the cluster down with one clear line, exit 1.
+  const std::vector<std::string> central_pids = Words(env_["KV_CENTRAL_PIDS"]);
+  const std::vector<std::string> edge_pids = Words(env_["KV_EDGE_PIDS"]);
+  ASSERT_THAT(central_pids, SizeIs(1));
+  ASSERT_THAT(edge_pids, SizeIs(1));
+  ASSERT_EQ(kill(std::stoi(central_pids[0]), SIGKILL), 0);
+  ASSERT_OK_AND_ASSIGN(ExitStatus died, dev_->Wait(absl::Seconds(30)));
+  EXPECT_TRUE(died.Exited(1)) << died.ToString();
+  EXPECT_FALSE(Alive(edge_pids[0]));
+  ASSERT_OK_AND_ASSIGN(std::string err, ReadFileToString(dir_->Path("dev-1.err")));
+  EXPECT_THAT(err, HasSubstr("kvctl: central-1 exited (signal 9"));
 }
 
 }  // namespace

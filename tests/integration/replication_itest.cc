@@ -378,5 +378,71 @@ TEST_F(ReplicationTest, EdgeFailsOverFromKilledCentral) {
   EXPECT_EQ(edge_get("k"), "v2");
 }
 
+// Issue 9: fail an edge over between centrals under write load: it resumes
+// by time on the new central (no flush), and every key converges to its last
+// acknowledged value (no update missed across the switch).
+TEST_F(ReplicationTest, EdgeFailoverUnderWriteLoadResumesByTimeWithoutFlush) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  const std::string ns = CreateNamespace(0, "failover-load");
+  EdgeProcessOptions options;
+  options.centrals = cluster_->grpc_addrs();
+  options.extra_flags = {"--window=3s", "--stream_silence_timeout=1s", "--rpc_timeout=2s",
+                         "--write_deadline=2s"};
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EdgeProcess> edge,
+                       EdgeProcess::Start(absl::StrCat(dir_->path(), "/edge"), options));
+  auto edge_stub = kv::v1::Kv::NewStub(NewKvChannel(edge->grpc_addr()));
+  constexpr int kKeys = 40;
+  auto edge_get = [&](int k) {
+    kv::v1::GetRequest request;
+    request.set_namespace_id(ns);
+    request.add_keys(absl::StrCat("k", k));
+    kv::v1::GetResponse response;
+    grpc::Status status = edge_stub->Get(NewClientContext("").get(), request, &response);
+    if (!status.ok()) return absl::StrCat("<error: ", status.error_message(), ">");
+    return response.entries(0).found() ? response.entries(0).value() : std::string("<not found>");
+  };
+  for (int k = 0; k < kKeys; ++k) ASSERT_OK(ToAbslStatus(Put(1, ns, absl::StrCat("k", k), "0")));
+  for (int k = 0; k < kKeys; ++k) ASSERT_EVENTUALLY([&] { ASSERT_EQ(edge_get(k), "0"); });
+  // Let a heartbeat prove completeness at the edge before the switch.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // NOLINT: heartbeat interval
+
+  absl::Mutex mu;
+  std::map<int, std::string> last_acked;
+  absl::Notification stop;
+  std::thread writer([&] {
+    auto stub = Stub(1);
+    for (int n = 1; !stop.HasBeenNotified(); ++n) {
+      const int k = n % kKeys;
+      kv::v1::PutRequest request;
+      request.set_namespace_id(ns);
+      request.set_key(absl::StrCat("k", k));
+      request.set_value(absl::StrCat(n));
+      kv::v1::PutResponse response;
+      if (!stub->Put(NewClientContext("", absl::Seconds(5)).get(), request, &response).ok()) continue;
+      absl::MutexLock lock(&mu);
+      last_acked[k] = absl::StrCat(n);
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // NOLINT: writes before the kill
+  ASSERT_OK(cluster_->central(0).Kill());  // the edge's stream central
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // NOLINT: writes across the failover
+  stop.Notify();
+  writer.join();
+  std::map<int, std::string> expected;
+  {
+    absl::MutexLock lock(&mu);
+    expected = last_acked;
+  }
+  ASSERT_GT(expected.size(), 0u);
+  for (const auto& [k, value] : expected) {
+    ASSERT_EVENTUALLY([&] { ASSERT_EQ(edge_get(k), value) << "k" << k; });
+  }
+  ASSERT_OK_AND_ASSIGN(MetricsSnapshot metrics, ScrapeMetrics(edge->metrics_port()));
+  ASSERT_OK_AND_ASSIGN(double flushes, metrics.Value("kv_cache_flushes_total"));
+  EXPECT_EQ(flushes, 0) << "the failover flushed the cache instead of resuming by time";
+  ASSERT_OK_AND_ASSIGN(double hits, metrics.Value("kv_cache_hits_total"));
+  EXPECT_GT(hits, 0);
+}
+
 }  // namespace
 }  // namespace kv::testing

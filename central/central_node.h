@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "central/central_metrics.h"
+#include "central/engine_collector.h"
 #include "central/central_kv_api.h"
 #include "central/invalidation_service.h"
 #include "central/kv_service.h"
@@ -102,6 +103,7 @@ class CentralNode {
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<CentralMetrics> metrics_;
   std::unique_ptr<RequestMetrics> request_metrics_;
+  std::shared_ptr<EngineCollector> engine_collector_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int metrics_port_ = 0;
   std::unique_ptr<Replicator> replicator_;

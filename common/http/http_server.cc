@@ -226,8 +226,8 @@ void Session::OnHead(beast::error_code ec) {
   keep_alive_ = head.keep_alive();
   const uint64_t limit = server_.handler().BodyLimit(request_);
   if (parser_->content_length() && *parser_->content_length() > limit) {
-    return Fail(413, absl::StrCat("Request body of ", *parser_->content_length(),
-                                  " bytes exceeds the limit of ", limit, " bytes"));
+    return Fail(413, server_.handler().BodyTooLargeMessage(
+                         request_, *parser_->content_length(), limit));
   }
   parser_->body_limit(limit);
   if (parser_->is_done()) return OnBody({});
@@ -255,8 +255,8 @@ void Session::ReadBody() {
 
 void Session::OnBody(beast::error_code ec) {
   if (ec == bhttp::error::body_limit) {
-    return Fail(413, absl::StrCat("Request body exceeds the limit of ",
-                                  server_.handler().BodyLimit(request_), " bytes"));
+    return Fail(413, server_.handler().BodyTooLargeMessage(
+                         request_, std::nullopt, server_.handler().BodyLimit(request_)));
   }
   if (ec == beast::error::timeout || ec == asio::error::operation_aborted) return Close();
   if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
@@ -322,6 +322,16 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
   auto server = std::make_unique<ServerImpl>(options, handler);
   if (absl::Status s = server->Listen(); !s.ok()) return s;
   return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+std::string HttpHandler::BodyTooLargeMessage(const HttpRequest& head,
+                                             std::optional<uint64_t> declared,
+                                             uint64_t limit) const {
+  if (declared) {
+    return absl::StrCat("Request body of ", *declared, " bytes exceeds the limit of ", limit,
+                        " bytes");
+  }
+  return absl::StrCat("Request body exceeds the limit of ", limit, " bytes");
 }
 
 absl::string_view StandardReason(int status) {

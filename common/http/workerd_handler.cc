@@ -301,6 +301,14 @@ void WorkerdHandler::Handle(const HttpRequest& request, HttpResponse* response) 
   if (!status.ok()) RenderWorkerdError(status, response);
 }
 
+std::string WorkerdHandler::BodyTooLargeMessage(const HttpRequest& head,
+                                                std::optional<uint64_t> declared,
+                                                uint64_t limit) const {
+  if (head.method != "PUT") return HttpHandler::BodyTooLargeMessage(head, declared, limit);
+  if (declared) return absl::StrCat("Value length of ", *declared, " exceeds limit of ", limit, ".");
+  return absl::StrCat("Value length exceeds limit of ", limit, ".");
+}
+
 void WorkerdHandler::RenderError(int status, absl::string_view message,
                                  HttpResponse* response) const {
   RenderWorkerdError(status, message, response);

@@ -28,6 +28,9 @@ class WorkerdHandler final : public HttpHandler {
   // A single-key read the cache can answer.
   bool TryHandleInline(const HttpRequest& request, HttpResponse* response) override;
   void Handle(const HttpRequest& request, HttpResponse* response) override;
+  // miniflare's wording for a put: "Value length of N exceeds limit of M."
+  std::string BodyTooLargeMessage(const HttpRequest& head, std::optional<uint64_t> declared,
+                                  uint64_t limit) const override;
   void RenderError(int status, absl::string_view message, HttpResponse* response) const override;
 
  private:

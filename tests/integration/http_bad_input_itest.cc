@@ -314,7 +314,7 @@ std::vector<Case> Cases() {
       {"workerd: unknown namespace", W, "PUT", "/canary?urlencoded=true",
        {{"X-KV-Namespace-Id", kUnknownNs}}, "v", 404, 0, "namespace not found"},
       {"workerd: value over the limit", W, "PUT", "/canary?urlencoded=true", {ns_header}, big,
-       413, 0, "exceeds the limit of 1024"},
+       413, 0, "Value length of 1025 exceeds limit of 1024."},
       {"workerd: metadata not JSON", W, "PUT", "/canary?urlencoded=true",
        {ns_header, {"CF-KV-Metadata", "{nope"}}, "v", 400, 0, "etadata"},
       {"workerd: TTL under the minimum", W, "PUT", "/canary?urlencoded=true&expiration_ttl=30",
@@ -348,6 +348,7 @@ TEST_F(HttpBadInputTest, WorkerdChunkedBodyOverTheLimitIs413) {
   absl::StatusOr<HttpReply> reply = HttpRaw(edge_->workerd_port(), raw);
   ASSERT_OK(reply);
   EXPECT_EQ(reply->status, 413);
+  EXPECT_EQ(reply->reason, "Value length exceeds limit of 1024.");
   ExpectUntouched("chunked");
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/listen_policy.h"
+#include "common/error_space.h"
 #include "common/logging.h"
 #include "common/ready_file.h"
 #include "common/termination_signals.h"
@@ -69,10 +70,57 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
     KV_ASSIGN_OR_RETURN(node->auth_, TokenAuthenticator::FromFile(options.tokens_file));
   }
   KV_ASSIGN_OR_RETURN(node->storage_, Storage::Open(options.storage, RealClock::Get()));
+  node->registry_ = std::make_shared<prometheus::Registry>();
+  node->metrics_ = std::make_unique<CentralMetrics>(*node->registry_);
+  node->request_metrics_ = std::make_unique<RequestMetrics>(*node->registry_);
+  if (!options.metrics_addr.empty()) {
+    try {
+      node->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_addr);
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot serve metrics on ", options.metrics_addr, ": ", e.what()));
+    }
+    node->exposer_->RegisterCollectable(node->registry_);
+    const std::vector<int> ports = node->exposer_->GetListeningPorts();
+    node->metrics_port_ = ports.empty() ? 0 : ports[0];
+  }
+  ReplicatorOptions replication = options.replication;
+  replication.node_id = options.storage.node_id;
+  replication.max_clock_offset = options.storage.max_clock_offset;
+  replication.anti_entropy.tombstone_grace = options.storage.tombstone_grace;
+  KV_ASSIGN_OR_RETURN(node->replicator_,
+                      Replicator::Create(replication, *node->storage_, node->metrics_.get()));
+  Replicator* replicator = node->replicator_.get();
+  node->storage_->SetDurabilityHook(
+      [replicator](uint64_t last_sequence) { return replicator->AwaitQuorum(last_sequence); });
+  node->storage_->SetReadGate([replicator, window = options.window]() -> absl::Status {
+    const absl::Time complete = replicator->CompleteAsOf();
+    const absl::Duration age = RealClock::Get().TimeNow() - complete;
+    if (age <= window) return absl::OkStatus();
+    return WithHttpDetail(
+        absl::UnavailableError(absl::StrCat(
+            "this central cannot vouch for its data: it has not been in contact with enough "
+            "peers ",
+            complete == absl::InfinitePast()
+                ? std::string("since it started")
+                : absl::StrCat("for ", absl::FormatDuration(absl::Trunc(age, absl::Milliseconds(1)))),
+            " (window ", absl::FormatDuration(window),
+            "), so it may miss acknowledged writes; read from another central")),
+        503, kCfBadRequest);
+  });
+  ReplicationServiceOptions replication_service;
+  replication_service.node_id = options.storage.node_id;
+  replication_service.heartbeat_interval = options.streams.heartbeat_interval;
+  node->replication_service_ = std::make_unique<ReplicationService>(
+      replication_service, *node->storage_, *node->auth_, replicator->tracker());
   node->kv_service_ = std::make_unique<KvService>(*node->storage_, *node->auth_,
                                                   options.limits, RealClock::Get());
+  StreamOptions streams = options.streams;
+  if (!streams.complete_as_of) {
+    streams.complete_as_of = [replicator] { return replicator->CompleteAsOf(); };
+  }
   node->stream_hub_ = std::make_unique<StreamHub>(
-      node->storage_->change_log(), options.storage.node_id, RealClock::Get(), options.streams);
+      node->storage_->change_log(), options.storage.node_id, RealClock::Get(), streams);
   node->stream_hub_->Start();
   node->invalidation_service_ =
       std::make_unique<InvalidationService>(*node->stream_hub_, *node->auth_);
@@ -84,8 +132,14 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
                            &node->grpc_port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(RequestMetrics::InterceptorFactory(*node->request_metrics_));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   builder.RegisterService(node->kv_service_.get());
   builder.RegisterService(node->invalidation_service_.get());
+  builder.RegisterService(node->replication_service_.get());
   node->server_ = builder.BuildAndStart();
   if (node->server_ == nullptr || node->grpc_port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.grpc_addr));
@@ -98,13 +152,17 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
                         http::HttpServer::Start(options.http, *node->rest_handler_));
     LOG(INFO) << "kv-central serving REST API v4 on port " << node->http_server_->port();
   }
+  node->replicator_->Start();
   node->trim_thread_ = std::thread([n = node.get()] { n->TrimLoop(); });
 
   LOG(INFO) << "kv-central node " << options.storage.node_id << " serving gRPC on port "
-            << node->grpc_port_ << ", data in " << options.storage.data_dir;
+            << node->grpc_port_ << ", metrics on port " << node->metrics_port_ << ", data in "
+            << options.storage.data_dir << ", " << node->replicator_->peers().cluster_size()
+            << " central(s) in the membership";
   if (!options.ready_file.empty()) {
     std::vector<std::pair<std::string, std::string>> fields = {
-        {"grpc_port", absl::StrCat(node->grpc_port_)}};
+        {"grpc_port", absl::StrCat(node->grpc_port_)},
+        {"metrics_port", absl::StrCat(node->metrics_port_)}};
     if (node->http_server_ != nullptr) {
       fields.emplace_back("http_port", absl::StrCat(node->http_server_->port()));
     }
@@ -146,9 +204,12 @@ void CentralNode::Shutdown() {
                      << options_.shutdown_grace << "; cancelling them";
       }
     }
+    if (replication_service_ != nullptr) replication_service_->Shutdown();
+    if (replicator_ != nullptr) replicator_->Stop();
     server_->Shutdown(std::chrono::system_clock::now());
     server_->Wait();
   }
+  if (replicator_ != nullptr) replicator_->Stop();
   stop_.Notify();
   if (trim_thread_.joinable()) trim_thread_.join();
   if (stream_hub_ != nullptr) stream_hub_->Stop();
@@ -160,6 +221,8 @@ void CentralNode::Shutdown() {
   http_server_.reset();
   rest_handler_.reset();
   http_api_.reset();
+  replication_service_.reset();
+  replicator_.reset();
   invalidation_service_.reset();
   stream_hub_.reset();
   kv_service_.reset();

@@ -2,6 +2,8 @@
 #define KV_CENTRAL_CENTRAL_NODE_H_
 
 #include <grpcpp/server.h>
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
 
 #include <memory>
 #include <string>
@@ -12,13 +14,17 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "central/central_kv_api.h"
+#include "central/central_metrics.h"
 #include "central/invalidation_service.h"
 #include "central/kv_service.h"
+#include "central/replication_service.h"
+#include "central/replicator.h"
 #include "central/storage.h"
 #include "central/stream_hub.h"
 #include "common/auth.h"
 #include "common/http/http_server.h"
 #include "common/http/rest_handler.h"
+#include "common/request_metrics.h"
 #include "common/limits.h"
 
 namespace kv::central {
@@ -51,6 +57,15 @@ struct CentralOptions {
   absl::Duration shutdown_grace = absl::Seconds(5);
   // Invalidation streams to edges: heartbeats, batches, per-stream bounds.
   StreamOptions streams;
+  // Replication between centrals: membership, quorum, anti-entropy. The
+  // node id is storage.node_id.
+  ReplicatorOptions replication;
+  // A central whose completeness (complete_as_of) is older than this refuses
+  // record reads with UNAVAILABLE (HTTP 503): its data may miss writes
+  // acknowledged elsewhere. The edges' window. Default: 60 s.
+  absl::Duration window = absl::Seconds(60);
+  // Prometheus /metrics listen address; empty = none; port 0 = any.
+  std::string metrics_addr;
 };
 
 // A running kv-central: storage, the gRPC server (client API, health,
@@ -66,6 +81,8 @@ class CentralNode {
   int grpc_port() const { return grpc_port_; }
   // 0 when HTTP is disabled.
   int http_port() const { return http_server_ != nullptr ? http_server_->port() : 0; }
+  int metrics_port() const { return metrics_port_; }
+  Replicator& replicator() { return *replicator_; }
   // The invalidation streams' hub (tests, later metrics).
   StreamHub& stream_hub() { return *stream_hub_; }
   // Health NOT_SERVING, client calls drained, invalidation streams finished
@@ -82,6 +99,13 @@ class CentralNode {
   std::unique_ptr<KvService> kv_service_;
   std::unique_ptr<StreamHub> stream_hub_;
   std::unique_ptr<InvalidationService> invalidation_service_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<CentralMetrics> metrics_;
+  std::unique_ptr<RequestMetrics> request_metrics_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  int metrics_port_ = 0;
+  std::unique_ptr<Replicator> replicator_;
+  std::unique_ptr<ReplicationService> replication_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<CentralKvApi> http_api_;
   std::unique_ptr<http::RestHandler> rest_handler_;

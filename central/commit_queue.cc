@@ -5,6 +5,7 @@
 
 #include "central/meta_keys.h"
 #include "common/logging.h"
+#include "common/status_macros.h"
 
 namespace kv::central {
 namespace {
@@ -22,22 +23,27 @@ CommitQueue::CommitQueue(const Options& options, RocksDb& db,
       log_(log),
       hlc_(hlc),
       clock_(clock),
-      next_sequence_(log.LastSequence() + 1) {}
+      next_sequence_(log.LastSequence() + 1),
+      last_written_(log.LastSequence()) {}
 
-absl::StatusOr<std::vector<Version>> CommitQueue::Commit(Request request) {
+absl::StatusOr<std::vector<Version>> CommitQueue::Commit(Request&& request) {
   Writer self(&request);
   std::vector<Writer*> group;
   {
     absl::MutexLock lock(&mu_);
     writers_.push_back(&self);
     while (!self.done && writers_.front() != &self) self.cv.Wait(&mu_);
-    if (self.done) {
-      if (!self.status.ok()) return self.status;
-      return std::move(self.versions);
-    }
-    group = TakeGroup();
+    if (!self.done) group = TakeGroup();
   }
+  if (!self.done) LeadGroup(group);
+  if (!self.status.ok()) return self.status;
+  if (request.await_replicas && durability_hook_) {
+    KV_RETURN_IF_ERROR(durability_hook_(self.last_sequence));
+  }
+  return std::move(self.versions);
+}
 
+void CommitQueue::LeadGroup(const std::vector<Writer*>& group) {
   std::optional<uint64_t> published;
   {
     absl::MutexLock lock(&leader_mu_);
@@ -59,15 +65,11 @@ absl::StatusOr<std::vector<Version>> CommitQueue::Commit(Request request) {
     for (Writer* writer : group) {
       CHECK(!writers_.empty() && writers_.front() == writer);
       writers_.pop_front();
-      if (writer != &self) {
-        writer->done = true;
-        writer->cv.Signal();
-      }
+      writer->done = true;
+      writer->cv.Signal();
     }
     if (!writers_.empty()) writers_.front()->cv.Signal();  // the next leader
   }
-  if (!self.status.ok()) return self.status;
-  return std::move(self.versions);
 }
 
 std::vector<CommitQueue::Writer*> CommitQueue::TakeGroup() {
@@ -111,8 +113,14 @@ std::optional<uint64_t> CommitQueue::CommitGroup(
     }
     std::vector<Version> versions;
     versions.reserve(request.entries.size());
-    for (size_t i = 0; i < request.entries.size(); ++i)
-      versions.push_back(hlc_.Now());
+    if (request.versions_given) {
+      for (const kv::storage::v1::ChangeEntry& entry : request.entries)
+        versions.push_back(Version::FromProto(entry.version()));
+      request.skip.assign(request.entries.size(), false);
+    } else {
+      for (size_t i = 0; i < request.entries.size(); ++i)
+        versions.push_back(hlc_.Now());
+    }
 
     batch.SetSavePoint();
     absl::Status s = request.prepare(versions, batch);
@@ -134,6 +142,18 @@ std::optional<uint64_t> CommitQueue::CommitGroup(
     }
     for (size_t i = 0; i < request.entries.size(); ++i) {
       kv::storage::v1::ChangeEntry& entry = request.entries[i];
+      if (request.versions_given) {
+        if (request.skip[i]) continue;
+        if (hlc_.Observe(versions[i], options_.max_clock_offset).ok()) {
+          max_version = std::max(max_version, versions[i]);
+        } else {
+          future_versions_.fetch_add(1);
+        }
+        entry.set_apply_time_ms(apply_time_ms);
+        batch.Put(db_.changelog(), ChangeLogImpl::SequenceKey(sequence++),
+                  entry.SerializeAsString());
+        continue;
+      }
       versions[i].ToProto(entry.mutable_version());
       entry.set_commit_time_ms(static_cast<int64_t>(versions[i].physical_ms));
       // Local writes commit now; the version's ms may run ahead of the
@@ -144,12 +164,15 @@ std::optional<uint64_t> CommitQueue::CommitGroup(
       batch.Put(db_.changelog(), ChangeLogImpl::SequenceKey(sequence++),
                 entry.SerializeAsString());
     }
-    max_version = versions.back();
+    if (!request.versions_given) max_version = std::max(max_version, versions.back());
     writer->versions = std::move(versions);
     included.push_back(writer);
   }
   if (included.empty()) return std::nullopt;
-  batch.Put(db_.meta(), kMetaMaxVersionKey, EncodeMetaVersion(max_version));
+  if (max_version != Version()) {
+    batch.Put(db_.meta(), kMetaMaxVersionKey,
+              EncodeMetaVersion(std::max(max_version, hlc_.Last())));
+  }
 
   absl::Status s = options_.write_error_for_testing
                        ? options_.write_error_for_testing()
@@ -165,7 +188,9 @@ std::optional<uint64_t> CommitQueue::CommitGroup(
     return std::nullopt;
   }
   next_sequence_ = sequence;
-  return sequence - 1;
+  last_written_ = sequence - 1;
+  for (Writer* writer : included) writer->last_sequence = last_written_;
+  return last_written_;
 }
 
 }  // namespace kv::central

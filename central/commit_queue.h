@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -60,7 +61,24 @@ class CommitQueue {
     // Run by the leader once the batch is durable, before any later group
     // is prepared. Optional.
     std::function<void(absl::Span<const Version> versions)> on_commit;
+
+    // Replicated mutations: every entry already carries its version (and
+    // commit times), which the leader keeps instead of issuing new ones;
+    // the HLC observes them (those within `max_clock_offset` only, so a
+    // peer's bad clock cannot drag this node's versions into the future).
+    // `prepare` sets skip[i] for entries it does not apply (an older
+    // version): they take no sequence and are not logged.
+    bool versions_given = false;
+    std::vector<bool> skip;
+    // Wait for the durability hook (write quorum) before returning. Local
+    // client writes do; replicated applies do not.
+    bool await_replicas = true;
   };
+
+  // Called by Commit after a successful local commit of a request with
+  // await_replicas, with the last sequence of the caller's group; its error
+  // is the caller's result (the write stays: it is repaired later).
+  using DurabilityHook = std::function<absl::Status(uint64_t last_sequence)>;
 
   struct Options {
     // Sync the WAL with every group. Default: true.
@@ -73,6 +91,9 @@ class CommitQueue {
     // group as a RocksDB write error would (RocksDB itself refuses further
     // writes after a failed one, so tests of the recovery path use this).
     std::function<absl::Status()> write_error_for_testing;
+    // Versions given by replication further ahead of the wall clock than
+    // this are stored but not observed by the HLC. Default: 500 ms.
+    absl::Duration max_clock_offset = absl::Milliseconds(500);
   };
 
   // Sequences continue after log.LastSequence().
@@ -84,8 +105,16 @@ class CommitQueue {
 
   // Commits `request` with others and returns the versions of its entries,
   // in order. Errors: whatever `prepare` returned, or the RocksDB write error.
-  absl::StatusOr<std::vector<Version>> Commit(Request request)
+  // The leader works on `request` in place (prepare may read and mark its
+  // entries); it is left in an unspecified state.
+  absl::StatusOr<std::vector<Version>> Commit(Request&& request)
       ABSL_LOCKS_EXCLUDED(mu_, leader_mu_);
+
+  // Installs the durability hook (before writes start; not thread-safe
+  // against Commit).
+  void SetDurabilityHook(DurabilityHook hook) { durability_hook_ = std::move(hook); }
+  // How many replicated versions were too far in the future to observe.
+  uint64_t future_versions() const { return future_versions_.load(); }
 
  private:
   struct Writer {
@@ -94,9 +123,13 @@ class CommitQueue {
     bool done = false;
     absl::Status status;
     std::vector<Version> versions;
+    uint64_t last_sequence = 0;
     absl::CondVar cv;
   };
 
+  // Commits `group` as its leader (the front writer), runs its hooks and
+  // listeners, marks every writer done and hands leadership on.
+  void LeadGroup(const std::vector<Writer*>& group) ABSL_LOCKS_EXCLUDED(mu_, leader_mu_);
   // Takes the run of writers that `leader` (the front) commits.
   std::vector<Writer*> TakeGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Prepares and writes `group`, filling each writer's result. Returns the
@@ -117,6 +150,10 @@ class CommitQueue {
   // leader at a time); guards the leader's state.
   absl::Mutex leader_mu_;
   uint64_t next_sequence_ ABSL_GUARDED_BY(leader_mu_);
+  uint64_t last_written_ ABSL_GUARDED_BY(leader_mu_);
+
+  DurabilityHook durability_hook_;
+  std::atomic<uint64_t> future_versions_{0};
 };
 
 }  // namespace kv::central

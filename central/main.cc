@@ -1,5 +1,6 @@
 // kv-central: parses flags into CentralOptions and runs the node.
 #include <cstdint>
+#include <fstream>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -46,6 +47,35 @@ ABSL_FLAG(uint64_t, stream_queue_bytes, 8 << 20,
           "Bound of each invalidation stream's queue (bytes); a stream stuck at it is told "
           "to reconnect and resume.");
 
+ABSL_FLAG(std::string, metrics_addr, "",
+          "Prometheus /metrics listen address (e.g. 127.0.0.1:9100; port 0 = any); empty = off.");
+ABSL_FLAG(std::string, peers, "",
+          "Every central of the cluster, this one included: `1=host:port,2=host:port,...` "
+          "(node id = gRPC address). Empty and no --peers_file: a cluster of one.");
+ABSL_FLAG(std::string, peers_file, "",
+          "File with lines `<node_id> <host:port>` listing every central; re-read when it "
+          "changes. Writes are refused until it has been read.");
+ABSL_FLAG(uint32_t, write_quorum, 0,
+          "Centrals that must hold a write durably before it is acknowledged (this one "
+          "included); 0 = a majority.");
+ABSL_FLAG(absl::Duration, write_deadline, absl::Seconds(5),
+          "Longest a write waits for its quorum before failing with UNAVAILABLE.");
+ABSL_FLAG(std::string, peer_token_file, "",
+          "File holding the token (edge scope in the peers' tokens files) this central sends "
+          "to its peers; empty in dev mode.");
+ABSL_FLAG(absl::Duration, max_clock_offset, absl::Milliseconds(500),
+          "Largest clock difference tolerated between nodes.");
+ABSL_FLAG(absl::Duration, anti_entropy_interval, absl::Seconds(10),
+          "How often digests are compared with each peer.");
+ABSL_FLAG(absl::Duration, replication_silence_timeout, absl::Seconds(3),
+          "A replication stream silent this long is re-opened.");
+
+ABSL_FLAG(absl::Duration, window, absl::Seconds(60),
+          "Staleness bound: a central whose completeness is older than this refuses reads "
+          "(UNAVAILABLE / 503); set it as the edges' --window.");
+ABSL_FLAG(absl::Duration, trim_interval, absl::Minutes(1),
+          "How often the change log is trimmed to --log_retention.");
+
 int main(int argc, char** argv) {
   kv::BlockTerminationSignals();  // before any thread starts
 
@@ -84,6 +114,26 @@ int main(int argc, char** argv) {
   options.streams.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
   options.streams.batch_entries = absl::GetFlag(FLAGS_stream_batch_entries);
   options.streams.queue_bytes = absl::GetFlag(FLAGS_stream_queue_bytes);
+
+  options.metrics_addr = absl::GetFlag(FLAGS_metrics_addr);
+  options.trim_interval = absl::GetFlag(FLAGS_trim_interval);
+  options.window = absl::GetFlag(FLAGS_window);
+  options.storage.max_clock_offset = absl::GetFlag(FLAGS_max_clock_offset);
+  options.replication.peers = absl::GetFlag(FLAGS_peers);
+  options.replication.peers_file = absl::GetFlag(FLAGS_peers_file);
+  options.replication.write_quorum = absl::GetFlag(FLAGS_write_quorum);
+  options.replication.write_deadline = absl::GetFlag(FLAGS_write_deadline);
+  options.replication.silence_timeout = absl::GetFlag(FLAGS_replication_silence_timeout);
+  options.replication.anti_entropy.interval = absl::GetFlag(FLAGS_anti_entropy_interval);
+  if (const std::string path = absl::GetFlag(FLAGS_peer_token_file); !path.empty()) {
+    std::ifstream in(path);
+    std::string token;
+    if (!(in >> token)) {
+      LOG(ERROR) << "kv-central: cannot read a token from --peer_token_file " << path;
+      return 1;
+    }
+    options.replication.peer_token = token;
+  }
 
   absl::Status status = kv::central::RunCentral(options);
   if (!status.ok()) {

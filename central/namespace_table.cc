@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_space.h"
+#include "common/logging.h"
 #include "common/random_id.h"
 #include "common/status_macros.h"
 #include "proto/storage.pb.h"
@@ -105,6 +106,10 @@ absl::StatusOr<std::unique_ptr<NamespaceTable>> NamespaceTable::Open(
       return absl::DataLossError(absl::StrCat(
           "namespace table: malformed entry for ", absl::CHexEscape(key)));
     }
+    if (stored.deleted()) {
+      table->deleted_[stored.id()] = stored;
+      continue;
+    }
     NamespaceInfo info;
     info.id = stored.id();
     info.account_id = stored.account_id();
@@ -126,7 +131,9 @@ void NamespaceTable::Erase(absl::string_view namespace_id) {
   if (it == by_id_.end()) return;
   auto account = by_account_.find(it->second.info.account_id);
   if (account != by_account_.end()) {
-    account->second.erase(it->second.info.title);
+    auto title = account->second.find(it->second.info.title);
+    if (title != account->second.end() && title->second == namespace_id)
+      account->second.erase(title);
     if (account->second.empty()) by_account_.erase(account);
   }
   by_id_.erase(it);
@@ -283,9 +290,12 @@ absl::Status NamespaceTable::Delete(absl::string_view account_id,
       NamespaceEntry(ChangeEntry::NAMESPACE_DELETE, stored));
   request.bytes = stored.ByteSizeLong();
   request.exclusive = true;
+  StoredNamespace tombstone = stored;
+  tombstone.set_deleted(true);
   request.prepare = [&](absl::Span<const Version> versions,
                         rocksdb::WriteBatch& batch) {
-    batch.Delete(db_.namespaces(), NamespaceKey(old.info.id));
+    versions[0].ToProto(tombstone.mutable_version());
+    batch.Put(db_.namespaces(), NamespaceKey(old.info.id), tombstone.SerializeAsString());
     batch.Delete(db_.namespaces(),
                  TitleKey(old.info.account_id, old.info.title));
     batch.DeleteRange(db_.records(), RecordsBegin(old.info.id),
@@ -295,8 +305,86 @@ absl::Status NamespaceTable::Delete(absl::string_view account_id,
   request.on_commit = [&](absl::Span<const Version> versions) {
     absl::MutexLock lock(&mu_);
     Erase(old.info.id);
+    deleted_[old.info.id] = tombstone;
   };
   return queue_.Commit(std::move(request)).status();
+}
+
+bool NamespaceTable::PrepareReplicated(const ChangeEntry& entry, const Version& version,
+                                       rocksdb::WriteBatch& batch) {
+  StoredNamespace row;
+  if (!row.ParseFromString(entry.value()) || row.id().size() != kNamespaceIdBytes ||
+      row.account_id().find('\0') != std::string::npos) {
+    LOG(WARNING) << "replicated namespace entry for " << entry.namespace_id()
+                 << " is malformed; skipped";
+    return false;
+  }
+  version.ToProto(row.mutable_version());
+  row.set_deleted(entry.kind() == ChangeEntry::NAMESPACE_DELETE);
+  absl::ReaderMutexLock lock(&mu_);
+  std::optional<Entry> live;
+  if (auto it = by_id_.find(row.id()); it != by_id_.end()) {
+    if (it->second.info.version >= version) return false;
+    live = it->second;
+  }
+  if (auto it = deleted_.find(row.id());
+      it != deleted_.end() && Version::FromProto(it->second.version()) >= version) {
+    return false;
+  }
+  batch.Put(db_.namespaces(), NamespaceKey(row.id()), row.SerializeAsString());
+  if (live) batch.Delete(db_.namespaces(), TitleKey(live->info.account_id, live->info.title));
+  if (row.deleted()) {
+    batch.DeleteRange(db_.records(), RecordsBegin(row.id()), RecordsEnd(row.id()));
+  } else {
+    const std::string holder = FindTitle(row.account_id(), row.title());
+    if (holder.empty() || holder == row.id())
+      batch.Put(db_.namespaces(), TitleKey(row.account_id(), row.title()), row.id());
+  }
+  return true;
+}
+
+void NamespaceTable::CommitReplicated(const ChangeEntry& entry, const Version& version) {
+  StoredNamespace row;
+  if (!row.ParseFromString(entry.value())) return;
+  version.ToProto(row.mutable_version());
+  absl::MutexLock lock(&mu_);
+  Erase(row.id());
+  if (entry.kind() == ChangeEntry::NAMESPACE_DELETE) {
+    row.set_deleted(true);
+    deleted_[row.id()] = row;
+    return;
+  }
+  deleted_.erase(row.id());
+  const std::string holder = FindTitle(row.account_id(), row.title());
+  NamespaceInfo info;
+  info.id = row.id();
+  info.account_id = row.account_id();
+  info.title = row.title();
+  info.version = version;
+  if (!holder.empty() && holder != row.id()) {
+    // Keep the title index pointing at the holder; this one is reachable by id.
+    by_id_[info.id] = Entry{info, row.created_ms()};
+    return;
+  }
+  Insert(info, row.created_ms());
+}
+
+bool NamespaceTable::DeletedSince(absl::string_view namespace_id, const Version& version) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = deleted_.find(namespace_id);
+  return it != deleted_.end() && Version::FromProto(it->second.version()) >= version;
+}
+
+std::vector<StoredNamespace> NamespaceTable::AllRows() const {
+  std::vector<StoredNamespace> rows;
+  absl::ReaderMutexLock lock(&mu_);
+  rows.reserve(by_id_.size() + deleted_.size());
+  for (const auto& [id, entry] : by_id_) {
+    StoredNamespace& row = rows.emplace_back(ToStored(entry.info, entry.created_ms));
+    entry.info.version.ToProto(row.mutable_version());
+  }
+  for (const auto& [id, row] : deleted_) rows.push_back(row);
+  return rows;
 }
 
 }  // namespace kv::central

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "central/commit_queue.h"
+#include "proto/storage.pb.h"
 #include "central/rocks_db.h"
 #include "central/storage.h"
 #include "common/clock.h"
@@ -29,7 +30,8 @@ namespace kv::central {
 // check and the commit, and go through the CommitQueue as exclusive
 // requests, each with one change-log entry (NAMESPACE_CREATE / _RENAME /
 // _DELETE; namespace_id set, `value` = the StoredNamespace, whose version is
-// the entry's, value_included false). The in-memory table changes in the
+// the entry's, value_included false). A deleted namespace keeps its row as a
+// tombstone (deleted = true) so replication cannot bring it back. The in-memory table changes in the
 // commit's on_commit hook, before any later group is prepared, so a record
 // write committed after a namespace delete always sees it gone.
 // Deleting a namespace removes all its records (DeleteRange over its id
@@ -66,6 +68,25 @@ class NamespaceTable {
   // Whether the namespace exists (any account).
   bool Exists(absl::string_view namespace_id) const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // --- Replication (run by the CommitQueue leader, in exclusive requests).
+  // Whether a replicated namespace entry (NAMESPACE_CREATE/_RENAME/_DELETE
+  // with the StoredNamespace in `value`) at `version` is newer than what this
+  // table holds for its id; if so adds its rows to `batch` (a delete also
+  // removes the namespace's records) and returns true. A title already held
+  // by another namespace of the account is left to that one in the title
+  // index (the coordinator of issue 9 prevents such duplicates).
+  bool PrepareReplicated(const kv::storage::v1::ChangeEntry& entry, const Version& version,
+                         rocksdb::WriteBatch& batch) ABSL_LOCKS_EXCLUDED(mu_);
+  // Applies to memory an entry PrepareReplicated accepted, once durable.
+  void CommitReplicated(const kv::storage::v1::ChangeEntry& entry, const Version& version)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether the namespace was deleted at or after `version` (a replicated
+  // record older than the delete is not applied).
+  bool DeletedSince(absl::string_view namespace_id, const Version& version) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Every namespace row, deleted ones included (anti-entropy).
+  std::vector<kv::storage::v1::StoredNamespace> AllRows() const ABSL_LOCKS_EXCLUDED(mu_);
+
   // The records column family range [begin, end) of a namespace's keys.
   static std::string RecordsBegin(absl::string_view namespace_id);
   static std::string RecordsEnd(absl::string_view namespace_id);
@@ -100,6 +121,9 @@ class NamespaceTable {
   absl::Mutex ops_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> by_id_ ABSL_GUARDED_BY(mu_);
+  // Deleted namespaces: id -> the row (deleted = true, the delete's version).
+  absl::flat_hash_map<std::string, kv::storage::v1::StoredNamespace> deleted_
+      ABSL_GUARDED_BY(mu_);
   // account -> title -> id, ordered by title.
   absl::flat_hash_map<std::string, std::map<std::string, std::string>>
       by_account_ ABSL_GUARDED_BY(mu_);

@@ -2,6 +2,7 @@
 #define KV_CENTRAL_STORAGE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,8 @@
 #include "common/version.h"
 
 namespace kv::central {
+
+class ReplicaStore;
 
 struct StorageOptions {
   // Where RocksDB lives; created when missing. Required.
@@ -39,6 +42,9 @@ struct StorageOptions {
   // Sync the WAL before a write returns. Default: true (durability);
   // false only for benchmarks that say so.
   bool sync_writes = true;
+  // Replicated versions further ahead of the wall clock than this are stored
+  // but not observed by the HLC. Default: 500 ms.
+  absl::Duration max_clock_offset = absl::Milliseconds(500);
 };
 
 // A namespace as stored.
@@ -137,6 +143,18 @@ class Storage {
 
   // The change log every mutation above is appended to.
   virtual ChangeLog& change_log() = 0;
+
+  // Replication: applying peers' mutations, digests (replica_store.h).
+  virtual ReplicaStore& replica() = 0;
+  // Installs the hook every local mutation waits on after its commit (the
+  // write quorum); before serving.
+  virtual void SetDurabilityHook(std::function<absl::Status(uint64_t last_sequence)> hook) = 0;
+  // Installs a check every read passes first (Get, GetMany, List,
+  // ListNamespaces, and GetNamespace before it answers NOT_FOUND): a central
+  // that cannot vouch for its completeness refuses reads.
+  virtual void SetReadGate(std::function<absl::Status()> gate) = 0;
+  // Replicated versions too far in the future for the HLC to observe.
+  virtual uint64_t FutureVersions() const = 0;
 
   // Flushes memtables (tests, clean shutdown). Not needed for durability.
   virtual absl::Status Flush() = 0;

@@ -14,6 +14,7 @@
 #include "central/commit_queue.h"
 #include "central/namespace_table.h"
 #include "central/record_store.h"
+#include "central/replica_store.h"
 #include "central/rocks_db.h"
 #include "central/storage.h"
 #include "common/clock.h"
@@ -64,6 +65,12 @@ class StorageEngine final : public Storage {
                                 absl::string_view cursor) override;
 
   ChangeLog& change_log() override { return *log_; }
+  ReplicaStore& replica() override { return *replica_; }
+  void SetDurabilityHook(std::function<absl::Status(uint64_t)> hook) override {
+    queue_->SetDurabilityHook(std::move(hook));
+  }
+  void SetReadGate(std::function<absl::Status()> gate) override { read_gate_ = std::move(gate); }
+  uint64_t FutureVersions() const override { return queue_->future_versions(); }
 
   absl::Status Flush() override;
   absl::Status CompactForTesting() override;
@@ -82,6 +89,8 @@ class StorageEngine final : public Storage {
   std::unique_ptr<CommitQueue> queue_;
   std::unique_ptr<NamespaceTable> namespaces_;
   std::unique_ptr<RecordStore> records_;
+  std::unique_ptr<ReplicaStore> replica_;
+  std::function<absl::Status()> read_gate_;
 };
 
 }  // namespace kv::central

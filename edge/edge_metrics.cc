@@ -58,6 +58,10 @@ EdgeMetrics::EdgeMetrics(prometheus::Registry& r, absl::Duration window)
       stream_reconnects(Counter(r, "kv_stream_reconnects_total",
                                 "Invalidation stream (re)connections")),
       unavailable_reads(Counter(r, "kv_edge_unavailable_reads_total",
-                                "Reads refused because no central could vouch for them")) {}
+                                "Reads refused because no central could vouch for them")),
+      window_seconds(Gauge(r, "kv_edge_window_seconds",
+                           "The longest staleness this edge ever serves (--window)")) {
+  window_seconds.Set(absl::ToDoubleSeconds(window));
+}
 
 }  // namespace kv::edge

@@ -35,6 +35,9 @@ struct EdgeMetrics {
   prometheus::Gauge& stream_last_applied_sequence;
   prometheus::Counter& stream_reconnects;
   prometheus::Counter& unavailable_reads;
+  // --window in seconds, set at construction: alerts compare the
+  // propagation p99 with it (deploy/prometheus/rules).
+  prometheus::Gauge& window_seconds;
 };
 
 }  // namespace kv::edge

@@ -45,6 +45,7 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   Clock& clock = RealClock::Get();
   node->registry_ = std::make_shared<prometheus::Registry>();
   node->metrics_ = std::make_unique<EdgeMetrics>(*node->registry_, options.window);
+  node->request_metrics_ = std::make_unique<RequestMetrics>(*node->registry_);
   node->metrics_->cache_capacity_bytes.Set(static_cast<double>(options.cache.capacity_bytes));
   // No proof of freshness yet (-1 = none).
   node->metrics_->stream_staleness_seconds.Set(-1);
@@ -86,6 +87,11 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   node->async_server_ = std::make_unique<AsyncKvServer>(*node->service_, options.fetch_threads);
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(RequestMetrics::InterceptorFactory(*node->request_metrics_));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   builder.RegisterService(node->async_server_->service());
   // Reflection is the one sync service left: one poller for it, so fewer
   // threads compete with the completion queue for the same connections.

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/request_metrics.h"
 #include "common/auth.h"
 #include "common/http/http_server.h"
 #include "common/http/rest_handler.h"
@@ -98,6 +99,7 @@ class EdgeNode {
   const EdgeOptions options_;
   std::unique_ptr<TokenAuthenticator> auth_;
   std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<RequestMetrics> request_metrics_;
   std::unique_ptr<EdgeMetrics> metrics_;
   std::unique_ptr<LruCache> cache_;
   std::unique_ptr<CentralPool> pool_;

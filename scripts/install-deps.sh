@@ -17,6 +17,9 @@ PACKAGES=(
   libcurl4-openssl-dev libcivetweb-dev
   # benchmarks' same-run baselines and load generators
   rocksdb-tools redis-server redis-tools wrk
+  # deploy/ checks (tests/deploy): promtool and a real Prometheus, compose
+  # validation, YAML parsing, the health check's curl
+  prometheus docker-compose python3-yaml curl
 )
 
 missing=()
@@ -28,10 +31,23 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages already installed"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The Kubernetes manifests' offline schema check (tests/deploy) uses the npm
+# package kubernetes-models, pinned by its package-lock.json. Skipped in the
+# Docker build (KV_DEPS_DEBIAN_ONLY=1), which runs no tests.
+if [ "${KV_DEPS_DEBIAN_ONLY:-0}" != 1 ]; then
+  if ! command -v npm >/dev/null; then
+    apt-get install -y -qq --no-install-recommends nodejs npm
+  fi
+  schema_dir="$(dirname "$0")/../tests/deploy/k8s_schema"
+  if [ ! -d "$schema_dir/node_modules/kubernetes-models" ]; then
+    echo "install-deps: npm ci in tests/deploy/k8s_schema"
+    npm ci --prefix "$schema_dir" --no-audit --no-fund --loglevel=error
+  fi
+fi

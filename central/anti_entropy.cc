@@ -1,0 +1,211 @@
+#include "central/anti_entropy.h"
+
+#include <grpcpp/create_channel.h>
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "common/version.h"
+#include "proto/replication.grpc.pb.h"
+
+namespace kv::central {
+namespace {
+
+using kv::replication::v1::BucketKeysRequest;
+using kv::replication::v1::BucketKeysResponse;
+using kv::replication::v1::DigestRequest;
+using kv::replication::v1::DigestResponse;
+using kv::replication::v1::FetchRequest;
+using kv::replication::v1::FetchResponse;
+using kv::storage::v1::ChangeEntry;
+
+constexpr int kMaxMessageBytes = 128 << 20;
+// Keys fetched per Fetch call.
+constexpr size_t kFetchChunk = 256;
+
+absl::Status FromGrpc(const grpc::Status& status, absl::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(what, ": ", status.error_message()));
+}
+
+}  // namespace
+
+AntiEntropy::AntiEntropy(const AntiEntropyOptions& options, const PeerSet& peers,
+                         ReplicaStore& replica, RoundCallback on_round)
+    : options_(options), peers_(peers), replica_(replica), on_round_(std::move(on_round)) {}
+
+AntiEntropy::~AntiEntropy() { Stop(); }
+
+void AntiEntropy::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void AntiEntropy::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void AntiEntropy::RequestRound(uint32_t peer_id) {
+  absl::MutexLock lock(&mu_);
+  requested_.insert(peer_id);
+}
+
+void AntiEntropy::Run() {
+  absl::Time next_full = absl::Now() + options_.interval;
+  while (true) {
+    std::vector<uint32_t> due;
+    {
+      absl::MutexLock lock(&mu_);
+      auto wake = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+        return stop_ || !requested_.empty();
+      };
+      mu_.AwaitWithDeadline(absl::Condition(&wake), next_full);
+      if (stop_) return;
+      if (absl::Now() >= next_full) {
+        for (const Peer& peer : peers_.peers()) due.push_back(peer.id);
+        next_full = absl::Now() + options_.interval;
+        requested_.clear();
+      } else {
+        due.assign(requested_.begin(), requested_.end());
+        requested_.clear();
+      }
+    }
+    for (uint32_t peer_id : due) {
+      const std::string address = peers_.AddressOf(peer_id);
+      if (address.empty()) continue;
+      const absl::Time started = absl::Now();
+      absl::StatusOr<uint64_t> repaired = RunRound(peer_id, address);
+      if (!repaired.ok()) {
+        VLOG(1) << "anti-entropy with node " << peer_id << ": " << repaired.status();
+      } else if (*repaired > 0) {
+        LOG(INFO) << "anti-entropy with node " << peer_id << " repaired " << *repaired
+                  << " records";
+      }
+      if (on_round_) on_round_(peer_id, repaired.ok() ? *repaired : 0, repaired.ok(), started);
+    }
+  }
+}
+
+absl::StatusOr<uint64_t> AntiEntropy::RunRound(uint32_t peer_id, const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  auto stub = kv::replication::v1::Replication::NewStub(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  auto new_context = [&]() {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
+    if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
+    return context;
+  };
+
+  const absl::Time now = RealClock::Get().TimeNow();
+  const absl::Duration margin = std::min(options_.tombstone_grace / 10, absl::Hours(1));
+  DigestRequest request;
+  request.set_buckets(options_.buckets);
+  // Records that expired a minute ago are gone on both sides or about to be.
+  request.set_expired_before(absl::ToUnixSeconds(now - absl::Minutes(1)));
+  request.set_tombstones_before_ms(absl::ToUnixMillis(now - options_.tombstone_grace + margin));
+
+  DigestResponse remote;
+  {
+    auto context = new_context();
+    KV_RETURN_IF_ERROR(FromGrpc(stub->Digests(context.get(), request, &remote), "Digests"));
+  }
+  absl::StatusOr<DigestResponse> local = replica_.Digests(request);
+  if (!local.ok()) return local.status();
+
+  uint64_t repaired = 0;
+  // Namespaces first: records of a namespace this side has not seen yet
+  // still apply, but a newer namespace delete must win.
+  {
+    absl::flat_hash_map<std::string, Version> mine;
+    for (const auto& row : local->namespace_rows())
+      mine[row.id()] = Version::FromProto(row.version());
+    std::vector<ChangeEntry> entries;
+    for (const auto& row : remote.namespace_rows()) {
+      auto it = mine.find(row.id());
+      const Version theirs = Version::FromProto(row.version());
+      if (it != mine.end() && it->second >= theirs) continue;
+      ChangeEntry& entry = entries.emplace_back();
+      entry.set_kind(row.deleted() ? ChangeEntry::NAMESPACE_DELETE : ChangeEntry::NAMESPACE_CREATE);
+      entry.set_namespace_id(row.id());
+      *entry.mutable_version() = row.version();
+      entry.set_commit_time_ms(static_cast<int64_t>(theirs.physical_ms));
+      entry.set_commit_time_us(absl::ToUnixMicros(now));
+      kv::storage::v1::StoredNamespace value = row;
+      value.clear_version();
+      value.clear_deleted();
+      entry.set_value(value.SerializeAsString());
+    }
+    if (!entries.empty()) {
+      absl::StatusOr<size_t> applied = replica_.Apply(std::move(entries), peer_id, std::nullopt);
+      if (!applied.ok()) return applied.status();
+      repaired += *applied;
+    }
+  }
+
+  absl::flat_hash_map<std::string, const kv::replication::v1::NamespaceDigest*> mine;
+  for (const auto& digest : local->namespaces()) mine[digest.namespace_id()] = &digest;
+  for (const auto& theirs : remote.namespaces()) {
+    auto it = mine.find(theirs.namespace_id());
+    for (uint32_t bucket = 0; bucket < options_.buckets; ++bucket) {
+      const uint64_t their_hash = bucket < static_cast<uint32_t>(theirs.bucket_hashes_size())
+                                      ? theirs.bucket_hashes(static_cast<int>(bucket))
+                                      : 0;
+      const uint64_t my_hash =
+          it != mine.end() && bucket < static_cast<uint32_t>(it->second->bucket_hashes_size())
+              ? it->second->bucket_hashes(static_cast<int>(bucket))
+              : 0;
+      if (their_hash == my_hash) continue;
+      BucketKeysRequest keys_request;
+      keys_request.set_namespace_id(theirs.namespace_id());
+      keys_request.set_bucket(bucket);
+      keys_request.set_buckets(options_.buckets);
+      keys_request.set_expired_before(request.expired_before());
+      keys_request.set_tombstones_before_ms(request.tombstones_before_ms());
+      BucketKeysResponse their_keys;
+      {
+        auto context = new_context();
+        KV_RETURN_IF_ERROR(
+            FromGrpc(stub->BucketKeys(context.get(), keys_request, &their_keys), "BucketKeys"));
+      }
+      absl::StatusOr<BucketKeysResponse> my_keys = replica_.BucketKeys(keys_request);
+      if (!my_keys.ok()) return my_keys.status();
+      absl::flat_hash_map<std::string, Version> have;
+      for (const auto& kv : my_keys->keys()) have[kv.key()] = Version::FromProto(kv.version());
+      std::vector<std::string> wanted;
+      for (const auto& kv : their_keys.keys()) {
+        auto h = have.find(kv.key());
+        if (h == have.end() || h->second < Version::FromProto(kv.version()))
+          wanted.push_back(kv.key());
+      }
+      for (size_t i = 0; i < wanted.size(); i += kFetchChunk) {
+        FetchRequest fetch;
+        fetch.set_namespace_id(theirs.namespace_id());
+        for (size_t j = i; j < std::min(wanted.size(), i + kFetchChunk); ++j)
+          fetch.add_keys(wanted[j]);
+        FetchResponse fetched;
+        {
+          auto context = new_context();
+          KV_RETURN_IF_ERROR(FromGrpc(stub->Fetch(context.get(), fetch, &fetched), "Fetch"));
+        }
+        std::vector<ChangeEntry> entries(std::make_move_iterator(fetched.mutable_entries()->begin()),
+                                         std::make_move_iterator(fetched.mutable_entries()->end()));
+        absl::StatusOr<size_t> applied = replica_.Apply(std::move(entries), peer_id, std::nullopt);
+        if (!applied.ok()) return applied.status();
+        repaired += *applied;
+      }
+    }
+  }
+  return repaired;
+}
+
+}  // namespace kv::central

@@ -1,0 +1,73 @@
+#ifndef KV_CENTRAL_ANTI_ENTROPY_H_
+#define KV_CENTRAL_ANTI_ENTROPY_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "central/peer_set.h"
+#include "central/replica_store.h"
+
+namespace kv::central {
+
+struct AntiEntropyOptions {
+  // Node credentials for peers; empty in dev mode.
+  std::string token;
+  // A round with every peer this often (and at once with a peer that could
+  // not resume our replication stream). Default: 10 s.
+  absl::Duration interval = absl::Seconds(10);
+  // Digest buckets per namespace. Default: 256.
+  uint32_t buckets = 256;
+  // Tombstones older than tombstone_grace minus a margin are left out of
+  // digests (they may be purged on either side). Default: 24 h.
+  absl::Duration tombstone_grace = absl::Hours(24);
+  // Deadline of each RPC. Default: 30 s.
+  absl::Duration rpc_timeout = absl::Seconds(30);
+};
+
+// Anti-entropy (DESIGN §4.2): periodically compares per-namespace bucket
+// digests with each peer, lists the keys of buckets that differ and pulls the
+// records the peer holds newer (namespace rows too), applying them through
+// the ReplicaStore (so they enter the change log and reach this central's
+// edges). Pull only: each side repairs itself, so after a partition heals
+// both converge within one round.
+// Thread-safe; one background thread.
+class AntiEntropy {
+ public:
+  // `on_round(peer_id, repaired, ok, started)` is called after every round
+  // (`started`: when the round began).
+  using RoundCallback = std::function<void(uint32_t, uint64_t, bool, absl::Time)>;
+  AntiEntropy(const AntiEntropyOptions& options, const PeerSet& peers, ReplicaStore& replica,
+              RoundCallback on_round);
+  ~AntiEntropy();
+
+  void Start();
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs a round with `peer_id` as soon as possible.
+  void RequestRound(uint32_t peer_id) ABSL_LOCKS_EXCLUDED(mu_);
+  // One round with a peer at `address`; returns the records repaired.
+  absl::StatusOr<uint64_t> RunRound(uint32_t peer_id, const std::string& address);
+
+ private:
+  void Run() ABSL_LOCKS_EXCLUDED(mu_);
+
+  const AntiEntropyOptions options_;
+  const PeerSet& peers_;
+  ReplicaStore& replica_;
+  const RoundCallback on_round_;
+
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_set<uint32_t> requested_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace kv::central
+
+#endif  // KV_CENTRAL_ANTI_ENTROPY_H_

@@ -1,0 +1,116 @@
+#include "central/central_metrics.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace kv::central {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+
+CentralMetrics::CentralMetrics(prometheus::Registry& registry)
+    : replication_connected(BuildGauge()
+                                .Name("kv_replication_connected")
+                                .Help("1 while this central's Pull stream from the peer is open")
+                                .Register(registry)),
+      replication_lag_seconds(
+          BuildGauge()
+              .Name("kv_replication_lag_seconds")
+              .Help("How far behind the peer this central is provably complete (now minus the "
+                    "time up to which it holds everything the peer had applied)")
+              .Register(registry)),
+      replication_acked_sequence(
+          BuildGauge()
+              .Name("kv_replication_acked_sequence")
+              .Help("The last sequence of this central's change log the peer has durably")
+              .Register(registry)),
+      replication_applied_sequence(
+          BuildGauge()
+              .Name("kv_replication_applied_sequence")
+              .Help("The last sequence of the peer's change log applied here")
+              .Register(registry)),
+      peer_clock_offset_seconds(
+          BuildGauge()
+              .Name("kv_peer_clock_offset_seconds")
+              .Help("The peer's clock minus this central's, from its last heartbeat")
+              .Register(registry)),
+      anti_entropy_repairs(BuildCounter()
+                               .Name("kv_anti_entropy_repairs_total")
+                               .Help("Records repaired from the peer by anti-entropy")
+                               .Register(registry)),
+      anti_entropy_rounds(BuildCounter()
+                              .Name("kv_anti_entropy_rounds_total")
+                              .Help("Anti-entropy rounds with the peer, by result")
+                              .Register(registry)),
+      quorum_failures(BuildCounter()
+                          .Name("kv_quorum_failures_total")
+                          .Help("Writes that did not reach the write quorum before the deadline")
+                          .Register(registry)
+                          .Add({})),
+      future_versions(BuildCounter()
+                          .Name("kv_future_versions_total")
+                          .Help("Replicated versions further in the future than the maximum "
+                                "clock offset (stored, not observed by the HLC)")
+                          .Register(registry)
+                          .Add({})),
+      complete_as_of_age_seconds(
+          BuildGauge()
+              .Name("kv_complete_as_of_age_seconds")
+              .Help("Now minus the time up to which this central holds every acknowledged write")
+              .Register(registry)
+              .Add({})),
+      cluster_size(BuildGauge()
+                       .Name("kv_cluster_size")
+                       .Help("Centrals in the membership (0 = not known yet)")
+                       .Register(registry)
+                       .Add({})),
+      change_log_last_sequence(BuildGauge()
+                                   .Name("kv_change_log_last_sequence")
+                                   .Help("The last sequence of this central's change log")
+                                   .Register(registry)
+                                   .Add({})),
+      change_log_first_sequence(BuildGauge()
+                                    .Name("kv_change_log_first_sequence")
+                                    .Help("The first retained sequence of the change log")
+                                    .Register(registry)
+                                    .Add({})),
+      disk_free_bytes(BuildGauge()
+                          .Name("kv_disk_free_bytes")
+                          .Help("Free bytes on the data directory's file system")
+                          .Register(registry)
+                          .Add({})),
+      edge_streams(BuildGauge()
+                       .Name("kv_invalidation_streams")
+                       .Help("Edges' invalidation streams open on this central")
+                       .Register(registry)
+                       .Add({})),
+      build_info(BuildGauge()
+                     .Name("kv_build_info")
+                     .Help("1, labelled with the build")
+                     .Register(registry)
+                     .Add({{"version", "0.1.0"}, {"kind", "central"}})) {
+  build_info.Set(1);
+}
+
+prometheus::Gauge& CentralMetrics::ReplicationConnected(uint32_t peer) {
+  return replication_connected.Add({{"peer", absl::StrCat(peer)}});
+}
+prometheus::Gauge& CentralMetrics::ReplicationLagSeconds(uint32_t peer) {
+  return replication_lag_seconds.Add({{"peer", absl::StrCat(peer)}});
+}
+prometheus::Gauge& CentralMetrics::ReplicationAckedSequence(uint32_t peer) {
+  return replication_acked_sequence.Add({{"peer", absl::StrCat(peer)}});
+}
+prometheus::Gauge& CentralMetrics::ReplicationAppliedSequence(uint32_t peer) {
+  return replication_applied_sequence.Add({{"peer", absl::StrCat(peer)}});
+}
+prometheus::Gauge& CentralMetrics::PeerClockOffsetSeconds(uint32_t peer) {
+  return peer_clock_offset_seconds.Add({{"peer", absl::StrCat(peer)}});
+}
+prometheus::Counter& CentralMetrics::AntiEntropyRepairs(uint32_t peer) {
+  return anti_entropy_repairs.Add({{"peer", absl::StrCat(peer)}});
+}
+prometheus::Counter& CentralMetrics::AntiEntropyRounds(uint32_t peer, bool ok) {
+  return anti_entropy_rounds.Add({{"peer", absl::StrCat(peer)}, {"result", ok ? "ok" : "error"}});
+}
+
+}  // namespace kv::central

@@ -1,0 +1,48 @@
+#ifndef KV_CENTRAL_CENTRAL_METRICS_H_
+#define KV_CENTRAL_CENTRAL_METRICS_H_
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <string>
+
+namespace kv::central {
+
+// A central's Prometheus metrics (DESIGN §7), in one registry. Per-peer
+// series are labelled peer="<node id>". prometheus-cpp metrics are
+// thread-safe; the references live as long as the registry.
+struct CentralMetrics {
+  explicit CentralMetrics(prometheus::Registry& registry);
+
+  prometheus::Gauge& ReplicationConnected(uint32_t peer);
+  prometheus::Gauge& ReplicationLagSeconds(uint32_t peer);
+  prometheus::Gauge& ReplicationAckedSequence(uint32_t peer);
+  prometheus::Gauge& ReplicationAppliedSequence(uint32_t peer);
+  prometheus::Gauge& PeerClockOffsetSeconds(uint32_t peer);
+  prometheus::Counter& AntiEntropyRepairs(uint32_t peer);
+  prometheus::Counter& AntiEntropyRounds(uint32_t peer, bool ok);
+
+  prometheus::Family<prometheus::Gauge>& replication_connected;
+  prometheus::Family<prometheus::Gauge>& replication_lag_seconds;
+  prometheus::Family<prometheus::Gauge>& replication_acked_sequence;
+  prometheus::Family<prometheus::Gauge>& replication_applied_sequence;
+  prometheus::Family<prometheus::Gauge>& peer_clock_offset_seconds;
+  prometheus::Family<prometheus::Counter>& anti_entropy_repairs;
+  prometheus::Family<prometheus::Counter>& anti_entropy_rounds;
+  prometheus::Counter& quorum_failures;
+  prometheus::Counter& future_versions;
+  prometheus::Gauge& complete_as_of_age_seconds;
+  prometheus::Gauge& cluster_size;
+  prometheus::Gauge& change_log_last_sequence;
+  prometheus::Gauge& change_log_first_sequence;
+  prometheus::Gauge& disk_free_bytes;
+  prometheus::Gauge& edge_streams;
+  prometheus::Gauge& build_info;
+};
+
+}  // namespace kv::central
+
+#endif  // KV_CENTRAL_CENTRAL_METRICS_H_

@@ -1,0 +1,160 @@
+#include "central/replicator.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/logging.h"
+
+namespace kv::central {
+
+absl::StatusOr<std::unique_ptr<Replicator>> Replicator::Create(const ReplicatorOptions& options,
+                                                               Storage& storage,
+                                                               CentralMetrics* metrics) {
+  std::unique_ptr<Replicator> r(new Replicator(options, storage, metrics));
+  absl::StatusOr<std::unique_ptr<PeerSet>> peers =
+      PeerSet::Create(options.node_id, options.peers, options.peers_file);
+  if (!peers.ok()) return peers.status();
+  r->peers_ = std::move(*peers);
+  if (options.write_quorum != 0 && r->peers_->cluster_size() != 0 &&
+      options.write_quorum > r->peers_->cluster_size()) {
+    return absl::InvalidArgumentError(absl::StrCat("--write_quorum ", options.write_quorum,
+                                                   " exceeds the ", r->peers_->cluster_size(),
+                                                   " centrals of the membership"));
+  }
+  Replicator* self = r.get();
+  r->anti_entropy_ = std::make_unique<AntiEntropy>(
+      options.anti_entropy, *r->peers_, storage.replica(),
+      [self](uint32_t peer, uint64_t repaired, bool ok, absl::Time started) {
+        if (ok) {
+          absl::MutexLock lock(&self->mu_);
+          auto it = self->pullers_.find(peer);
+          if (it != self->pullers_.end()) it->second->OnRepaired(started);
+        }
+        if (self->metrics_ == nullptr) return;
+        self->metrics_->AntiEntropyRounds(peer, ok).Increment();
+        self->metrics_->AntiEntropyRepairs(peer).Increment(static_cast<double>(repaired));
+      });
+  return r;
+}
+
+Replicator::~Replicator() { Stop(); }
+
+void Replicator::Start() {
+  EnsurePullers();
+  anti_entropy_->Start();
+  maintenance_ = std::thread([this] { MaintenanceLoop(); });
+}
+
+void Replicator::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (maintenance_.joinable()) maintenance_.join();
+  if (anti_entropy_) anti_entropy_->Stop();
+  std::map<uint32_t, std::unique_ptr<PeerPuller>> pullers;
+  {
+    absl::MutexLock lock(&mu_);
+    pullers.swap(pullers_);
+  }
+  for (auto& [id, puller] : pullers) puller->Stop();
+}
+
+size_t Replicator::WriteQuorum(size_t cluster_size) const {
+  if (options_.write_quorum != 0) return std::min<size_t>(options_.write_quorum, cluster_size);
+  return cluster_size / 2 + 1;
+}
+
+absl::Status Replicator::AwaitQuorum(uint64_t last_sequence) {
+  const size_t n = peers_->cluster_size();
+  if (n == 0) {
+    return absl::UnavailableError(
+        "the membership of this central is not known yet (its peers file has not been read); "
+        "the write is stored here only and will be replicated; retry it");
+  }
+  const size_t w = WriteQuorum(n);
+  if (w <= 1) return absl::OkStatus();
+  const size_t got = tracker_.WaitFor(last_sequence, w - 1,
+                                      RealClock::Get().TimeNow() + options_.write_deadline);
+  if (got >= w - 1) return absl::OkStatus();
+  if (metrics_ != nullptr) metrics_->quorum_failures.Increment();
+  return absl::UnavailableError(absl::StrCat(
+      "the write is durable on ", got + 1, " of ", n, " centrals, fewer than the write quorum of ",
+      w, ", after ", absl::FormatDuration(options_.write_deadline),
+      "; it stays and will be repaired; retry it or read it back later"));
+}
+
+absl::Time Replicator::CompleteAsOf() const {
+  const absl::Time now = RealClock::Get().TimeNow();
+  const size_t n = peers_->cluster_size();
+  if (n == 0) return absl::InfinitePast();
+  const size_t w = WriteQuorum(n);
+  const size_t k = n - w;  // peers whose streams must be complete
+  if (k == 0) return now;
+  std::vector<absl::Time> complete;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, puller] : pullers_) complete.push_back(puller->state().complete_until);
+  }
+  if (complete.size() < k) return absl::InfinitePast();
+  std::sort(complete.begin(), complete.end(), std::greater<>());
+  return std::min(now, complete[k - 1]);
+}
+
+void Replicator::EnsurePullers() {
+  std::vector<Peer> peers = peers_->peers();
+  absl::MutexLock lock(&mu_);
+  for (const Peer& peer : peers) {
+    if (pullers_.contains(peer.id)) continue;
+    PeerPullerOptions options;
+    options.self_id = options_.node_id;
+    options.peer_id = peer.id;
+    options.token = options_.peer_token;
+    options.silence_timeout = options_.silence_timeout;
+    options.max_clock_offset = options_.max_clock_offset;
+    auto puller = std::make_unique<PeerPuller>(
+        options, *peers_, storage_.replica(),
+        [this](uint32_t peer_id) { anti_entropy_->RequestRound(peer_id); });
+    puller->Start();
+    pullers_.emplace(peer.id, std::move(puller));
+  }
+}
+
+void Replicator::UpdateMetrics() {
+  if (metrics_ == nullptr) return;
+  const absl::Time now = RealClock::Get().TimeNow();
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, puller] : pullers_) {
+      const PeerPuller::State state = puller->state();
+      metrics_->ReplicationConnected(id).Set(state.connected ? 1 : 0);
+      metrics_->ReplicationAppliedSequence(id).Set(static_cast<double>(state.applied_sequence));
+      metrics_->ReplicationAckedSequence(id).Set(static_cast<double>(tracker_.Acked(id)));
+      metrics_->PeerClockOffsetSeconds(id).Set(absl::ToDoubleSeconds(state.clock_offset));
+      if (state.complete_until != absl::InfinitePast())
+        metrics_->ReplicationLagSeconds(id).Set(absl::ToDoubleSeconds(now - state.complete_until));
+    }
+  }
+  const absl::Time complete = CompleteAsOf();
+  if (complete != absl::InfinitePast())
+    metrics_->complete_as_of_age_seconds.Set(absl::ToDoubleSeconds(now - complete));
+  metrics_->cluster_size.Set(static_cast<double>(peers_->cluster_size()));
+  const uint64_t future = storage_.FutureVersions();
+  if (future > future_versions_seen_) {
+    metrics_->future_versions.Increment(static_cast<double>(future - future_versions_seen_));
+    future_versions_seen_ = future;
+  }
+  metrics_->change_log_last_sequence.Set(static_cast<double>(storage_.change_log().LastSequence()));
+  metrics_->change_log_first_sequence.Set(
+      static_cast<double>(storage_.change_log().FirstSequence()));
+}
+
+void Replicator::MaintenanceLoop() {
+  do {
+    peers_->Reload();
+    EnsurePullers();
+    UpdateMetrics();
+  } while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(250)));
+}
+
+}  // namespace kv::central

@@ -1,0 +1,99 @@
+#ifndef KV_CENTRAL_REPLICATOR_H_
+#define KV_CENTRAL_REPLICATOR_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "central/anti_entropy.h"
+#include "central/central_metrics.h"
+#include "central/peer_puller.h"
+#include "central/peer_set.h"
+#include "central/quorum_tracker.h"
+#include "central/storage.h"
+
+namespace kv::central {
+
+struct ReplicatorOptions {
+  uint32_t node_id = 1;
+  // Membership: `--peers` or `--peers_file` (see PeerSet); neither = alone.
+  std::string peers;
+  std::string peers_file;
+  // Centrals that must hold a write durably before it is acknowledged,
+  // this one included. 0 = a majority of the membership.
+  uint32_t write_quorum = 0;
+  // Longest a write waits for its quorum. Default: 5 s.
+  absl::Duration write_deadline = absl::Seconds(5);
+  // Node credentials sent to peers (an edge-scope token); empty in dev mode.
+  std::string peer_token;
+  absl::Duration max_clock_offset = absl::Milliseconds(500);
+  // A Pull stream silent this long is re-opened. Default: 3 s.
+  absl::Duration silence_timeout = absl::Seconds(3);
+  AntiEntropyOptions anti_entropy;
+};
+
+// Replication between centrals (DESIGN §4.2), wired together: the
+// membership, one PeerPuller per peer, anti-entropy, the quorum wait every
+// local write goes through, and this central's completeness.
+//
+// Guarantees:
+//  - AwaitQuorum returns OK only once write_quorum − 1 peers have acked the
+//    sequence durably; otherwise, at the deadline, UNAVAILABLE saying how
+//    many centrals hold the write (it stays and is repaired later);
+//  - CompleteAsOf() is a time up to which this central holds every write
+//    acknowledged anywhere: the (N−W)-th most recent completeness among its
+//    peers' contiguous streams (now for a cluster of one, or W = N).
+// Thread-safe.
+class Replicator {
+ public:
+  // INVALID_ARGUMENT for a bad membership or quorum. `metrics` may be null.
+  static absl::StatusOr<std::unique_ptr<Replicator>> Create(const ReplicatorOptions& options,
+                                                           Storage& storage,
+                                                           CentralMetrics* metrics);
+  ~Replicator();
+
+  // Starts pullers, anti-entropy and the membership/metrics loop.
+  void Start();
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The durability hook of every local write.
+  absl::Status AwaitQuorum(uint64_t last_sequence);
+  absl::Time CompleteAsOf() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  QuorumTracker& tracker() { return tracker_; }
+  PeerSet& peers() { return *peers_; }
+  AntiEntropy& anti_entropy() { return *anti_entropy_; }
+
+ private:
+  Replicator(const ReplicatorOptions& options, Storage& storage, CentralMetrics* metrics)
+      : options_(options), storage_(storage), metrics_(metrics) {}
+  // Membership changes start pullers; metrics are refreshed.
+  void MaintenanceLoop();
+  void EnsurePullers() ABSL_LOCKS_EXCLUDED(mu_);
+  void UpdateMetrics() ABSL_LOCKS_EXCLUDED(mu_);
+  size_t WriteQuorum(size_t cluster_size) const;
+
+  const ReplicatorOptions options_;
+  Storage& storage_;
+  CentralMetrics* const metrics_;
+  std::unique_ptr<PeerSet> peers_;
+  QuorumTracker tracker_;
+  std::unique_ptr<AntiEntropy> anti_entropy_;
+
+  mutable absl::Mutex mu_;
+  std::map<uint32_t, std::unique_ptr<PeerPuller>> pullers_ ABSL_GUARDED_BY(mu_);
+  absl::Notification stop_;
+  std::thread maintenance_;
+  uint64_t future_versions_seen_ = 0;
+};
+
+}  // namespace kv::central
+
+#endif  // KV_CENTRAL_REPLICATOR_H_

@@ -1,0 +1,142 @@
+#include "common/request_metrics.h"
+
+#include <cctype>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+
+namespace kv {
+namespace {
+
+constexpr absl::string_view kKvPrefix = "/kv.v1.Kv/";
+
+constexpr absl::string_view kOpNames[] = {
+    "create_namespace", "list_namespaces", "get_namespace", "rename_namespace",
+    "delete_namespace", "get",             "put",           "delete",
+    "list",             "bulk_put",        "bulk_delete",   "bulk_get",
+    "other"};
+
+prometheus::Histogram::BucketBoundaries DurationBuckets() {
+  return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,    0.1,    0.25,    0.5,    1,     2.5,    5,     10,   30,    60};
+}
+
+// Times one call: from its arrival to the status being sent.
+class MetricsInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  MetricsInterceptor(RequestMetrics& metrics, std::string op)
+      : metrics_(metrics), op_(std::move(op)), start_(absl::Now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      metrics_.Record(op_, methods->GetSendStatus().error_code(), absl::Now() - start_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  RequestMetrics& metrics_;
+  const std::string op_;
+  const absl::Time start_;
+};
+
+class MetricsInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(RequestMetrics& metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    std::string op = RequestMetrics::OpOfMethod(info->method());
+    if (op.empty()) return nullptr;
+    return new MetricsInterceptor(metrics_, std::move(op));
+  }
+
+ private:
+  RequestMetrics& metrics_;
+};
+
+}  // namespace
+
+const char* GrpcCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "UNKNOWN";
+  }
+}
+
+RequestMetrics::RequestMetrics(prometheus::Registry& registry)
+    : requests_(prometheus::BuildCounter()
+                    .Name("kv_requests_total")
+                    .Help("Client API requests by operation and status code")
+                    .Register(registry)),
+      durations_(prometheus::BuildHistogram()
+                     .Name("kv_request_duration_seconds")
+                     .Help("Client API request duration by operation")
+                     .Register(registry)) {}
+
+void RequestMetrics::Record(absl::string_view op, grpc::StatusCode code,
+                            absl::Duration duration) {
+  static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == kOps);
+  int op_index = kOps - 1;
+  for (int i = 0; i < kOps; ++i) {
+    if (kOpNames[i] == op) {
+      op_index = i;
+      break;
+    }
+  }
+  int code_index = static_cast<int>(code);
+  if (code_index < 0 || code_index >= kCodes) code_index = static_cast<int>(grpc::StatusCode::UNKNOWN);
+  prometheus::Counter* counter = counters_[op_index][code_index].load(std::memory_order_acquire);
+  prometheus::Histogram* histogram = histograms_[op_index].load(std::memory_order_acquire);
+  if (counter == nullptr || histogram == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string name(kOpNames[op_index]);
+    counter = &requests_.Add(
+        {{"op", name}, {"code", GrpcCodeName(static_cast<grpc::StatusCode>(code_index))}});
+    histogram = &durations_.Add({{"op", name}}, DurationBuckets());
+    counters_[op_index][code_index].store(counter, std::memory_order_release);
+    histograms_[op_index].store(histogram, std::memory_order_release);
+  }
+  counter->Increment();
+  histogram->Observe(absl::ToDoubleSeconds(duration));
+}
+
+std::string RequestMetrics::OpOfMethod(absl::string_view method) {
+  if (!absl::StartsWith(method, kKvPrefix)) return "";
+  method.remove_prefix(kKvPrefix.size());
+  std::string op;
+  for (char c : method) {
+    if (std::isupper(static_cast<unsigned char>(c))) {
+      if (!op.empty()) op.push_back('_');
+      op.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    } else {
+      op.push_back(c);
+    }
+  }
+  return op;
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+RequestMetrics::InterceptorFactory(RequestMetrics& metrics) {
+  return std::make_unique<MetricsInterceptorFactory>(metrics);
+}
+
+}  // namespace kv

@@ -1,0 +1,59 @@
+#ifndef KV_COMMON_REQUEST_METRICS_H_
+#define KV_COMMON_REQUEST_METRICS_H_
+
+#include <grpcpp/support/server_interceptor.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace kv {
+
+// Client-API request metrics of a node (DESIGN §7), by operation and gRPC
+// status code name: kv_requests_total{op,code} and
+// kv_request_duration_seconds{op} (buckets 50 µs .. 60 s). The operation is
+// the kv.v1.Kv method in snake case ("get", "bulk_put", ...); HTTP front ends
+// record the operation they map to. Thread-safe.
+class RequestMetrics {
+ public:
+  explicit RequestMetrics(prometheus::Registry& registry);
+
+  // Unknown operations are recorded as "other". Lock-free after the first
+  // call of each (op, code).
+  void Record(absl::string_view op, grpc::StatusCode code, absl::Duration duration);
+
+  // "/kv.v1.Kv/BulkPut" -> "bulk_put"; empty for methods of other services.
+  static std::string OpOfMethod(absl::string_view method);
+
+  // A server interceptor factory recording every kv.v1.Kv call (for
+  // ServerBuilder::experimental().SetInterceptorCreators). `metrics` must
+  // outlive the server.
+  static std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+  InterceptorFactory(RequestMetrics& metrics);
+
+ private:
+  static constexpr int kCodes = 17;
+  // The kv.v1.Kv operations, bulk_get (HTTP) and "other".
+  static constexpr int kOps = 13;
+
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& durations_;
+  std::mutex mu_;  // serializes creating series
+  std::atomic<prometheus::Counter*> counters_[kOps][kCodes] = {};
+  std::atomic<prometheus::Histogram*> histograms_[kOps] = {};
+};
+
+// "OK", "NOT_FOUND", ... for a gRPC status code.
+const char* GrpcCodeName(grpc::StatusCode code);
+
+}  // namespace kv
+
+#endif  // KV_COMMON_REQUEST_METRICS_H_

@@ -1,0 +1,26 @@
+#!/bin/bash
+# kv-healthcheck: the container health check of a kv-central or kv-edge.
+# Healthy when the node's /metrics answers 200 (its HTTP listener and
+# registry are up) and its gRPC port accepts a TCP connection. It is a
+# liveness signal for Docker; Kubernetes uses its native gRPC probe on the
+# standard health service instead (deploy/k8s), which also sees NOT_SERVING.
+# grpc_health_probe is not packaged in Debian, hence this: curl + bash only.
+#
+# Environment: KV_HEALTH_HOST (default 127.0.0.1), KV_HEALTH_GRPC_PORT
+# (default 7100), KV_HEALTH_METRICS_PORT (default 9100),
+# KV_HEALTH_TIMEOUT seconds (default 2). Exit 0 healthy, 1 not (with why).
+set -u
+host=${KV_HEALTH_HOST:-127.0.0.1}
+grpc_port=${KV_HEALTH_GRPC_PORT:-7100}
+metrics_port=${KV_HEALTH_METRICS_PORT:-9100}
+timeout=${KV_HEALTH_TIMEOUT:-2}
+
+if ! curl -fsS --max-time "$timeout" -o /dev/null "http://$host:$metrics_port/metrics"; then
+  echo "kv-healthcheck: /metrics on $host:$metrics_port does not answer 200" >&2
+  exit 1
+fi
+if ! timeout "$timeout" bash -c "exec 3<>/dev/tcp/$host/$grpc_port" 2>/dev/null; then
+  echo "kv-healthcheck: gRPC port $host:$grpc_port refuses connections" >&2
+  exit 1
+fi
+exit 0

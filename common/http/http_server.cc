@@ -10,6 +10,7 @@
 #include "common/http/http_server.h"
 
 #include <atomic>
+#include <limits>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -191,6 +192,10 @@ Session::~Session() { server_.connections().fetch_sub(1, std::memory_order_relax
 void Session::ReadHead() {
   parser_.emplace();
   parser_->header_limit(server_.options().max_header_bytes);
+  // Beast checks a declared Content-Length against the body limit while
+  // reading the head (default 8 MB): lift it here, OnHead applies the
+  // handler's limit for this request.
+  parser_->body_limit(std::numeric_limits<uint64_t>::max());
   stream_.expires_after(ToSteady(server_.options().idle_timeout));
   bhttp::async_read_header(stream_, buffer_, *parser_,
                            [self = shared_from_this()](beast::error_code ec, size_t) {

@@ -150,7 +150,8 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   node->server_->GetHealthCheckService()->SetServingStatus(true);
   if (!options.http.addr.empty()) {
     node->http_api_ = std::make_unique<CentralKvApi>(*node->kv_service_);
-    node->rest_handler_ = std::make_unique<http::RestHandler>(*node->http_api_, options.limits);
+    node->rest_handler_ = std::make_unique<http::RestHandler>(*node->http_api_, options.limits,
+                                                            node->request_metrics_.get());
     KV_ASSIGN_OR_RETURN(node->http_server_,
                         http::HttpServer::Start(options.http, *node->rest_handler_));
     LOG(INFO) << "kv-central serving REST API v4 on port " << node->http_server_->port();

@@ -114,13 +114,15 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   node->server_->GetHealthCheckService()->SetServingStatus(true);
   node->http_api_ = std::make_unique<EdgeKvApi>(*node->service_);
   if (!options.http.addr.empty()) {
-    node->rest_handler_ = std::make_unique<http::RestHandler>(*node->http_api_, options.limits);
+    node->rest_handler_ = std::make_unique<http::RestHandler>(*node->http_api_, options.limits,
+                                                            node->request_metrics_.get());
     KV_ASSIGN_OR_RETURN(node->http_server_,
                         http::HttpServer::Start(options.http, *node->rest_handler_));
   }
   if (!options.workerd.addr.empty()) {
     node->workerd_handler_ =
-        std::make_unique<http::WorkerdHandler>(*node->http_api_, options.limits);
+        std::make_unique<http::WorkerdHandler>(*node->http_api_, options.limits,
+                                               node->request_metrics_.get());
     KV_ASSIGN_OR_RETURN(node->workerd_server_,
                         http::HttpServer::Start(options.workerd, *node->workerd_handler_));
   }

@@ -10,6 +10,7 @@
 #include "common/http/http_server.h"
 
 #include <atomic>
+#include <limits>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -191,6 +192,10 @@ Session::~Session() { server_.connections().fetch_sub(1, std::memory_order_relax
 void Session::ReadHead() {
   parser_.emplace();
   parser_->header_limit(server_.options().max_header_bytes);
+  // Beast checks a declared Content-Length against the body limit while
+  // reading the head (default 8 MB): lift it here, OnHead applies the
+  // handler's limit for this request.
+  parser_->body_limit(std::numeric_limits<uint64_t>::max());
   stream_.expires_after(ToSteady(server_.options().idle_timeout));
   bhttp::async_read_header(stream_, buffer_, *parser_,
                            [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -226,8 +231,8 @@ void Session::OnHead(beast::error_code ec) {
   keep_alive_ = head.keep_alive();
   const uint64_t limit = server_.handler().BodyLimit(request_);
   if (parser_->content_length() && *parser_->content_length() > limit) {
-    return Fail(413, absl::StrCat("Request body of ", *parser_->content_length(),
-                                  " bytes exceeds the limit of ", limit, " bytes"));
+    return Fail(413, server_.handler().BodyTooLargeMessage(
+                         request_, *parser_->content_length(), limit));
   }
   parser_->body_limit(limit);
   if (parser_->is_done()) return OnBody({});
@@ -255,8 +260,8 @@ void Session::ReadBody() {
 
 void Session::OnBody(beast::error_code ec) {
   if (ec == bhttp::error::body_limit) {
-    return Fail(413, absl::StrCat("Request body exceeds the limit of ",
-                                  server_.handler().BodyLimit(request_), " bytes"));
+    return Fail(413, server_.handler().BodyTooLargeMessage(
+                         request_, std::nullopt, server_.handler().BodyLimit(request_)));
   }
   if (ec == beast::error::timeout || ec == asio::error::operation_aborted) return Close();
   if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
@@ -322,6 +327,16 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
   auto server = std::make_unique<ServerImpl>(options, handler);
   if (absl::Status s = server->Listen(); !s.ok()) return s;
   return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+std::string HttpHandler::BodyTooLargeMessage(const HttpRequest& head,
+                                             std::optional<uint64_t> declared,
+                                             uint64_t limit) const {
+  if (declared) {
+    return absl::StrCat("Request body of ", *declared, " bytes exceeds the limit of ", limit,
+                        " bytes");
+  }
+  return absl::StrCat("Request body exceeds the limit of ", limit, " bytes");
 }
 
 absl::string_view StandardReason(int status) {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -33,6 +34,13 @@ class HttpHandler {
 
   // Runs on a worker thread; may block (storage, a central).
   virtual void Handle(const HttpRequest& request, HttpResponse* response) = 0;
+
+  // The message of the 413 for a body over BodyLimit(head): `declared` is
+  // its Content-Length when it had one (nullopt: chunked). Default: "Request
+  // body of N bytes exceeds the limit of M bytes".
+  virtual std::string BodyTooLargeMessage(const HttpRequest& head,
+                                          std::optional<uint64_t> declared,
+                                          uint64_t limit) const;
 
   // The response to an error the server finds itself before any handler
   // runs: malformed request (400), header too large (431), body too large

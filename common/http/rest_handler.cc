@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "common/error_space.h"
 #include "common/http/http_error.h"
 #include "common/http/rest_routes.h"
@@ -73,6 +74,34 @@ absl::StatusOr<RestRoute> ParseRestPath(absl::string_view path) {
   return NoRoute(path);
 }
 
+absl::string_view RestOp(const RestRoute& route, absl::string_view method) {
+  const std::string& r = route.resource;
+  if (route.namespace_id.empty()) {
+    return method == "GET" ? "list_namespaces" : method == "POST" ? "create_namespace" : "other";
+  }
+  if (r.empty()) {
+    return method == "GET"      ? "get_namespace"
+           : method == "PUT"    ? "rename_namespace"
+           : method == "DELETE" ? "delete_namespace"
+                                : "other";
+  }
+  if (r == "keys") return "list";
+  if (r == "metadata") return "get";
+  if (r == "values") {
+    return method == "GET" ? "get" : method == "PUT" ? "put" : method == "DELETE" ? "delete"
+                                                                                  : "other";
+  }
+  if (r == "bulk") return method == "PUT" ? "bulk_put" : "bulk_delete";
+  if (r == "bulk/delete") return "bulk_delete";
+  if (r == "bulk/get") return "bulk_get";
+  return "other";
+}
+
+void RestHandler::Record(absl::string_view op, const absl::Status& status, absl::Time start) {
+  if (metrics_ == nullptr) return;
+  metrics_->Record(op, static_cast<grpc::StatusCode>(status.code()), absl::Now() - start);
+}
+
 uint64_t RestHandler::BodyLimit(const HttpRequest& head) const {
   if (absl::StrContains(head.path, "/values/")) return limits_.max_value_bytes + kEnvelopeBytes;
   if (absl::EndsWith(head.path, "/bulk") || absl::EndsWith(head.path, "/bulk/delete")) {
@@ -83,6 +112,7 @@ uint64_t RestHandler::BodyLimit(const HttpRequest& head) const {
 
 bool RestHandler::TryHandleInline(const HttpRequest& request, HttpResponse* response) {
   if (request.method != "GET" || !absl::StrContains(request.path, "/values/")) return false;
+  const absl::Time start = absl::Now();
   absl::StatusOr<RestRoute> route = ParseRestPath(request.path);
   if (!route.ok() || route->resource != "values" || !request.query.empty()) return false;
   kv::v1::GetRequest get;
@@ -97,18 +127,26 @@ bool RestHandler::TryHandleInline(const HttpRequest& request, HttpResponse* resp
   } else {
     RenderValue(got, response);
   }
+  Record("get", *status, start);
   return true;
 }
 
 void RestHandler::Handle(const HttpRequest& request, HttpResponse* response) {
+  const absl::Time start = absl::Now();
   absl::StatusOr<RestRoute> route = ParseRestPath(request.path);
-  if (!route.ok()) return RenderRestError(route.status(), response);
+  if (!route.ok()) {
+    RenderRestError(route.status(), response);
+    return Record("other", route.status(), start);
+  }
+  const absl::string_view op = RestOp(*route, request.method);
   absl::StatusOr<QueryParams> query = ParseQuery(request.query);
-  if (!query.ok()) return RenderRestError(query.status(), response);
+  if (!query.ok()) {
+    RenderRestError(query.status(), response);
+    return Record(op, query.status(), start);
+  }
   const RequestContext context = ContextOf(request);
   const RestCall call{api_, limits_, context, *route, *query, request, response};
-  if (route->resource.empty()) return HandleNamespaces(call);
-  return HandleRecords(call);
+  Record(op, route->resource.empty() ? HandleNamespaces(call) : HandleRecords(call), start);
 }
 
 void RestHandler::RenderError(int status, absl::string_view message,

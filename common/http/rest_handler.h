@@ -6,6 +6,7 @@
 #include "common/http/http_server.h"
 #include "common/http/kv_api.h"
 #include "common/limits.h"
+#include "common/request_metrics.h"
 
 namespace kv::http {
 
@@ -21,7 +22,10 @@ namespace kv::http {
 // Thread-safe; the API and limits must outlive the handler.
 class RestHandler final : public HttpHandler {
  public:
-  RestHandler(KvApi& api, const Limits& limits) : api_(api), limits_(limits) {}
+  // `metrics` (optional) records every request the handler answers by the
+  // operation it maps to (kv_requests_total, kv_request_duration_seconds).
+  RestHandler(KvApi& api, const Limits& limits, RequestMetrics* metrics = nullptr)
+      : api_(api), limits_(limits), metrics_(metrics) {}
 
   // Value writes: the value limit plus 64 KiB of multipart envelope and
   // metadata; bulk writes and deletes: the bulk request limit; anything
@@ -33,8 +37,11 @@ class RestHandler final : public HttpHandler {
   void RenderError(int status, absl::string_view message, HttpResponse* response) const override;
 
  private:
+  void Record(absl::string_view op, const absl::Status& status, absl::Time start);
+
   KvApi& api_;
   const Limits limits_;
+  RequestMetrics* const metrics_;
 };
 
 }  // namespace kv::http

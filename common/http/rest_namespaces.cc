@@ -138,9 +138,10 @@ absl::Status OneNamespace(const RestCall& call) {
 
 }  // namespace
 
-void HandleNamespaces(const RestCall& call) {
+absl::Status HandleNamespaces(const RestCall& call) {
   absl::Status s = call.route.namespace_id.empty() ? Collection(call) : OneNamespace(call);
   if (!s.ok()) RenderRestError(s, call.response);
+  return s;
 }
 
 }  // namespace kv::http

@@ -366,8 +366,10 @@ void RenderValue(const kv::v1::GetResponse& got, HttpResponse* response) {
   response->body = e.value();
 }
 
-void HandleRecords(const RestCall& call) {
-  if (absl::Status s = Dispatch(call); !s.ok()) RenderRestError(s, call.response);
+absl::Status HandleRecords(const RestCall& call) {
+  absl::Status s = Dispatch(call);
+  if (!s.ok()) RenderRestError(s, call.response);
+  return s;
 }
 
 }  // namespace kv::http

@@ -42,8 +42,14 @@ struct RestCall {
   HttpResponse* response;
 };
 
-void HandleNamespaces(const RestCall& call);
-void HandleRecords(const RestCall& call);
+// Fill call.response (success or the error's envelope) and return the
+// outcome, for the request metrics.
+absl::Status HandleNamespaces(const RestCall& call);
+absl::Status HandleRecords(const RestCall& call);
+
+// The client-API operation a request maps to, as the request metrics name
+// it ("get", "bulk_put", "bulk_get", ...; "other" when none).
+absl::string_view RestOp(const RestRoute& route, absl::string_view method);
 
 // Writes a value read (the raw bytes, or 404/10009) from a Get response.
 void RenderValue(const kv::v1::GetResponse& got, HttpResponse* response);

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/error_space.h"
 #include "common/http/http_error.h"
 #include "common/http/url_codec.h"
@@ -253,8 +254,15 @@ uint64_t WorkerdHandler::BodyLimit(const HttpRequest& head) const {
   return kSmallBodyBytes;
 }
 
+void WorkerdHandler::Record(absl::string_view op, const absl::Status& status,
+                            absl::Time start) {
+  if (metrics_ == nullptr) return;
+  metrics_->Record(op, static_cast<grpc::StatusCode>(status.code()), absl::Now() - start);
+}
+
 bool WorkerdHandler::TryHandleInline(const HttpRequest& request, HttpResponse* response) {
   if (request.method != "GET" || request.path.size() < 2) return false;
+  const absl::Time start = absl::Now();
   absl::StatusOr<Call> call = ParseCall(request, /*is_key=*/true);
   if (!call.ok() || FindParam(call->query, "cache_ttl") != nullptr) return false;
   kv::v1::GetResponse got;
@@ -265,10 +273,12 @@ bool WorkerdHandler::TryHandleInline(const HttpRequest& request, HttpResponse* r
   } else {
     RenderGet(got, response);
   }
+  Record("get", *status, start);
   return true;
 }
 
 void WorkerdHandler::Handle(const HttpRequest& request, HttpResponse* response) {
+  const absl::Time start = absl::Now();
   const bool is_list = request.path == "/";
   const bool is_bulk = request.path == "/bulk/get";
   if (request.path.empty() || request.path[0] != '/') {
@@ -299,6 +309,27 @@ void WorkerdHandler::Handle(const HttpRequest& request, HttpResponse* response) 
                             405, 10405);
   }
   if (!status.ok()) RenderWorkerdError(status, response);
+  absl::string_view op = "other";
+  if (is_list) {
+    op = "list";
+  } else if (is_bulk) {
+    op = "bulk_get";
+  } else if (request.method == "GET") {
+    op = "get";
+  } else if (request.method == "PUT") {
+    op = "put";
+  } else if (request.method == "DELETE") {
+    op = "delete";
+  }
+  Record(op, status, start);
+}
+
+std::string WorkerdHandler::BodyTooLargeMessage(const HttpRequest& head,
+                                                std::optional<uint64_t> declared,
+                                                uint64_t limit) const {
+  if (head.method != "PUT") return HttpHandler::BodyTooLargeMessage(head, declared, limit);
+  if (declared) return absl::StrCat("Value length of ", *declared, " exceeds limit of ", limit, ".");
+  return absl::StrCat("Value length exceeds limit of ", limit, ".");
 }
 
 void WorkerdHandler::RenderError(int status, absl::string_view message,

@@ -18,7 +18,7 @@
 #include "gtest/gtest.h"
 #include "tests/harness/central_process.h"
 #include "tests/harness/edge_process.h"
-#include "tests/harness/http_client.h"
+#include "tests/harness/raw_http_client.h"
 #include "tests/harness/process.h"
 #include "tests/harness/status_matchers.h"
 #include "tests/harness/temp_dir.h"

@@ -116,10 +116,8 @@ std::string FaultProxy::LogTail(int lines) const { return process_->LogTail(line
 
 absl::StatusOr<std::string> FaultProxy::Call(absl::string_view method, const std::string& path,
                                              const std::string& body) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
-  absl::StatusOr<HttpReply> result =
-      HttpCall(control_port_, method, path, headers, body, options_.request_timeout);
+  absl::StatusOr<HttpResult> result =
+      HttpRequest(control_port_, method, path, body, options_.request_timeout);
   if (!result.ok()) {
     if (!process_->IsRunning()) {
       return absl::UnavailableError(absl::StrCat("kv-faultproxy has exited (",

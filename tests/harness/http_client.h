@@ -1,9 +1,10 @@
 #ifndef KV_TESTS_HARNESS_HTTP_CLIENT_H_
 #define KV_TESTS_HARNESS_HTTP_CLIENT_H_
 
+// A one-shot HTTP/1.1 request to 127.0.0.1 over a plain socket, for small
+// control APIs (kv-faultproxy): no keep-alive, no chunked responses.
+
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -11,48 +12,18 @@
 
 namespace kv::testing {
 
-// One HTTP/1.1 response as received.
-struct HttpReply {
-  int status = 0;
-  std::string reason;
-  // Names lower-cased.
-  std::vector<std::pair<std::string, std::string>> headers;
+struct HttpResult {
+  int status = 0;  // e.g. 200
   std::string body;
-  // The first value of `lower_name`, or "".
-  std::string Header(absl::string_view lower_name) const;
 };
 
-// A minimal blocking HTTP/1.1 client over 127.0.0.1 for tests: one request
-// per connection ("Connection: close"), the response read to its
-// Content-Length or to EOF. DEADLINE_EXCEEDED when no complete response
-// arrives within `timeout`; UNAVAILABLE when the connection fails or the
-// server closes it without a response.
-absl::StatusOr<HttpReply> HttpCall(int port, absl::string_view method, absl::string_view target,
-                                   const std::vector<std::pair<std::string, std::string>>& headers,
-                                   absl::string_view body,
-                                   absl::Duration timeout = absl::Seconds(30));
-
-// Sends `raw` bytes as they are and reads one response (for malformed
-// requests). Same errors as HttpCall.
-absl::StatusOr<HttpReply> HttpRaw(int port, absl::string_view raw,
-                                  absl::Duration timeout = absl::Seconds(30));
-
-// An open connection to 127.0.0.1:port (for slow and half-open clients).
-// The destructor closes it.
-class RawConnection {
- public:
-  static absl::StatusOr<RawConnection> Open(int port);
-  RawConnection(RawConnection&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  ~RawConnection();
-  absl::Status Send(absl::string_view bytes);
-  // Waits until the server closes the connection (EOF or reset) and returns
-  // what it sent before; DEADLINE_EXCEEDED if it is still open at `timeout`.
-  absl::StatusOr<std::string> ReadUntilClosed(absl::Duration timeout);
-
- private:
-  explicit RawConnection(int fd) : fd_(fd) {}
-  int fd_ = -1;
-};
+// Sends `method path` with `body` (as application/json when not empty) to
+// 127.0.0.1:`port` and reads the response until the server closes, all
+// within `timeout`. Any HTTP status is a result; UNAVAILABLE when the
+// connection fails, DEADLINE_EXCEEDED when time runs out, INTERNAL for an
+// unparseable response.
+absl::StatusOr<HttpResult> HttpRequest(int port, absl::string_view method, absl::string_view path,
+                                       absl::string_view body, absl::Duration timeout);
 
 }  // namespace kv::testing
 

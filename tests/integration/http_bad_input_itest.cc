@@ -15,7 +15,7 @@
 #include "gtest/gtest.h"
 #include "tests/harness/central_process.h"
 #include "tests/harness/edge_process.h"
-#include "tests/harness/http_client.h"
+#include "tests/harness/raw_http_client.h"
 #include "tests/harness/process.h"
 #include "tests/harness/status_matchers.h"
 #include "tests/harness/temp_dir.h"
@@ -314,7 +314,7 @@ std::vector<Case> Cases() {
       {"workerd: unknown namespace", W, "PUT", "/canary?urlencoded=true",
        {{"X-KV-Namespace-Id", kUnknownNs}}, "v", 404, 0, "namespace not found"},
       {"workerd: value over the limit", W, "PUT", "/canary?urlencoded=true", {ns_header}, big,
-       413, 0, "exceeds the limit of 1024"},
+       413, 0, "Value length of 1025 exceeds limit of 1024."},
       {"workerd: metadata not JSON", W, "PUT", "/canary?urlencoded=true",
        {ns_header, {"CF-KV-Metadata", "{nope"}}, "v", 400, 0, "etadata"},
       {"workerd: TTL under the minimum", W, "PUT", "/canary?urlencoded=true&expiration_ttl=30",
@@ -348,6 +348,7 @@ TEST_F(HttpBadInputTest, WorkerdChunkedBodyOverTheLimitIs413) {
   absl::StatusOr<HttpReply> reply = HttpRaw(edge_->workerd_port(), raw);
   ASSERT_OK(reply);
   EXPECT_EQ(reply->status, 413);
+  EXPECT_EQ(reply->reason, "Value length exceeds limit of 1024.");
   ExpectUntouched("chunked");
 }
 
@@ -402,6 +403,49 @@ TEST_F(HttpBadInputTest, ServerSideErrorsAreRetryableNotClientErrors) {
   const json body = json::parse(reply->body);
   EXPECT_EQ(body["errors"][0]["code"], 10009);
   EXPECT_EQ(body["errors"][0]["message"], "get: 'key not found'");
+}
+
+// Bodies over Beast's default 8 MB limit pass when the value limit allows
+// them (25 MiB by default): raw, multipart and chunked.
+TEST(HttpLargeBodyTest, ValuesUpToTheLimitRoundTrip) {
+  absl::StatusOr<std::unique_ptr<TempDir>> dir = TempDir::Create("kv-http-large");
+  ASSERT_OK(dir);
+  CentralProcessOptions options;
+  options.http = true;
+  absl::StatusOr<std::unique_ptr<CentralProcess>> central =
+      CentralProcess::Start((*dir)->Path("central"), options);
+  ASSERT_OK(central);
+  const int port = (*central)->http_port();
+  const std::string base = "/client/v4/accounts/devaccount/storage/kv/namespaces";
+  absl::StatusOr<HttpReply> created = HttpCall(port, "POST", base, {}, R"({"title":"large"})");
+  ASSERT_OK(created);
+  const std::string ns = json::parse(created->body)["result"]["id"];
+  std::string value(9 << 20, '\0');
+  for (size_t i = 0; i < value.size(); ++i) value[i] = static_cast<char>(i * 131 + (i >> 12));
+  const std::string values = absl::StrCat(base, "/", ns, "/values/");
+  absl::StatusOr<HttpReply> put = HttpCall(port, "PUT", values + "raw", {}, value);
+  ASSERT_OK(put);
+  EXPECT_EQ(put->status, 200) << put->body;
+  const std::string multipart = absl::StrCat(
+      "--XyZ\r\nContent-Disposition: form-data; name=\"value\"; filename=\"v\"\r\n"
+      "Content-Type: application/octet-stream\r\n\r\n",
+      value, "\r\n--XyZ--\r\n");
+  put = HttpCall(port, "PUT", values + "multipart", {kMultipartType}, multipart);
+  ASSERT_OK(put);
+  EXPECT_EQ(put->status, 200) << put->body;
+  for (const char* key : {"raw", "multipart"}) {
+    absl::StatusOr<HttpReply> got = HttpCall(port, "GET", values + key, {}, "");
+    ASSERT_OK(got);
+    EXPECT_EQ(got->status, 200);
+    EXPECT_TRUE(got->body == value) << key << ": " << got->body.size() << " bytes";
+  }
+  std::string over(25 << 20, 'x');
+  over.push_back('x');
+  absl::StatusOr<HttpReply> refused = HttpCall(port, "PUT", values + "raw", {}, over);
+  ASSERT_OK(refused);
+  EXPECT_EQ(refused->status, 413);
+  EXPECT_THAT(json::parse(refused->body)["errors"][0]["message"].get<std::string>(),
+              HasSubstr("Value length of 26214401 exceeds limit of 26214400."));
 }
 
 }  // namespace

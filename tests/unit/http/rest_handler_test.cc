@@ -2,7 +2,11 @@
 // the clients rely on, and no API call for a request it rejects.
 #include "common/http/rest_handler.h"
 
+#include <prometheus/registry.h>
+
 #include <nlohmann/json.hpp>
+
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "common/error_space.h"
@@ -224,6 +228,46 @@ TEST_F(RestHandlerTest, ApiErrorsMapToStatusAndCode) {
   EXPECT_EQ(Call("PUT", absl::StrCat("/", Ns(), "/values/k"), "v").status, 403);
   api_.fail_with = absl::UnauthenticatedError("no token");
   EXPECT_EQ(Call("GET", absl::StrCat("/", Ns(), "/keys")).status, 401);
+}
+
+// Counts of kv_requests_total{op, code} in `registry`.
+double RequestCount(prometheus::Registry& registry, const std::string& op,
+                    const std::string& code) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != "kv_requests_total") continue;
+    for (const prometheus::ClientMetric& m : family.metric) {
+      std::map<std::string, std::string> labels;
+      for (const prometheus::ClientMetric::Label& l : m.label) labels[l.name] = l.value;
+      if (labels["op"] == op && labels["code"] == code) return m.counter.value;
+    }
+  }
+  return 0;
+}
+
+TEST(RestHandlerMetricsTest, RecordsTheOperationAndOutcome) {
+  prometheus::Registry registry;
+  RequestMetrics metrics(registry);
+  FakeKvApi api;
+  Limits limits;
+  RestHandler handler(api, limits, &metrics);
+  auto call = [&](const std::string& method, const std::string& rest, const std::string& body) {
+    HttpRequest request;
+    request.method = method;
+    const std::string target = absl::StrCat("/client/v4/accounts/acc/storage/kv/namespaces/",
+                                            FakeKvApi::kNs, rest);
+    const size_t q = target.find('?');
+    request.path = target.substr(0, q);
+    request.query = q == std::string::npos ? "" : target.substr(q + 1);
+    request.body = body;
+    HttpResponse response;
+    handler.Handle(request, &response);
+  };
+  call("PUT", "/values/k", "v");
+  call("PUT", "/values/k?expiration_ttl=x", "v");
+  call("POST", "/bulk/get", R"({"keys":["k"]})");
+  EXPECT_EQ(RequestCount(registry, "put", "OK"), 1);
+  EXPECT_EQ(RequestCount(registry, "put", "INVALID_ARGUMENT"), 1);
+  EXPECT_EQ(RequestCount(registry, "bulk_get", "OK"), 1);
 }
 
 }  // namespace

@@ -46,8 +46,8 @@ class ChangeLog {
 
   // The first retained sequence whose entry was applied at or after
   // `apply_time_ms` (LastSequence()+1 when none), and whether the log
-  // reaches back that far (its first entry is sequence 1, or was applied at
-  // or before that time). Entries' apply times follow sequence order.
+  // reaches back that far (its first retained entry was applied at or before
+  // that time). Entries' apply times follow sequence order.
   struct TimePosition {
     uint64_t sequence = 0;
     bool covered = false;

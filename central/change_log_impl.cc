@@ -164,9 +164,10 @@ absl::StatusOr<ChangeLog::TimePosition> ChangeLogImpl::FindAppliedAtOrAfter(
     if (entries->empty()) return std::optional<int64_t>();
     return std::optional<int64_t>((*entries)[0].entry.apply_time_ms());
   };
-  if (lo <= 1) {
-    out.covered = true;
-  } else if (lo < hi) {
+  // Covered only when the first retained entry was applied at or before the
+  // time: a log created later (a new data dir) cannot vouch for what came
+  // before it, even from sequence 1.
+  if (lo < hi) {
     absl::StatusOr<std::optional<int64_t>> first = apply_time_of(lo);
     if (absl::IsOutOfRange(first.status())) {
       lo = FirstSequence();  // trimmed meanwhile: not covered

@@ -413,6 +413,7 @@ TEST_F(ReplicationTest, EdgeFailsOverFromKilledCentral) {
 // by time on the new central (no flush), and every key converges to its last
 // acknowledged value (no update missed across the switch).
 TEST_F(ReplicationTest, EdgeFailoverUnderWriteLoadResumesByTimeWithoutFlush) {
+  const absl::Time cluster_start = absl::Now();
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   const std::string ns = CreateNamespace(0, "failover-load");
   EdgeProcessOptions options;
@@ -455,6 +456,10 @@ TEST_F(ReplicationTest, EdgeFailoverUnderWriteLoadResumesByTimeWithoutFlush) {
     }
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // NOLINT: writes before the kill
+  // The edge resumes from its last completeness minus the clock offset and
+  // write deadline (2.5 s here): the survivors' logs must reach back that
+  // far, as a long-running central's do. Time itself is the condition.
+  absl::SleepFor(cluster_start + absl::Seconds(5) - absl::Now());
   ASSERT_OK(cluster_->central(0).Kill());  // the edge's stream central
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // NOLINT: writes across the failover
   stop.Notify();

@@ -198,6 +198,7 @@ TEST_F(ChangeLogTest, FindAppliedAtOrAfterSearchesByApplyTime) {
   };
   EXPECT_EQ(find(start).sequence, 1u);
   EXPECT_TRUE(find(start).covered);
+  EXPECT_FALSE(find(start - absl::Seconds(1)).covered);  // before the log began
   EXPECT_EQ(find(start + absl::Seconds(3)).sequence, 4u);
   EXPECT_EQ(find(start + absl::Milliseconds(3500)).sequence, 5u);
   EXPECT_EQ(find(start + absl::Hours(1)).sequence, 12u);  // nothing after: the next one

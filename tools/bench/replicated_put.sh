@@ -28,8 +28,8 @@ start() {  # id extra-flags...
 port() { sed -n 's/^grpc_port=//p' "$D/ready-$1"; }
 
 echo "== single central, $C writers"
-start 0
-"$BENCH" --workload=put --addr="127.0.0.1:$(port 0)" --concurrency="$C" --duration="$DUR" 2>&1 | tail -1
+start 9
+"$BENCH" --workload=put --addr="127.0.0.1:$(port 9)" --concurrency="$C" --duration="$DUR" 2>&1 | tail -1
 kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true; PIDS=()
 
 echo "== 3 centrals (write quorum 2), $C writers at central 1"

@@ -94,6 +94,7 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   KV_ASSIGN_OR_RETURN(node->replicator_,
                       Replicator::Create(replication, *node->storage_, node->metrics_.get()));
   Replicator* replicator = node->replicator_.get();
+  node->storage_->SetNamespaceCoordinator(replicator);
   node->storage_->SetDurabilityHook(
       [replicator](uint64_t last_sequence) { return replicator->AwaitQuorum(last_sequence); });
   node->storage_->SetReadGate([replicator, window = options.window]() -> absl::Status {

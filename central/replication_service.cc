@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "central/local_namespace_scope.h"
 #include "central/replica_store.h"
 #include "common/clock.h"
 #include "common/grpc_status.h"
@@ -188,6 +189,41 @@ grpc::Status ReplicationService::Fetch(grpc::ServerContext* context,
       storage_.replica().Fetch(request->namespace_id(), keys);
   if (!entries.ok()) return ToGrpcStatus(entries.status());
   for (ChangeEntry& entry : *entries) *response->add_entries() = std::move(entry);
+  return grpc::Status::OK;
+}
+
+grpc::Status ReplicationService::NamespaceOp(
+    grpc::ServerContext* context, const kv::replication::v1::NamespaceOpRequest* request,
+    kv::replication::v1::NamespaceOpResponse* response) {
+  if (grpc::Status s = AuthorizeNode(*context); !s.ok()) return s;
+  using Request = kv::replication::v1::NamespaceOpRequest;
+  LocalNamespaceScope local;
+  absl::StatusOr<NamespaceInfo> info;
+  switch (request->op()) {
+    case Request::CREATE:
+      info = storage_.CreateNamespace(request->account_id(), request->title());
+      break;
+    case Request::RENAME:
+      info = storage_.RenameNamespace(request->account_id(), request->namespace_id(),
+                                      request->title());
+      break;
+    case Request::DELETE: {
+      absl::Status deleted = storage_.DeleteNamespace(request->account_id(), request->namespace_id());
+      if (!deleted.ok()) return ToGrpcStatus(deleted);
+      response->mutable_row()->set_id(request->namespace_id());
+      response->mutable_row()->set_account_id(request->account_id());
+      response->mutable_row()->set_deleted(true);
+      return grpc::Status::OK;
+    }
+    default:
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "unknown namespace op");
+  }
+  if (!info.ok()) return ToGrpcStatus(info.status());
+  kv::storage::v1::StoredNamespace& row = *response->mutable_row();
+  row.set_id(info->id);
+  row.set_account_id(info->account_id);
+  row.set_title(info->title);
+  info->version.ToProto(row.mutable_version());
   return grpc::Status::OK;
 }
 

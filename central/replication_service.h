@@ -53,6 +53,10 @@ class ReplicationService final : public kv::replication::v1::Replication::Servic
   grpc::Status Fetch(grpc::ServerContext* context,
                      const kv::replication::v1::FetchRequest* request,
                      kv::replication::v1::FetchResponse* response) override;
+  // Makes a forwarded namespace change here (this central coordinates).
+  grpc::Status NamespaceOp(grpc::ServerContext* context,
+                           const kv::replication::v1::NamespaceOpRequest* request,
+                           kv::replication::v1::NamespaceOpResponse* response) override;
 
   // Ends every Pull stream (UNAVAILABLE) within about 100 ms and refuses new
   // ones.

@@ -6,7 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "central/local_namespace_scope.h"
+#include "common/grpc_status.h"
 #include "common/logging.h"
+#include "proto/replication.grpc.pb.h"
+#include <grpcpp/create_channel.h>
 
 namespace kv::central {
 
@@ -99,6 +103,85 @@ absl::Time Replicator::CompleteAsOf() const {
   if (complete.size() < k) return absl::InfinitePast();
   std::sort(complete.begin(), complete.end(), std::greater<>());
   return std::min(now, complete[k - 1]);
+}
+
+std::optional<absl::StatusOr<NamespaceInfo>> Replicator::Forward(const NamespaceOp& op) {
+  if (LocalNamespaceScope::active()) return std::nullopt;
+  const size_t n = peers_->cluster_size();
+  if (n == 0) {
+    return absl::StatusOr<NamespaceInfo>(absl::UnavailableError(
+        "the membership of this central is not known yet; retry the namespace change"));
+  }
+  if (n == 1) return std::nullopt;
+  uint32_t coordinator = options_.node_id;
+  size_t connected = 1;  // this central
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, puller] : pullers_) {
+      if (!puller->state().connected) continue;
+      ++connected;
+      coordinator = std::min(coordinator, id);
+    }
+  }
+  const size_t majority = n / 2 + 1;
+  if (connected < majority) {
+    return absl::StatusOr<NamespaceInfo>(absl::UnavailableError(absl::StrCat(
+        "namespace changes need a majority of centrals connected; this central reaches ",
+        connected, " of ", n, "; retry on another central")));
+  }
+  if (coordinator == options_.node_id) return std::nullopt;
+
+  using Request = kv::replication::v1::NamespaceOpRequest;
+  Request request;
+  request.set_op(op.kind == NamespaceOp::Kind::kCreate   ? Request::CREATE
+                 : op.kind == NamespaceOp::Kind::kRename ? Request::RENAME
+                                                         : Request::DELETE);
+  request.set_account_id(op.account_id);
+  request.set_namespace_id(op.namespace_id);
+  request.set_title(op.title);
+  auto stub = kv::replication::v1::Replication::NewStub(grpc::CreateChannel(
+      peers_->AddressOf(coordinator), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(
+      absl::ToChronoTime(absl::Now() + options_.write_deadline + absl::Seconds(2)));
+  if (!options_.peer_token.empty()) context.AddMetadata("authorization", "Bearer " + options_.peer_token);
+  kv::replication::v1::NamespaceOpResponse response;
+  const grpc::Status status = stub->NamespaceOp(&context, request, &response);
+  if (!status.ok()) {
+    absl::Status error = FromGrpcStatus(status);
+    if (absl::IsUnavailable(error) || absl::IsDeadlineExceeded(error)) {
+      error = absl::UnavailableError(absl::StrCat("the namespace coordinator (central ",
+                                                  coordinator, ") did not answer: ",
+                                                  status.error_message(), "; retry"));
+    }
+    return absl::StatusOr<NamespaceInfo>(error);
+  }
+  const kv::storage::v1::StoredNamespace& row = response.row();
+  NamespaceInfo info;
+  info.id = row.id();
+  info.account_id = row.account_id();
+  info.title = row.title();
+  info.version = Version::FromProto(row.version());
+  if (!row.deleted()) {
+    // Applied here at once (replication brings the same version later).
+    kv::storage::v1::ChangeEntry entry;
+    entry.set_kind(op.kind == NamespaceOp::Kind::kCreate
+                       ? kv::storage::v1::ChangeEntry::NAMESPACE_CREATE
+                       : kv::storage::v1::ChangeEntry::NAMESPACE_RENAME);
+    entry.set_namespace_id(row.id());
+    *entry.mutable_version() = row.version();
+    entry.set_commit_time_ms(static_cast<int64_t>(info.version.physical_ms));
+    entry.set_commit_time_us(static_cast<int64_t>(info.version.physical_ms) * 1000);
+    kv::storage::v1::StoredNamespace value = row;
+    value.clear_version();
+    entry.set_value(value.SerializeAsString());
+    std::vector<kv::storage::v1::ChangeEntry> entries;
+    entries.push_back(std::move(entry));
+    absl::StatusOr<size_t> applied =
+        storage_.replica().Apply(std::move(entries), coordinator, std::nullopt);
+    if (!applied.ok()) LOG(WARNING) << "applying a forwarded namespace change: " << applied.status();
+  }
+  return absl::StatusOr<NamespaceInfo>(std::move(info));
 }
 
 void Replicator::EnsurePullers() {

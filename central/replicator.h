@@ -41,7 +41,8 @@ struct ReplicatorOptions {
 
 // Replication between centrals (DESIGN §4.2), wired together: the
 // membership, one PeerPuller per peer, anti-entropy, the quorum wait every
-// local write goes through, and this central's completeness.
+// local write goes through, this central's completeness, and the routing of
+// namespace changes to one coordinator.
 //
 // Guarantees:
 //  - AwaitQuorum returns OK only once write_quorum − 1 peers have acked the
@@ -51,7 +52,7 @@ struct ReplicatorOptions {
 //    acknowledged anywhere: the (N−W)-th most recent completeness among its
 //    peers' contiguous streams (now for a cluster of one, or W = N).
 // Thread-safe.
-class Replicator {
+class Replicator final : public NamespaceCoordinator {
  public:
   // INVALID_ARGUMENT for a bad membership or quorum. `metrics` may be null.
   static absl::StatusOr<std::unique_ptr<Replicator>> Create(const ReplicatorOptions& options,
@@ -66,6 +67,13 @@ class Replicator {
   // The durability hook of every local write.
   absl::Status AwaitQuorum(uint64_t last_sequence);
   absl::Time CompleteAsOf() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Namespace changes go to the lowest-id central among this one and the
+  // peers it is connected to, provided they are a majority (UNAVAILABLE
+  // otherwise); the result is applied here at once, so the caller can use a
+  // namespace it just created on this central.
+  std::optional<absl::StatusOr<NamespaceInfo>> Forward(const NamespaceOp& op) override
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   QuorumTracker& tracker() { return tracker_; }
   PeerSet& peers() { return *peers_; }

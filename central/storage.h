@@ -22,6 +22,7 @@ namespace kv::central {
 
 class ReplicaStore;
 
+
 struct StorageOptions {
   // Where RocksDB lives; created when missing. Required.
   std::string data_dir;
@@ -53,6 +54,24 @@ struct NamespaceInfo {
   std::string account_id;
   std::string title;
   Version version;
+};
+
+// A namespace change (create, rename or delete) as the client asked it.
+struct NamespaceOp {
+  enum class Kind { kCreate, kRename, kDelete };
+  Kind kind = Kind::kCreate;
+  std::string account_id;
+  std::string namespace_id;  // rename, delete
+  std::string title;         // create, rename
+};
+
+// Decides where namespace changes are made (DESIGN §4.2: one coordinator).
+class NamespaceCoordinator {
+ public:
+  virtual ~NamespaceCoordinator() = default;
+  // nullopt: make the change here. Otherwise the result of the change made
+  // by the coordinator (already applied here too), or why it could not be.
+  virtual std::optional<absl::StatusOr<NamespaceInfo>> Forward(const NamespaceOp& op) = 0;
 };
 
 // One record to write; the expiration is already resolved to absolute Unix
@@ -153,6 +172,8 @@ class Storage {
   // ListNamespaces, and GetNamespace before it answers NOT_FOUND): a central
   // that cannot vouch for its completeness refuses reads.
   virtual void SetReadGate(std::function<absl::Status()> gate) = 0;
+  // Routes namespace changes through `coordinator` (may be null: local).
+  virtual void SetNamespaceCoordinator(NamespaceCoordinator* coordinator) = 0;
   // Replicated versions too far in the future for the HLC to observe.
   virtual uint64_t FutureVersions() const = 0;
 

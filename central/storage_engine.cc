@@ -76,6 +76,10 @@ StorageEngine::~StorageEngine() = default;
 
 absl::StatusOr<NamespaceInfo> StorageEngine::CreateNamespace(
     absl::string_view account_id, absl::string_view title) {
+  if (coordinator_ != nullptr) {
+    NamespaceOp op{NamespaceOp::Kind::kCreate, std::string(account_id), "", std::string(title)};
+    if (auto forwarded = coordinator_->Forward(op)) return *std::move(forwarded);
+  }
   return namespaces_->Create(account_id, title);
 }
 
@@ -96,11 +100,21 @@ absl::StatusOr<NamespaceInfo> StorageEngine::GetNamespace(
 absl::StatusOr<NamespaceInfo> StorageEngine::RenameNamespace(
     absl::string_view account_id, absl::string_view namespace_id,
     absl::string_view title) {
+  if (coordinator_ != nullptr) {
+    NamespaceOp op{NamespaceOp::Kind::kRename, std::string(account_id), std::string(namespace_id),
+                   std::string(title)};
+    if (auto forwarded = coordinator_->Forward(op)) return *std::move(forwarded);
+  }
   return namespaces_->Rename(account_id, namespace_id, title);
 }
 
 absl::Status StorageEngine::DeleteNamespace(absl::string_view account_id,
                                             absl::string_view namespace_id) {
+  if (coordinator_ != nullptr) {
+    NamespaceOp op{NamespaceOp::Kind::kDelete, std::string(account_id), std::string(namespace_id),
+                   ""};
+    if (auto forwarded = coordinator_->Forward(op)) return forwarded->status();
+  }
   return namespaces_->Delete(account_id, namespace_id);
 }
 

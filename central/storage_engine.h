@@ -69,6 +69,9 @@ class StorageEngine final : public Storage {
   void SetDurabilityHook(std::function<absl::Status(uint64_t)> hook) override {
     queue_->SetDurabilityHook(std::move(hook));
   }
+  void SetNamespaceCoordinator(NamespaceCoordinator* coordinator) override {
+    coordinator_ = coordinator;
+  }
   void SetReadGate(std::function<absl::Status()> gate) override { read_gate_ = std::move(gate); }
   uint64_t FutureVersions() const override { return queue_->future_versions(); }
 
@@ -92,6 +95,7 @@ class StorageEngine final : public Storage {
   std::unique_ptr<RecordStore> records_;
   std::unique_ptr<ReplicaStore> replica_;
   std::function<absl::Status()> read_gate_;
+  NamespaceCoordinator* coordinator_ = nullptr;
 };
 
 }  // namespace kv::central

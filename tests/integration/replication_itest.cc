@@ -158,6 +158,46 @@ TEST_F(ReplicationTest, WritesOnAnyCentralReachEveryCentral) {
   }
 }
 
+// Issue 9: namespace changes go through one coordinator, so a title is
+// unique and the per-account limit holds across centrals, and a namespace
+// created on any central can be used there at once.
+TEST_F(ReplicationTest, NamespaceTitlesAndLimitHoldAcrossCentrals) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster({"--max_namespaces_per_account=3"}));
+  for (int round = 0; round < 3; ++round) {
+    const std::string title = absl::StrCat("same-title-", round);
+    std::atomic<int> created{0}, duplicate{0};
+    std::vector<std::thread> threads;
+    for (int c = 0; c < 3; ++c) {
+      threads.emplace_back([&, c] {
+        kv::v1::CreateNamespaceRequest request;
+        request.set_title(title);
+        kv::v1::Namespace ns;
+        grpc::Status status = Stub(c)->CreateNamespace(NewClientContext("").get(), request, &ns);
+        if (status.ok()) {
+          ++created;
+          // Usable at once on the central that created it.
+          EXPECT_TRUE(Put(c, ns.id(), "k", "v").ok()) << "central " << c + 1;
+        } else if (status.error_message().find("already exists") != std::string::npos) {
+          ++duplicate;
+        } else {
+          ADD_FAILURE() << "central " << c + 1 << ": " << status.error_message();
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(created.load(), 1) << title;
+    EXPECT_EQ(duplicate.load(), 2) << title;
+  }
+  // Three namespaces exist (one per round): the fourth is refused everywhere.
+  for (int c = 0; c < 3; ++c) {
+    kv::v1::CreateNamespaceRequest request;
+    request.set_title(absl::StrCat("one-too-many-", c));
+    kv::v1::Namespace ns;
+    grpc::Status status = Stub(c)->CreateNamespace(NewClientContext("").get(), request, &ns);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << "central " << c + 1;
+  }
+}
+
 TEST_F(ReplicationTest, WriteShortOfQuorumIsUnavailableThenRepaired) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   const std::string ns = CreateNamespace(0, "quorum");

@@ -79,15 +79,31 @@ grpc::Status ReplicationService::Pull(
   // Acks arrive on the same stream; a reader thread takes them.
   std::atomic<bool> reader_done{false};
   std::atomic<uint64_t> sent_through{next - 1};
+  // One batch in flight: while the receiver applies it (a WAL sync), new
+  // entries gather into the next batch instead of queueing as many small
+  // ones, each of which would cost the receiver a sync of its own.
+  absl::Mutex ack_mu;
+  uint64_t acked_through = next - 1;  // guarded by ack_mu
   std::thread reader([&] {
     PullRequest request;
     while (stream->Read(&request)) {
       if (request.has_ack()) {
-        tracker_.OnAck(peer_id, std::min(request.ack().sequence(), sent_through.load()));
+        const uint64_t acked = std::min(request.ack().sequence(), sent_through.load());
+        tracker_.OnAck(peer_id, acked);
+        absl::MutexLock lock(&ack_mu);
+        acked_through = std::max(acked_through, acked);
       }
     }
+    absl::MutexLock lock(&ack_mu);
     reader_done.store(true);
   });
+  // Waits (at most kPollInterval) until the batch in flight is acked.
+  auto await_ack = [&]() {
+    absl::MutexLock lock(&ack_mu);
+    auto ready = [&]() { return reader_done.load() || acked_through >= sent_through.load(); };
+    ack_mu.AwaitWithTimeout(absl::Condition(&ready), kPollInterval);
+    return acked_through >= sent_through.load();
+  };
 
   grpc::Status result = grpc::Status::OK;
   absl::Time last_heartbeat = absl::InfinitePast();
@@ -99,6 +115,21 @@ grpc::Status ReplicationService::Pull(
     if (shutting_down_.load()) {
       result = grpc::Status(grpc::StatusCode::UNAVAILABLE, "central shutting down");
       break;
+    }
+    if (!await_ack()) {
+      // Still in flight: only heartbeats may go out meanwhile.
+      const absl::Time now = RealClock::Get().TimeNow();
+      if (now - last_heartbeat >= options_.heartbeat_interval) {
+        PullResponse heartbeat;
+        heartbeat.mutable_heartbeat()->set_head_sequence(next - 1);
+        heartbeat.mutable_heartbeat()->set_time_us(absl::ToUnixMicros(now));
+        if (!stream->Write(heartbeat)) {
+          result = grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
+          break;
+        }
+        last_heartbeat = now;
+      }
+      continue;
     }
     absl::StatusOr<std::vector<SequencedChange>> entries =
         log.Read(next, options_.batch_entries, options_.batch_bytes);

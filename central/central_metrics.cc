@@ -73,11 +73,6 @@ CentralMetrics::CentralMetrics(prometheus::Registry& registry)
                                     .Help("The first retained sequence of the change log")
                                     .Register(registry)
                                     .Add({})),
-      disk_free_bytes(BuildGauge()
-                          .Name("kv_disk_free_bytes")
-                          .Help("Free bytes on the data directory's file system")
-                          .Register(registry)
-                          .Add({})),
       edge_streams(BuildGauge()
                        .Name("kv_invalidation_streams")
                        .Help("Edges' invalidation streams open on this central")

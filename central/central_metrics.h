@@ -38,7 +38,6 @@ struct CentralMetrics {
   prometheus::Gauge& cluster_size;
   prometheus::Gauge& change_log_last_sequence;
   prometheus::Gauge& change_log_first_sequence;
-  prometheus::Gauge& disk_free_bytes;
   prometheus::Gauge& edge_streams;
   prometheus::Gauge& build_info;
 };

@@ -8,8 +8,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/listen_policy.h"
 #include "common/error_space.h"
+#include "common/listen_policy.h"
 #include "common/logging.h"
 #include "common/ready_file.h"
 #include "common/termination_signals.h"
@@ -81,6 +81,9 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
           absl::StrCat("cannot serve metrics on ", options.metrics_addr, ": ", e.what()));
     }
     node->exposer_->RegisterCollectable(node->registry_);
+    node->engine_collector_ =
+        std::make_shared<EngineCollector>(*node->storage_, options.storage.data_dir);
+    node->exposer_->RegisterCollectable(node->engine_collector_);
     const std::vector<int> ports = node->exposer_->GetListeningPorts();
     node->metrics_port_ = ports.empty() ? 0 : ports[0];
   }
@@ -218,6 +221,8 @@ void CentralNode::Shutdown() {
     absl::Status s = storage_->Flush();
     if (!s.ok()) LOG(WARNING) << "flush at shutdown failed: " << s;
   }
+  // No scrape may read the storage once it closes.
+  exposer_.reset();
   server_.reset();
   http_server_.reset();
   rest_handler_.reset();

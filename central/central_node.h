@@ -13,8 +13,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "central/central_kv_api.h"
 #include "central/central_metrics.h"
+#include "central/engine_collector.h"
+#include "central/central_kv_api.h"
 #include "central/invalidation_service.h"
 #include "central/kv_service.h"
 #include "central/replication_service.h"
@@ -22,9 +23,9 @@
 #include "central/storage.h"
 #include "central/stream_hub.h"
 #include "common/auth.h"
+#include "common/request_metrics.h"
 #include "common/http/http_server.h"
 #include "common/http/rest_handler.h"
-#include "common/request_metrics.h"
 #include "common/limits.h"
 
 namespace kv::central {
@@ -79,10 +80,10 @@ class CentralNode {
   ~CentralNode();
 
   int grpc_port() const { return grpc_port_; }
-  // 0 when HTTP is disabled.
-  int http_port() const { return http_server_ != nullptr ? http_server_->port() : 0; }
   int metrics_port() const { return metrics_port_; }
   Replicator& replicator() { return *replicator_; }
+  // 0 when HTTP is disabled.
+  int http_port() const { return http_server_ != nullptr ? http_server_->port() : 0; }
   // The invalidation streams' hub (tests, later metrics).
   StreamHub& stream_hub() { return *stream_hub_; }
   // Health NOT_SERVING, client calls drained, invalidation streams finished
@@ -102,6 +103,7 @@ class CentralNode {
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<CentralMetrics> metrics_;
   std::unique_ptr<RequestMetrics> request_metrics_;
+  std::shared_ptr<EngineCollector> engine_collector_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int metrics_port_ = 0;
   std::unique_ptr<Replicator> replicator_;

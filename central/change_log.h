@@ -44,6 +44,16 @@ class ChangeLog {
                                                             size_t max_entries,
                                                             size_t max_bytes) = 0;
 
+  // The first retained sequence whose entry was applied at or after
+  // `apply_time_ms` (LastSequence()+1 when none), and whether the log
+  // reaches back that far (its first retained entry was applied at or before
+  // that time). Entries' apply times follow sequence order.
+  struct TimePosition {
+    uint64_t sequence = 0;
+    bool covered = false;
+  };
+  virtual absl::StatusOr<TimePosition> FindAppliedAtOrAfter(int64_t apply_time_ms) = 0;
+
   // Blocks until LastSequence() >= sequence or `timeout` passes; returns
   // LastSequence().
   virtual uint64_t WaitFor(uint64_t sequence, absl::Duration timeout) = 0;

@@ -153,6 +153,49 @@ absl::StatusOr<std::vector<SequencedChange>> ChangeLogImpl::Read(
   return out;
 }
 
+absl::StatusOr<ChangeLog::TimePosition> ChangeLogImpl::FindAppliedAtOrAfter(
+    int64_t apply_time_ms) {
+  TimePosition out;
+  uint64_t lo = FirstSequence();
+  uint64_t hi = LastSequence() + 1;  // answer in [lo, hi]
+  auto apply_time_of = [&](uint64_t sequence) -> absl::StatusOr<std::optional<int64_t>> {
+    absl::StatusOr<std::vector<SequencedChange>> entries = Read(sequence, 1, 1);
+    if (!entries.ok()) return entries.status();
+    if (entries->empty()) return std::optional<int64_t>();
+    return std::optional<int64_t>((*entries)[0].entry.apply_time_ms());
+  };
+  // Covered only when the first retained entry was applied at or before the
+  // time: a log created later (a new data dir) cannot vouch for what came
+  // before it, even from sequence 1.
+  if (lo < hi) {
+    absl::StatusOr<std::optional<int64_t>> first = apply_time_of(lo);
+    if (absl::IsOutOfRange(first.status())) {
+      lo = FirstSequence();  // trimmed meanwhile: not covered
+    } else if (!first.ok()) {
+      return first.status();
+    } else {
+      out.covered = first->has_value() && **first <= apply_time_ms;
+    }
+  }
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    absl::StatusOr<std::optional<int64_t>> t = apply_time_of(mid);
+    if (absl::IsOutOfRange(t.status())) {
+      lo = mid + 1;
+      out.covered = false;
+      continue;
+    }
+    if (!t.ok()) return t.status();
+    if (!t->has_value() || **t >= apply_time_ms) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  out.sequence = lo;
+  return out;
+}
+
 uint64_t ChangeLogImpl::WaitFor(uint64_t sequence, absl::Duration timeout) {
   std::pair<const std::atomic<uint64_t>*, uint64_t> arg(&last_sequence_,
                                                         sequence);

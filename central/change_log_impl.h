@@ -52,6 +52,7 @@ class ChangeLogImpl final : public ChangeLog {
   absl::StatusOr<std::vector<SequencedChange>> Read(uint64_t from,
                                                     size_t max_entries,
                                                     size_t max_bytes) override;
+  absl::StatusOr<TimePosition> FindAppliedAtOrAfter(int64_t apply_time_ms) override;
   uint64_t WaitFor(uint64_t sequence, absl::Duration timeout) override
       ABSL_LOCKS_EXCLUDED(mu_);
   int AddListener(std::function<void(uint64_t)> listener) override

@@ -89,6 +89,33 @@ absl::StatusOr<size_t> ReplicaStore::Apply(std::vector<ChangeEntry> entries, uin
   std::erase_if(entries, [](const ChangeEntry& e) {
     return e.kind() == ChangeEntry::NOOP || e.kind() == ChangeEntry::KIND_UNSPECIFIED;
   });
+  // Records already held at this version or newer (echoes of writes that
+  // reached this central another way) are dropped before the commit queue:
+  // stored versions only grow, so the check cannot go stale.
+  {
+    std::vector<std::string> record_keys;
+    std::vector<size_t> positions;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (entries[i].kind() != ChangeEntry::PUT && entries[i].kind() != ChangeEntry::DELETE)
+        continue;
+      record_keys.push_back(RecordStore::RecordKey(entries[i].namespace_id(), entries[i].key()));
+      positions.push_back(i);
+    }
+    if (!record_keys.empty()) {
+      std::vector<absl::StatusOr<std::optional<std::string>>> stored =
+          db_.MultiGet(db_.records(), record_keys);
+      std::vector<bool> drop(entries.size(), false);
+      for (size_t j = 0; j < positions.size(); ++j) {
+        if (!stored[j].ok() || !*stored[j]) continue;
+        absl::StatusOr<RecordHeader> header = DecodeRecordHeader(**stored[j]);
+        if (header.ok() &&
+            header->version >= Version::FromProto(entries[positions[j]].version()))
+          drop[positions[j]] = true;
+      }
+      size_t i = 0;
+      std::erase_if(entries, [&](const ChangeEntry&) { return drop[i++]; });
+    }
+  }
   if (entries.empty()) {
     if (!progress) return 0;
     rocksdb::WriteBatch batch;

@@ -111,6 +111,12 @@ grpc::Status ReplicationService::Pull(
       size_t bytes = 0;
       for (SequencedChange& change : *entries) {
         if (bytes >= options_.batch_bytes) break;
+        if (change.entry.version().node_id() == peer_id) {
+          // The peer accepted this write itself (durably, before anyone
+          // else saw it): only the sequence needs to reach it.
+          change.entry.Clear();
+          change.entry.set_kind(ChangeEntry::NOOP);
+        }
         absl::Status filled = storage_.replica().FillFromStore(change.entry);
         if (!filled.ok()) {
           result = ToGrpcStatus(filled);

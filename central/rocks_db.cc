@@ -204,6 +204,8 @@ uint64_t RocksDb::WalSyncs() const {
   return statistics_->getTickerCount(rocksdb::WAL_FILE_SYNCED);
 }
 
+uint64_t RocksDb::Ticker(uint32_t ticker) const { return statistics_->getTickerCount(ticker); }
+
 std::optional<uint64_t> RocksDb::IntProperty(rocksdb::ColumnFamilyHandle* cf,
                                              absl::string_view name) {
   uint64_t value = 0;

@@ -80,6 +80,8 @@ class RocksDb {
 
   // Ticker rocksdb.wal.synced.
   uint64_t WalSyncs() const;
+  // Any statistics ticker (rocksdb::Tickers).
+  uint64_t Ticker(uint32_t ticker) const;
   // An integer DB property of `cf` ("rocksdb.num-blob-files", ...), or
   // nullopt when RocksDB does not know it.
   std::optional<uint64_t> IntProperty(rocksdb::ColumnFamilyHandle* cf,

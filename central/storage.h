@@ -160,6 +160,9 @@ class Storage {
   virtual absl::Status Flush() = 0;
   // Runs a full manual compaction (tests: expiry and tombstone purge).
   virtual absl::Status CompactForTesting() = 0;
+  // The storage engine's figures for metrics, read now: counters (name
+  // ending in _total) and gauges, e.g. {"wal_synced_total", 12}.
+  virtual std::vector<std::pair<std::string, double>> EngineFigures() = 0;
   // Number of WAL syncs RocksDB has done (rocksdb.wal.synced statistic).
   virtual uint64_t WalSyncsForTesting() = 0;
 };

@@ -1,5 +1,7 @@
 #include "central/storage_engine.h"
 
+#include "rocksdb/statistics.h"
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -152,5 +154,29 @@ absl::Status StorageEngine::CompactForTesting() {
 }
 
 uint64_t StorageEngine::WalSyncsForTesting() { return db_->WalSyncs(); }
+
+std::vector<std::pair<std::string, double>> StorageEngine::EngineFigures() {
+  std::vector<std::pair<std::string, double>> out = {
+      {"wal_synced_total", static_cast<double>(db_->WalSyncs())},
+      {"wal_bytes_total", static_cast<double>(db_->Ticker(rocksdb::WAL_FILE_BYTES))},
+      {"bytes_written_total", static_cast<double>(db_->Ticker(rocksdb::BYTES_WRITTEN))},
+      {"bytes_read_total", static_cast<double>(db_->Ticker(rocksdb::BYTES_READ))},
+      {"compaction_bytes_written_total",
+       static_cast<double>(db_->Ticker(rocksdb::COMPACT_WRITE_BYTES))},
+  };
+  auto property = [&](const char* name, rocksdb::ColumnFamilyHandle* cf, const char* property) {
+    if (std::optional<uint64_t> v = db_->IntProperty(cf, property))
+      out.emplace_back(name, static_cast<double>(*v));
+  };
+  property("estimated_records", db_->records(), "rocksdb.estimate-num-keys");
+  property("records_sst_bytes", db_->records(), "rocksdb.total-sst-files-size");
+  property("records_blob_bytes", db_->records(), "rocksdb.live-blob-file-size");
+  property("changelog_sst_bytes", db_->changelog(), "rocksdb.total-sst-files-size");
+  property("memtable_bytes", db_->records(), "rocksdb.cur-size-all-mem-tables");
+  property("pending_compaction_bytes", db_->records(),
+           "rocksdb.estimate-pending-compaction-bytes");
+  property("running_compactions", db_->records(), "rocksdb.num-running-compactions");
+  return out;
+}
 
 }  // namespace kv::central

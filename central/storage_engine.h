@@ -75,6 +75,7 @@ class StorageEngine final : public Storage {
   absl::Status Flush() override;
   absl::Status CompactForTesting() override;
   uint64_t WalSyncsForTesting() override;
+  std::vector<std::pair<std::string, double>> EngineFigures() override;
 
   // The latest version issued (tests).
   Version LastVersionForTesting() const { return hlc_->Last(); }

@@ -475,18 +475,32 @@ absl::StatusOr<std::shared_ptr<HubStream>> StreamHub::Subscribe(
   const uint64_t first = log_.FirstSequence();
   const uint64_t last = log_.LastSequence();
   const kv::v1::ResumeToken& token = request.resume();
-  const bool resumed = token.central_id() != 0 && token.central_id() == central_id_ &&
-                       token.incarnation() == log_.incarnation() &&
-                       token.sequence() + 1 >= first && token.sequence() <= last;
+  const bool same_log = token.central_id() == central_id_ && token.incarnation() == log_.incarnation();
+  bool resumed = token.central_id() != 0 && same_log && token.sequence() + 1 >= first &&
+                 token.sequence() <= last;
+  uint64_t start = resumed ? token.sequence() + 1 : last + 1;
+  bool by_time = false;
+  if (!resumed && token.central_id() != 0 && !same_log &&
+      request.resume_from_apply_time_ms() > 0) {
+    // A failover: replay what this central applied since the edge's last
+    // proof of completeness, if the log reaches back that far.
+    absl::StatusOr<ChangeLog::TimePosition> position =
+        log_.FindAppliedAtOrAfter(request.resume_from_apply_time_ms());
+    if (position.ok() && position->covered && position->sequence <= last + 1) {
+      resumed = by_time = true;
+      start = position->sequence;
+    }
+  }
   kv::v1::Hello hello;
   hello.set_central_id(central_id_);
   hello.set_incarnation(log_.incarnation());
   hello.set_resumed(resumed);
-  hello.set_start_sequence(resumed ? token.sequence() + 1 : last + 1);
+  hello.set_resumed_by_time(by_time);
+  hello.set_start_sequence(start);
   hello.set_head_sequence(last);
   LOG(INFO) << "invalidation stream for edge '" << request.edge_id() << "': "
-            << (resumed ? "resumed" : "not resumed") << ", from sequence "
-            << hello.start_sequence() << " (head " << last << ")";
+            << (by_time ? "resumed by time" : resumed ? "resumed" : "not resumed")
+            << ", from sequence " << hello.start_sequence() << " (head " << last << ")";
   auto stream = std::make_shared<HubStream>(shared_, writer, request.edge_id(), std::move(hello));
   streams_.push_back(stream);
   shared_->subscribed_total.fetch_add(1, std::memory_order_relaxed);

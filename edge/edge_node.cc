@@ -62,6 +62,8 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
     stream_options.authorization = "Bearer " + options.upstream_token;
   }
   stream_options.silence_timeout = options.stream_silence_timeout;
+  stream_options.max_clock_offset = options.max_clock_offset;
+  stream_options.write_deadline = options.write_deadline;
   node->stream_client_ = std::make_unique<StreamClient>(
       stream_options, *node->pool_, *node->cache_, *node->fetcher_, *node->directory_,
       *node->stream_state_, *node->metrics_, clock);

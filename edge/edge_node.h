@@ -72,6 +72,10 @@ struct EdgeOptions {
   // A stream without heartbeats for this long is re-established.
   // Default: 3 s.
   absl::Duration stream_silence_timeout = absl::Seconds(3);
+  // A failover resumes by time from the last completeness heard minus these
+  // (the centrals' --max_clock_offset and --write_deadline).
+  absl::Duration max_clock_offset = absl::Milliseconds(500);
+  absl::Duration write_deadline = absl::Seconds(5);
   // Threads serving calls that may wait on a central (misses, writes,
   // lists, namespaces). Default: 16.
   int fetch_threads = 16;

@@ -40,6 +40,10 @@ ABSL_FLAG(absl::Duration, window, absl::Seconds(60), "Longest staleness ever ser
 ABSL_FLAG(absl::Duration, rpc_timeout, absl::Seconds(2), "Deadline of calls to centrals.");
 ABSL_FLAG(absl::Duration, stream_silence_timeout, absl::Seconds(3),
           "Re-establish a stream silent this long.");
+ABSL_FLAG(absl::Duration, max_clock_offset, absl::Milliseconds(500),
+          "The centrals' --max_clock_offset (a failover resumes by time with this margin).");
+ABSL_FLAG(absl::Duration, write_deadline, absl::Seconds(5),
+          "The centrals' --write_deadline (a failover resumes by time with this margin).");
 ABSL_FLAG(uint64_t, max_value_bytes, 25 << 20, "Value size limit.");
 ABSL_FLAG(uint64_t, max_metadata_bytes, 1024, "Metadata size limit.");
 ABSL_FLAG(absl::Duration, min_ttl, absl::Seconds(60), "Minimum expiration TTL.");
@@ -80,6 +84,8 @@ int main(int argc, char** argv) {
   options.window = absl::GetFlag(FLAGS_window);
   options.rpc_timeout = absl::GetFlag(FLAGS_rpc_timeout);
   options.stream_silence_timeout = absl::GetFlag(FLAGS_stream_silence_timeout);
+  options.max_clock_offset = absl::GetFlag(FLAGS_max_clock_offset);
+  options.write_deadline = absl::GetFlag(FLAGS_write_deadline);
   options.limits.max_value_bytes = absl::GetFlag(FLAGS_max_value_bytes);
   options.limits.max_metadata_bytes = absl::GetFlag(FLAGS_max_metadata_bytes);
   options.limits.min_ttl = absl::GetFlag(FLAGS_min_ttl);

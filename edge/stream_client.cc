@@ -106,6 +106,10 @@ bool StreamClient::SubscribeOnce(size_t index) {
   request.mutable_resume()->set_central_id(position.central_id);
   request.mutable_resume()->set_incarnation(position.incarnation);
   request.mutable_resume()->set_sequence(position.sequence);
+  if (const int64_t complete = state_.last_complete_as_of_ms(); complete > 0) {
+    request.set_resume_from_apply_time_ms(
+        complete - absl::ToInt64Milliseconds(options_.max_clock_offset + options_.write_deadline));
+  }
 
   std::unique_ptr<grpc::ClientReader<kv::v1::InvalidationMessage>> reader =
       stubs_[index]->Subscribe(&context, request);
@@ -130,7 +134,9 @@ bool StreamClient::SubscribeOnce(size_t index) {
     metrics_.stream_connected.Set(1);
     replay_until = hello.head_sequence();
     LOG(INFO) << "invalidation stream to " << pool_.addr(index) << " (central "
-              << hello.central_id() << "): " << (hello.resumed() ? "resumed" : "fresh")
+              << hello.central_id() << "): "
+              << (hello.resumed_by_time() ? "resumed by time"
+                                          : hello.resumed() ? "resumed" : "fresh")
               << " at sequence " << hello.start_sequence();
     uint64_t applied = hello.start_sequence() - 1;
     while (reader->Read(&message)) {

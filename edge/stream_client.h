@@ -32,6 +32,12 @@ struct StreamClientOptions {
   absl::Duration silence_timeout = absl::Seconds(3);
   // Pause between failed attempts. Default: 100 ms.
   absl::Duration retry_backoff = absl::Milliseconds(100);
+  // A failover to another central resumes by its apply time from the last
+  // complete_as_of heard, minus these (DESIGN §4.3): the largest clock
+  // difference between centrals and their write deadline (a write
+  // acknowledged late may have been applied early). Defaults: 500 ms, 5 s.
+  absl::Duration max_clock_offset = absl::Milliseconds(500);
+  absl::Duration write_deadline = absl::Seconds(5);
 };
 
 // Keeps one invalidation stream open to a central (the pool's preferred
@@ -39,7 +45,10 @@ struct StreamClientOptions {
 // a cached key with an older version is refreshed in place when the value
 // rides along, else dropped; a namespace deletion drops the namespace. When
 // the edge cannot prove it missed nothing (the central does not resume at
-// the edge's position, or sequences have a gap) it flushes the cache.
+// the edge's position, or sequences have a gap) it flushes the cache. A
+// failover to another central resumes by time (the new central replays what
+// it applied since the edge's last proof of completeness), so a warm cache
+// survives the switch.
 // Start() spawns the stream thread and a watchdog; Stop() cancels and joins.
 class StreamClient {
  public:

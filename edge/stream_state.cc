@@ -36,7 +36,13 @@ bool StreamState::OnHeartbeat(uint64_t head_sequence, int64_t complete_as_of_ms,
   const absl::Duration lag =
       absl::Milliseconds(std::max<int64_t>(0, central_time_ms - complete_as_of_ms));
   complete_at_ = now - lag;
+  last_complete_as_of_ms_ = complete_as_of_ms;
   return true;
+}
+
+int64_t StreamState::last_complete_as_of_ms() const {
+  absl::MutexLock lock(&mu_);
+  return last_complete_as_of_ms_;
 }
 
 absl::Duration StreamState::Staleness() const {

@@ -51,6 +51,9 @@ class StreamState {
   bool connected() const ABSL_LOCKS_EXCLUDED(mu_);
   // Where to resume; central_id 0 when the edge has no position.
   Position position() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The last complete_as_of (Unix ms on the central's clock) of a heartbeat
+  // that proved completeness; 0 when none. A failover resumes by time from it.
+  int64_t last_complete_as_of_ms() const ABSL_LOCKS_EXCLUDED(mu_);
   // Applied sequence, for "not found" entries cached as of a position.
   uint64_t applied_sequence() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -63,6 +66,7 @@ class StreamState {
   // arrival minus the central's own completeness lag).
   std::optional<absl::Duration> complete_at_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::Duration> last_heartbeat_ ABSL_GUARDED_BY(mu_);
+  int64_t last_complete_as_of_ms_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace kv::edge

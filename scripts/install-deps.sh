@@ -15,8 +15,9 @@ PACKAGES=(
   # what RocksDB's and prometheus-cpp's CMake configs pull in
   libgflags-dev libsnappy-dev zlib1g-dev libbz2-dev liblz4-dev libzstd-dev
   libcurl4-openssl-dev libcivetweb-dev
-  # benchmarks' same-run baselines and load generators
-  rocksdb-tools redis-server redis-tools wrk
+  # benchmarks' same-run baselines (db_bench, redis-server), load generators
+  # and kv-bench --plot
+  rocksdb-tools redis-server redis-tools wrk gnuplot-nox
   # deploy/ checks (tests/deploy): promtool and a real Prometheus, compose
   # validation, YAML parsing, the health check's curl
   prometheus docker-compose python3-yaml curl

@@ -23,10 +23,12 @@ enum Phase { kWarmup = 0, kMeasure = 1, kStop = 2 };
 // Shared by every slot; only the CQ thread writes the plain fields.
 struct LoadState {
   std::atomic<int> phase{kWarmup};
+  Clock::time_point measure_start;  // written before phase becomes kMeasure
   std::atomic<uint64_t> measured{0};  // for the progress line
   std::atomic<uint64_t> errors_seen{0};
-  uint64_t ok = 0, errors = 0, hits = 0;
-  LatencyRecorder latency_ns;
+  uint64_t ok = 0, errors = 0, hits = 0, reads_ok = 0, writes_ok = 0;
+  LatencyRecorder latency_ns, read_ns, write_ns;
+  LatencySeries series;
   std::string first_error;
 };
 
@@ -47,29 +49,44 @@ class Slot {
       : stub_(stub), cq_(cq), config_(config), state_(state), rng_{seed | 1} {
     req_.set_namespace_id(config.ns);
     req_.add_keys();
+    put_req_.set_namespace_id(config.ns);
+    put_req_.set_value(std::string(config.value_size, 'w'));
   }
 
   void Issue() {
     ctx_ = std::make_unique<grpc::ClientContext>();
     if (!config_.token.empty()) ctx_->AddMetadata("authorization", "Bearer " + config_.token);
     const std::vector<std::string>& keys = *config_.keys;
-    *req_.mutable_keys(0) = keys[rng_.Next() % keys.size()];
-    resp_.Clear();
+    const std::string& key =
+        config_.zipf != nullptr ? keys[config_.zipf->Next(Uniform())] : keys[rng_.Next() % keys.size()];
+    is_put_ = config_.read_ratio < 1.0 && Uniform() >= config_.read_ratio;
     start_ = Clock::now();
+    if (is_put_) {
+      put_req_.set_key(key);
+      put_resp_.Clear();
+      put_rpc_ = stub_->AsyncPut(ctx_.get(), put_req_, cq_);
+      put_rpc_->Finish(&put_resp_, &status_, this);
+      return;
+    }
+    *req_.mutable_keys(0) = key;
+    resp_.Clear();
     rpc_ = stub_->AsyncGet(ctx_.get(), req_, cq_);
     rpc_->Finish(&resp_, &status_, this);
   }
 
   // Returns false once the slot has stopped (no call outstanding).
   bool OnDone() {
-    const int phase = state_->phase.load(std::memory_order_relaxed);
+    const int phase = state_->phase.load(std::memory_order_acquire);
     if (phase == kMeasure) {
+      const Clock::time_point now = Clock::now();
       const int64_t ns =
-          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start_).count();
+          std::chrono::duration_cast<std::chrono::nanoseconds>(now - start_).count();
       std::string error;
       if (!status_.ok()) {
-        error = absl::StrFormat("status %d: %s", static_cast<int>(status_.error_code()),
-                                status_.error_message());
+        error = absl::StrFormat("%s status %d: %s", is_put_ ? "put" : "get",
+                                static_cast<int>(status_.error_code()), status_.error_message());
+      } else if (is_put_) {
+        // A put succeeded.
       } else if (resp_.entries_size() != 1 || !resp_.entries(0).found()) {
         error = "key not found";
       } else if (resp_.entries(0).value().size() != config_.value_size) {
@@ -79,7 +96,16 @@ class Slot {
       if (error.empty()) {
         ++state_->ok;
         state_->latency_ns.Record(ns);
-        if (resp_.cache_status() == "HIT") ++state_->hits;
+        state_->series.Record(
+            std::chrono::duration<double>(now - state_->measure_start).count(), ns / 1000.0);
+        if (is_put_) {
+          ++state_->writes_ok;
+          state_->write_ns.Record(ns);
+        } else {
+          ++state_->reads_ok;
+          state_->read_ns.Record(ns);
+          if (resp_.cache_status() == "HIT") ++state_->hits;
+        }
       } else {
         if (state_->errors == 0) state_->first_error = error;
         ++state_->errors;
@@ -91,6 +117,8 @@ class Slot {
     Issue();
     return true;
   }
+
+  double Uniform() { return static_cast<double>(rng_.Next() >> 11) * 0x1.0p-53; }
 
   void Cancel() {
     if (ctx_ != nullptr) ctx_->TryCancel();
@@ -106,6 +134,10 @@ class Slot {
   std::unique_ptr<grpc::ClientAsyncResponseReader<kv::v1::GetResponse>> rpc_;
   kv::v1::GetRequest req_;
   kv::v1::GetResponse resp_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<kv::v1::PutResponse>> put_rpc_;
+  kv::v1::PutRequest put_req_;
+  kv::v1::PutResponse put_resp_;
+  bool is_put_ = false;
   grpc::Status status_;
   Clock::time_point start_;
 };
@@ -143,6 +175,7 @@ Result RunGetLoad(const GetLoadConfig& config) {
   const double c0 = SelfCpuSeconds();
   const double s0 = config.server_pid > 0 ? ProcessCpuSeconds(config.server_pid) : -1;
   const absl::Time t0 = absl::Now();
+  state.measure_start = Clock::now();
   state.phase.store(kMeasure);
   {
     Progress progress(absl::StrFormat("%s c=%d", config.name, config.concurrency),
@@ -184,7 +217,15 @@ Result RunGetLoad(const GetLoadConfig& config) {
   r.p90_us = state.latency_ns.Percentile(90) / 1000.0;
   r.p99_us = state.latency_ns.Percentile(99) / 1000.0;
   r.p999_us = state.latency_ns.Percentile(99.9) / 1000.0;
-  r.hit_fraction = state.ok > 0 ? static_cast<double>(state.hits) / state.ok : 0;
+  r.hit_fraction =
+      state.reads_ok > 0 ? static_cast<double>(state.hits) / state.reads_ok : 0;
+  r.series = state.series.Points();
+  if (config.read_ratio < 1.0) {
+    r.extra.emplace_back("reads", static_cast<double>(state.reads_ok));
+    r.extra.emplace_back("writes", static_cast<double>(state.writes_ok));
+    r.extra.emplace_back("read_p99_us", state.read_ns.Percentile(99) / 1000.0);
+    r.extra.emplace_back("write_p99_us", state.write_ns.Percentile(99) / 1000.0);
+  }
   r.client_cpu = (c1 - c0) / secs;
   if (s0 >= 0 && s1 >= 0) {
     r.server_cpu = (s1 - s0) / secs;

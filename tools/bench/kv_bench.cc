@@ -36,8 +36,21 @@
 //              --duration=10s --central_bin=build/central/kv-central
 //              --edge_bin=build/edge/kv-edge
 //
-// Common: --json prints one JSON object per result; a progress line goes to
-// stderr (rewritten in place on a terminal, plain lines otherwise). Without
+//   edge-miss   as edge-hit over --keys (default 100,000) keys with a 256 KiB
+//               edge cache, uniformly: nearly all misses (fails above
+//               --max_hit_fraction). --baseline: bare server; also the central
+//               read directly.
+//
+//   mixed       zipfian (theta 0.99) one-key Gets and, 1 - --read_ratio of the
+//               time, Puts through an edge. --baseline: redis-server with
+//               appendfsync always, same loop over RESP (resp_load.h).
+//
+//   bulk        BulkPut of --batch entries at a central; keys/s. --baseline:
+//               db_bench fillrandom --sync=1 --batch_size=--batch.
+//
+// Common: --json prints one JSON object per result; --plot FILE.png draws
+// latency (p50, p99) and throughput over time with gnuplot; a progress line goes to
+// stderr when it is a terminal (rewritten in place). Without
 // --addr, kv-bench starts and stops its own nodes (by PID) in a temporary
 // directory (--keep_tmp keeps it, with the nodes' logs). Text reports start
 // with a "#" line giving the load average: figures taken while other work
@@ -63,13 +76,15 @@
 #include "tools/bench/bare_server.h"
 #include "tools/bench/options.h"
 #include "tools/bench/owned_process.h"
+#include "tools/bench/plot.h"
 #include "tools/bench/workloads.h"
 
 namespace {
 bool DefaultPin() { return kv::bench::InitialCpus().size() >= 2; }
 }  // namespace
 
-ABSL_FLAG(std::string, workload, "put", "put | edge-hit | propagation");
+ABSL_FLAG(std::string, workload, "put",
+          "put | bulk | edge-hit | edge-miss | mixed | propagation");
 ABSL_FLAG(std::string, addr, "",
           "A running node's gRPC address (put: a central; edge-hit: an edge); empty: start "
           "our own.");
@@ -77,14 +92,25 @@ ABSL_FLAG(std::string, central_bin, "", "kv-central binary to start when --addr 
 ABSL_FLAG(std::string, edge_bin, "", "kv-edge binary to start (edge-hit, propagation).");
 ABSL_FLAG(std::string, token, "", "Bearer token (none in dev mode).");
 ABSL_FLAG(std::string, concurrency, "",
-          "Comma-separated calls in flight (put: writer threads); default put 1,4,16, "
-          "edge-hit 16.");
+          "Comma-separated calls in flight (put, bulk: writer threads); default put 1,4,16, "
+          "bulk 1,4, others 16.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Measured time per configuration.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1),
           "Unmeasured time before each closed-loop configuration.");
 ABSL_FLAG(int, key_size, 16, "Key bytes.");
 ABSL_FLAG(int, value_size, 100, "Value bytes.");
-ABSL_FLAG(int, keys, 0, "Keys cached at the edges; default edge-hit 10000, propagation 1000.");
+ABSL_FLAG(int, keys, 0,
+          "Keys; default edge-hit 10000, edge-miss and mixed 100000, propagation 1000.");
+ABSL_FLAG(double, read_ratio, 0.9, "mixed: fraction of calls that are Gets (the rest Puts).");
+ABSL_FLAG(int, batch, 1000, "bulk: entries per BulkPut (1..10000).");
+ABSL_FLAG(std::string, redis_server, "redis-server", "mixed --baseline: redis-server binary.");
+ABSL_FLAG(std::string, redis_appendfsync, "always",
+          "mixed --baseline: redis' appendfsync (always = durable writes, as ours; everysec; "
+          "no).");
+ABSL_FLAG(double, max_hit_fraction, 0.1,
+          "edge-miss: fail when more of the edge's answers are cache hits.");
+ABSL_FLAG(std::string, plot, "",
+          "Write a PNG of latency (p50, p99) and throughput over time (gnuplot).");
 ABSL_FLAG(int, edges, 3, "propagation: number of edges.");
 ABSL_FLAG(double, write_rate, 1000, "propagation: puts per second to the central.");
 ABSL_FLAG(int, write_concurrency, 64, "propagation: most puts in flight.");
@@ -92,8 +118,8 @@ ABSL_FLAG(absl::Duration, settle, absl::Seconds(10),
           "propagation: longest wait after the writes for the edges to see them.");
 ABSL_FLAG(int, channels, 1, "edge-hit: client connections the calls are spread over.");
 ABSL_FLAG(bool, baseline, false,
-          "Also run the same-run baseline (put: db_bench; edge-hit: bare gRPC server) and "
-          "print ratios.");
+          "Also run the same-run baseline (put, bulk: db_bench; edge-hit, edge-miss: bare "
+          "gRPC server; mixed: redis-server) and print ratios.");
 ABSL_FLAG(std::string, bare_api, "async",
           "edge-hit baseline server API: async (completion queue, one thread) or sync.");
 ABSL_FLAG(std::string, db_bench, "db_bench", "db_bench binary (Debian rocksdb-tools).");
@@ -101,7 +127,8 @@ ABSL_FLAG(bool, json, false, "Print one JSON object per result.");
 ABSL_FLAG(bool, pin, DefaultPin(),
           "edge-hit: server under test on core 0, kv-bench on core 1 (default: on with >= 2 "
           "cores).");
-ABSL_FLAG(uint64_t, cache_bytes, uint64_t{256} << 20, "--cache_bytes of the edges started.");
+ABSL_FLAG(uint64_t, cache_bytes, 0,
+          "--cache_bytes of the edges started; 0: 256 MiB, edge-miss 256 KiB.");
 ABSL_FLAG(double, min_hit_fraction, 0.99,
           "edge-hit: fail when fewer of the edge's answers are cache hits.");
 ABSL_FLAG(bool, keep_tmp, false, "Keep the temporary directory (nodes' logs and data).");
@@ -126,7 +153,25 @@ constexpr char kUsage[] = R"(load generator with same-run baselines.
       puts at the central; propagation p50/p99/max from the edges'
       kv_propagation_latency_seconds histograms. No baseline.
 
-Common: --json (one JSON object per result), --keep_tmp (keep node logs).)";
+  kv-bench --workload=edge-miss --central_bin=build/central/kv-central \
+           --edge_bin=build/edge/kv-edge --duration=10s --baseline
+      Gets of 100,000 keys at an edge with a 256 KiB cache (nearly all misses,
+      fetched from the central); baseline: the bare server, plus the central
+      read directly for context.
+
+  kv-bench --workload=mixed --read_ratio=0.9 --central_bin=build/central/kv-central \
+           --edge_bin=build/edge/kv-edge --duration=10s --baseline
+      zipfian Gets and Puts at an edge (writes forwarded, durable); baseline:
+      redis-server with appendfsync always, the same loop over RESP.
+
+  kv-bench --workload=bulk --batch=1000 --concurrency=1,4 \
+           --central_bin=build/central/kv-central --baseline
+      BulkPut of 1,000 entries per request; baseline db_bench fillrandom
+      --sync=1 --batch_size=1000. Throughput in keys/s.
+
+Common: --json (one JSON object per result), --plot FILE.png (latency and
+throughput over time, gnuplot), --keep_tmp (keep node logs). A progress line
+goes to stderr when it is a terminal.)";
 
 std::string SelfBinary() {
   char buf[PATH_MAX];
@@ -183,6 +228,17 @@ int main(int argc, char** argv) {
   o.cache_bytes = absl::GetFlag(FLAGS_cache_bytes);
   o.min_hit_fraction = absl::GetFlag(FLAGS_min_hit_fraction);
   o.keep_tmp = absl::GetFlag(FLAGS_keep_tmp);
+  o.read_ratio = absl::GetFlag(FLAGS_read_ratio);
+  o.batch = absl::GetFlag(FLAGS_batch);
+  o.redis_server = absl::GetFlag(FLAGS_redis_server);
+  o.redis_appendfsync = absl::GetFlag(FLAGS_redis_appendfsync);
+  if (o.redis_appendfsync != "always" && o.redis_appendfsync != "everysec" &&
+      o.redis_appendfsync != "no") {
+    std::cerr << "kv-bench: --redis_appendfsync must be always, everysec or no\n";
+    return 2;
+  }
+  o.max_hit_fraction = absl::GetFlag(FLAGS_max_hit_fraction);
+  o.plot = absl::GetFlag(FLAGS_plot);
 
   if (o.duration <= absl::ZeroDuration() || o.warmup < absl::ZeroDuration()) {
     std::cerr << "kv-bench: --duration must be positive and --warmup not negative\n";
@@ -199,7 +255,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string concurrency = absl::GetFlag(FLAGS_concurrency);
-  if (concurrency.empty()) concurrency = o.workload == "put" ? "1,4,16" : "16";
+  if (concurrency.empty()) {
+    concurrency = o.workload == "put" ? "1,4,16" : o.workload == "bulk" ? "1,4" : "16";
+  }
   for (absl::string_view c : absl::StrSplit(concurrency, ',')) {
     int n;
     if (!absl::SimpleAtoi(c, &n) || n < 1) {
@@ -209,10 +267,29 @@ int main(int argc, char** argv) {
     o.concurrency.push_back(n);
   }
 
-  if (o.workload == "put") return kv::bench::RunPutWorkload(o);
-  if (o.workload == "edge-hit") return kv::bench::RunEdgeHitWorkload(o);
-  if (o.workload == "propagation") return kv::bench::RunPropagationWorkload(o);
-  std::cerr << "kv-bench: unknown workload " << o.workload
-            << " (put, edge-hit, propagation)\n";
-  return 2;
+  int rc;
+  if (o.workload == "put") {
+    rc = kv::bench::RunPutWorkload(o);
+  } else if (o.workload == "bulk") {
+    rc = kv::bench::RunBulkWorkload(o);
+  } else if (o.workload == "edge-hit" || o.workload == "edge-miss") {
+    rc = kv::bench::RunEdgeHitWorkload(o);
+  } else if (o.workload == "mixed") {
+    rc = kv::bench::RunMixedWorkload(o);
+  } else if (o.workload == "propagation") {
+    rc = kv::bench::RunPropagationWorkload(o);
+  } else {
+    std::cerr << "kv-bench: unknown workload " << o.workload
+              << " (put, bulk, edge-hit, edge-miss, mixed, propagation)\n";
+    return 2;
+  }
+  if (!o.plot.empty()) {
+    if (absl::Status s = kv::bench::WritePlot(o.plot, o.workload); !s.ok()) {
+      std::cerr << "kv-bench: --plot: " << s.message() << "\n";
+      if (rc == 0) rc = 1;
+    } else if (!o.json) {
+      std::cout << "# plot written to " << o.plot << std::endl;
+    }
+  }
+  return rc;
 }

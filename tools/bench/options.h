@@ -33,10 +33,16 @@ struct Options {
   bool json = false;
   bool pin = false;
   bool keep_tmp = false;
-  uint64_t cache_bytes = 0;
+  uint64_t cache_bytes = 0;  // 0: the workload's default
   double min_hit_fraction = 0.99;
   double loadavg_before = -1;
   absl::Duration settle;  // propagation: longest wait for the last events
+  double max_hit_fraction = 0.1;  // edge-miss: fail above this hit fraction
+  double read_ratio = 0.9;        // mixed: fraction of calls that are Gets
+  std::string redis_server;       // mixed --baseline
+  std::string redis_appendfsync = "always";  // mixed --baseline: always | everysec | no
+  int batch = 1000;               // bulk: entries per BulkPut
+  std::string plot;               // --plot FILE.png; empty: none
 };
 
 }  // namespace kv::bench

@@ -92,6 +92,20 @@ bool PinSelf(int cpu) {
   return sched_setaffinity(0, sizeof(set), &set) == 0;
 }
 
+std::string FindInPath(const std::string& name) {
+  if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? name : "";
+  const char* path = getenv("PATH");
+  if (path == nullptr) return "";
+  std::stringstream dirs(path);
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    if (dir.empty()) continue;
+    const std::string candidate = dir + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
 std::string TailOfFile(const std::string& path, size_t max_bytes) {
   std::ifstream in(path);
   std::stringstream ss;

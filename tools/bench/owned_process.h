@@ -96,6 +96,10 @@ std::vector<int> InitialCpus();
 // Pins the calling thread (and the threads it creates later) to `cpu`.
 bool PinSelf(int cpu);
 
+// `name` itself when it contains a '/', else its path in $PATH; "" when
+// not found.
+std::string FindInPath(const std::string& name);
+
 // Last `max_bytes` of a file, for error messages.
 std::string TailOfFile(const std::string& path, size_t max_bytes = 2000);
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "tools/bench/plot.h"
 
 namespace kv::bench {
 namespace {
@@ -26,6 +27,7 @@ double Round(double v, int digits) {
 void PrintJson(const nlohmann::ordered_json& j) { std::cout << j.dump() << std::endl; }
 
 void PrintResult(const Result& r, double baseline_ops, bool json) {
+  AddPlotSeries(absl::StrCat(r.name, " c=", r.concurrency), r.series);
   if (json) {
     nlohmann::ordered_json j;
     j["name"] = r.name;
@@ -46,6 +48,7 @@ void PrintResult(const Result& r, double baseline_ops, bool json) {
     if (r.other_cpu >= 0) j["other_cpu"] = Round(r.other_cpu, 3);
     if (r.loadavg_before >= 0) j["loadavg_before"] = Round(r.loadavg_before, 2);
     if (r.hit_fraction >= 0 || r.server_cpu >= 0) j["pinned"] = r.pinned;
+    for (const auto& [key, value] : r.extra) j[key] = Round(value, 3);
     PrintJson(j);
     return;
   }
@@ -58,6 +61,7 @@ void PrintResult(const Result& r, double baseline_ops, bool json) {
   }
   if (r.client_cpu >= 0) absl::StrAppendFormat(&extra, "  client cpu %.2f", r.client_cpu);
   if (r.other_cpu >= 0) absl::StrAppendFormat(&extra, "  other cpu %.2f", r.other_cpu);
+  for (const auto& [key, value] : r.extra) absl::StrAppendFormat(&extra, "  %s %g", key, value);
   if (baseline_ops > 0) absl::StrAppendFormat(&extra, "  ratio %.2fx", r.ops_per_sec / baseline_ops);
   std::cout << absl::StrFormat(
                    "%-28s c=%-3d %9.0f ops/s  p50 %7.0f us  p90 %7.0f us  p99 %7.0f us  "
@@ -135,19 +139,15 @@ Progress::~Progress() {
 }
 
 void Progress::Run() {
+  // Only a terminal gets the line (rewritten twice a second): logs and
+  // pipes (CI, --json into a file) stay free of progress noise.
+  if (!tty_) return;
   const absl::Time start = absl::Now();
-  // A terminal gets a line rewritten twice a second; a log gets a plain
-  // line every 2 s (none at all for runs shorter than that).
-  const absl::Duration every = tty_ ? absl::Milliseconds(500) : absl::Seconds(2);
-  while (!stop_.WaitForNotificationWithTimeout(every)) {
+  while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(500))) {
     const std::string text = absl::StrFormat(
         "[%s] %5.1f/%.1f s  %s", label_, absl::ToDoubleSeconds(absl::Now() - start),
         absl::ToDoubleSeconds(total_), line_());
-    if (tty_) {
-      std::cerr << "\r\033[K" << text << std::flush;
-    } else {
-      std::cerr << text << "\n" << std::flush;
-    }
+    std::cerr << "\r\033[K" << text << std::flush;
   }
 }
 

@@ -9,10 +9,13 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "tools/bench/latency_series.h"
 
 namespace kv::bench {
 
@@ -34,10 +37,15 @@ struct Result {
   double other_cpu = -1;
   double loadavg_before = -1;  // 1-minute load average before the run
   bool pinned = false;
+  // Workload-specific figures, printed in this order (JSON keys as given).
+  std::vector<std::pair<std::string, double>> extra;
+  // Latency over the measured interval, for --plot (may be empty).
+  std::vector<SeriesPoint> series;
 };
 
 // Prints `r` (one JSON object with --json, else one text line in the
-// historical column layout). `baseline_ops` > 0 adds the ratio.
+// historical column layout). `baseline_ops` > 0 adds the ratio. Hands the
+// series, if any, to the plot (plot.h).
 void PrintResult(const Result& r, double baseline_ops, bool json);
 
 // Prints an arbitrary JSON object (one line) to stdout.
@@ -53,9 +61,9 @@ double SelfCpuSeconds();
 // softirq, steal) since boot, from /proc/stat; -1 if unknown.
 double MachineBusySeconds();
 
-// Prints a progress line on stderr every interval while alive: rewritten in
-// place ("\r") when stderr is a terminal, a plain line every few seconds
-// otherwise. `line` returns the text; it is called from the progress thread.
+// Prints a progress line on stderr, rewritten in place ("\r") twice a second
+// while alive, when stderr is a terminal; nothing otherwise. `line` returns
+// the text; it is called from the progress thread.
 class Progress {
  public:
   Progress(std::string label, absl::Duration total, std::function<std::string()> line);

@@ -1,5 +1,11 @@
 // --workload=edge-hit: gRPC Get of cached keys at a kv-edge, closed loop with
 // --concurrency calls in flight (one CQ thread), uniform random keys.
+// --workload=edge-miss: the same loop over far more keys (default 100,000)
+// than the edge's cache holds (default --cache_bytes 256 KiB), uniformly, so
+// nearly every Get is a miss the edge fetches from its central;
+// the run fails when more than --max_hit_fraction are hits. --baseline adds,
+// besides the bare server, the same loop straight at the central
+// ("kv-central get (direct)") for context: a miss costs that plus a hop.
 //
 // Setup (without --addr): a kv-central (unpinned) and a kv-edge, both --dev
 // on free ports; a namespace; --keys keys of --value_size bytes written at
@@ -38,7 +44,10 @@ void Fail(const absl::Status& s) { std::cerr << "kv-bench: " << s.message() << "
 }  // namespace
 
 int RunEdgeHitWorkload(const Options& o) {
-  const int num_keys = o.keys > 0 ? o.keys : 10000;
+  const bool miss = o.workload == "edge-miss";
+  const int num_keys = o.keys > 0 ? o.keys : (miss ? 100000 : 10000);
+  const uint64_t cache_bytes =
+      o.cache_bytes > 0 ? o.cache_bytes : (miss ? uint64_t{256} << 10 : uint64_t{256} << 20);
   auto ws_or = Workspace::Create(o.keep_tmp);
   if (!ws_or.ok()) {
     Fail(ws_or.status());
@@ -80,7 +89,7 @@ int RunEdgeHitWorkload(const Options& o) {
     }
     central = *std::move(c);
     write_addr = central->LocalAddr("grpc_port");
-    auto e = StartEdge(ws, o.edge_bin, write_addr, 0, server_cpu, o.cache_bytes);
+    auto e = StartEdge(ws, o.edge_bin, write_addr, 0, server_cpu, cache_bytes);
     if (!e.ok()) {
       Fail(e.status());
       return 1;
@@ -96,8 +105,9 @@ int RunEdgeHitWorkload(const Options& o) {
                    "be cache hits\n";
     }
   }
-  PrintContext(o, pin ? "edge-hit, server under test on core 0, load generator on core 1"
-                      : "edge-hit, unpinned");
+  PrintContext(o, absl::StrCat(o.workload, pin ? ", server under test on core 0, load "
+                                                    "generator on core 1"
+                                                  : ", unpinned"));
 
   auto writer = NewStub(write_addr);
   absl::StatusOr<std::string> ns = CreateNamespace(*writer, o.token);
@@ -111,9 +121,11 @@ int RunEdgeHitWorkload(const Options& o) {
     return 1;
   }
   auto reader = NewStub(edge_addr);
-  if (absl::Status s = ReadAllOnce(*reader, *ns, keys, o.token); !s.ok()) {
-    Fail(s);
-    return 1;
+  if (!miss) {
+    if (absl::Status s = ReadAllOnce(*reader, *ns, keys, o.token); !s.ok()) {
+      Fail(s);
+      return 1;
+    }
   }
 
   if (o.baseline) {
@@ -128,7 +140,7 @@ int RunEdgeHitWorkload(const Options& o) {
   int rc = 0;
   for (int concurrency : o.concurrency) {
     GetLoadConfig config;
-    config.name = "kv-edge get (cache hit)";
+    config.name = miss ? "kv-edge get (cache miss)" : "kv-edge get (cache hit)";
     config.target = edge_addr;
     config.ns = *ns;
     config.keys = &keys;
@@ -153,10 +165,30 @@ int RunEdgeHitWorkload(const Options& o) {
       PrintResult(base, 0, o.json);
       baseline_ops = base.ops_per_sec;
       if (base.errors > 0) rc = 1;
+      if (miss && central != nullptr) {
+        config.name = "kv-central get (direct)";
+        config.target = write_addr;
+        config.server_pid = central->pid();
+        config.pinned = false;
+        Result direct = RunGetLoad(config);
+        direct.loadavg_before = o.loadavg_before;
+        direct.hit_fraction = -1;
+        PrintResult(direct, baseline_ops, o.json);
+        if (direct.errors > 0) rc = 1;
+        config.pinned = pin;
+      }
     }
     PrintResult(ours, baseline_ops, o.json);
     if (ours.errors > 0) rc = 1;
-    if (ours.hit_fraction < o.min_hit_fraction) {
+    if (miss) {
+      if (ours.hit_fraction > o.max_hit_fraction) {
+        std::cerr << absl::StrFormat(
+            "kv-bench: %.2f%% of the edge's answers were cache hits (--max_hit_fraction "
+            "%.2f%%): not a miss workload; raise --keys or lower --cache_bytes\n",
+            100 * ours.hit_fraction, 100 * o.max_hit_fraction);
+        rc = 1;
+      }
+    } else if (ours.hit_fraction < o.min_hit_fraction) {
       std::cerr << absl::StrFormat(
           "kv-bench: only %.2f%% of the edge's answers were cache hits (--min_hit_fraction "
           "%.2f%%)\n",

@@ -232,7 +232,8 @@ int RunPropagationWorkload(const Options& o) {
   std::vector<std::unique_ptr<OwnedProcess>> edges;
   std::vector<int> metrics_ports;
   for (int i = 0; i < o.edges; ++i) {
-    auto e = StartEdge(ws, o.edge_bin, central_addr, i, -1, o.cache_bytes);
+    auto e = StartEdge(ws, o.edge_bin, central_addr, i, -1,
+                       o.cache_bytes > 0 ? o.cache_bytes : uint64_t{256} << 20);
     if (!e.ok()) {
       Fail(e.status());
       return 1;

@@ -49,6 +49,8 @@ Result RunPut(const Options& o, const std::string& addr, const std::string& ns,
   std::atomic<bool> measuring{false}, stop{false};
   std::atomic<uint64_t> done{0}, failed{0};
   std::vector<LatencyRecorder> recorders(static_cast<size_t>(concurrency));
+  std::vector<LatencySeries> series(static_cast<size_t>(concurrency));
+  absl::Time measure_start;
   std::vector<uint64_t> errors(static_cast<size_t>(concurrency), 0);
   std::vector<std::thread> threads;
   for (int t = 0; t < concurrency; ++t) {
@@ -64,10 +66,12 @@ Result RunPut(const Options& o, const std::string& addr, const std::string& ns,
         AddAuth(ctx, o.token);
         const absl::Time start = absl::Now();
         grpc::Status s = stubs[t]->Put(&ctx, req, &resp);
-        const int64_t us = absl::ToInt64Microseconds(absl::Now() - start);
-        if (!measuring.load(std::memory_order_relaxed)) continue;
+        const absl::Time end = absl::Now();
+        const int64_t us = absl::ToInt64Microseconds(end - start);
+        if (!measuring.load(std::memory_order_acquire)) continue;
         if (s.ok()) {
           recorders[t].Record(us);
+          series[t].Record(absl::ToDoubleSeconds(end - measure_start), static_cast<double>(us));
         } else {
           ++errors[t];
           failed.fetch_add(1, std::memory_order_relaxed);
@@ -77,8 +81,9 @@ Result RunPut(const Options& o, const std::string& addr, const std::string& ns,
     });
   }
   absl::SleepFor(o.warmup);
-  measuring = true;
   const absl::Time start = absl::Now();
+  measure_start = start;
+  measuring.store(true, std::memory_order_release);
   {
     Progress progress(absl::StrFormat("put c=%d", concurrency), o.duration, [&] {
       const double secs = absl::ToDoubleSeconds(absl::Now() - start);
@@ -94,8 +99,10 @@ Result RunPut(const Options& o, const std::string& addr, const std::string& ns,
   stop = true;
   for (auto& th : threads) th.join();
   LatencyRecorder all;
+  LatencySeries all_series;
   for (int t = 0; t < concurrency; ++t) {
     all.Merge(recorders[t]);
+    all_series.Merge(series[t]);
     r.errors += errors[t];
   }
   r.name = "kv-central put";
@@ -106,21 +113,26 @@ Result RunPut(const Options& o, const std::string& addr, const std::string& ns,
   r.p90_us = all.Percentile(90);
   r.p99_us = all.Percentile(99);
   r.p999_us = all.Percentile(99.9);
+  r.series = all_series.Points();
   return r;
 }
 
-// db_bench fillrandom --sync=1 at the same concurrency, in a fresh dir.
-Result RunDbBench(const Options& o, const Workspace& ws, int concurrency) {
+}  // namespace
+
+// db_bench fillrandom --sync=1 at the same concurrency (and batch size), in
+// a fresh dir.
+Result RunDbBench(const Options& o, const Workspace& ws, int concurrency, int batch_size) {
   const std::string dir = ws.Path(absl::StrCat("dbbench-", concurrency));
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   const std::string cmd = absl::StrCat(
       o.db_bench, " --benchmarks=fillrandom --sync=1 --threads=", concurrency,
       " --duration=", std::max<int64_t>(1, absl::ToInt64Seconds(o.duration)),
-      " --key_size=", o.key_size, " --value_size=", o.value_size, " --histogram=1 --db=", dir,
-      " 2>&1");
+      " --key_size=", o.key_size, " --value_size=", o.value_size, " --batch_size=", batch_size,
+      " --histogram=1 --db=", dir, " 2>&1");
   Result r;
-  r.name = "db_bench fillrandom sync=1";
+  r.name = batch_size > 1 ? absl::StrCat("db_bench fillrandom sync=1 batch=", batch_size)
+                          : "db_bench fillrandom sync=1";
   r.concurrency = concurrency;
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
@@ -147,8 +159,6 @@ Result RunDbBench(const Options& o, const Workspace& ws, int concurrency) {
   }
   return r;
 }
-
-}  // namespace
 
 int RunPutWorkload(const Options& o) {
   auto ws = Workspace::Create(o.keep_tmp);
@@ -186,7 +196,7 @@ int RunPutWorkload(const Options& o) {
     ours.loadavg_before = o.loadavg_before;
     double baseline = 0;
     if (o.baseline) {
-      Result base = RunDbBench(o, **ws, concurrency);
+      Result base = RunDbBench(o, **ws, concurrency, 1);
       PrintResult(base, 0, o.json);
       baseline = base.ops_per_sec;
     }

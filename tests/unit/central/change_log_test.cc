@@ -183,6 +183,35 @@ TEST_F(ChangeLogTest, ListenersAreCalledAfterEachCommit) {
   EXPECT_LT(seen.load(), log().LastSequence());
 }
 
+// Resume by time (failover): the first entry applied at or after a time, and
+// whether the retained log reaches back that far.
+TEST_F(ChangeLogTest, FindAppliedAtOrAfterSearchesByApplyTime) {
+  const absl::Time start = clock_.TimeNow();  // the namespace: sequence 1
+  for (int i = 0; i < 10; ++i) {               // sequences 2..11, one second apart
+    clock_.Advance(absl::Seconds(1));
+    Put(absl::StrCat("k", i), "v");
+  }
+  auto find = [&](absl::Time t) {
+    absl::StatusOr<ChangeLog::TimePosition> p = log().FindAppliedAtOrAfter(absl::ToUnixMillis(t));
+    EXPECT_OK(p);
+    return p.ok() ? *p : ChangeLog::TimePosition{};
+  };
+  EXPECT_EQ(find(start).sequence, 1u);
+  EXPECT_TRUE(find(start).covered);
+  EXPECT_FALSE(find(start - absl::Seconds(1)).covered);  // before the log began
+  EXPECT_EQ(find(start + absl::Seconds(3)).sequence, 4u);
+  EXPECT_EQ(find(start + absl::Milliseconds(3500)).sequence, 5u);
+  EXPECT_EQ(find(start + absl::Hours(1)).sequence, 12u);  // nothing after: the next one
+
+  // After a trim the log covers only times from its first entry on.
+  ASSERT_OK(log().TrimAppliedBefore(start + absl::Seconds(5)).status());
+  EXPECT_EQ(log().FirstSequence(), 6u);
+  EXPECT_FALSE(find(start + absl::Seconds(2)).covered);
+  const ChangeLog::TimePosition later = find(start + absl::Seconds(7));
+  EXPECT_TRUE(later.covered);
+  EXPECT_EQ(later.sequence, 8u);
+}
+
 TEST_F(ChangeLogTest, TrimRemovesOldEntriesAndKeepsTheLast) {
   for (int i = 0; i < 9; ++i)
     Put(absl::StrCat("old", i), "v");  // sequences 2..10

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -255,7 +256,32 @@ absl::StatusOr<ExitStatus> Process::Terminate(absl::Duration timeout) {
   return status;
 }
 
-absl::Status Process::Pause() { return Signal(SIGSTOP); }
+absl::Status Process::Pause() {
+  if (absl::Status s = Signal(SIGSTOP); !s.ok()) return s;
+  // SIGSTOP takes effect asynchronously: a thread running on another core
+  // may still answer a request. Wait until every thread is stopped ('T' in
+  // /proc/PID/task/TID/stat).
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  const std::string stat_path = absl::StrCat("/proc/", pid_, "/task");
+  while (absl::Now() < deadline) {
+    bool all_stopped = true;
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator(stat_path, ec)) {
+      absl::StatusOr<std::string> stat = ReadFileToString(task.path().string() + "/stat");
+      if (!stat.ok()) continue;  // the thread ended
+      const size_t paren = stat->rfind(')');
+      if (paren == std::string::npos || paren + 2 >= stat->size() ||
+          (*stat)[paren + 2] != 'T') {
+        all_stopped = false;
+        break;
+      }
+    }
+    if (ec) return ErrnoStatus(absl::StrCat("list ", stat_path), ec.value());
+    if (all_stopped) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("pid ", pid_, " did not stop within 5 s"));
+}
 absl::Status Process::Resume() { return Signal(SIGCONT); }
 
 std::string Process::LogTail(int lines) const {

@@ -71,7 +71,8 @@ class Process {
   // SIGTERM, then waits up to `timeout`. If the child is still running then,
   // it gets SIGKILL and DEADLINE_EXCEEDED is returned.
   absl::StatusOr<ExitStatus> Terminate(absl::Duration timeout = absl::Seconds(30));
-  // SIGSTOP / SIGCONT.
+  // SIGSTOP / SIGCONT. Pause returns once every thread of the child is
+  // stopped (DEADLINE_EXCEEDED if that takes over 5 s).
   absl::Status Pause();
   absl::Status Resume();
   // Any signal.

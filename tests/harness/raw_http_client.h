@@ -34,8 +34,9 @@ absl::StatusOr<HttpReply> HttpCall(int port, absl::string_view method, absl::str
                                    absl::string_view body,
                                    absl::Duration timeout = absl::Seconds(30));
 
-// Sends `raw` bytes as they are and reads one response (for malformed
-// requests). Same errors as HttpCall.
+// Sends `raw` bytes as they are, shuts down the sending side (so a cut
+// request ends at once) and reads one response (for malformed requests).
+// Same errors as HttpCall.
 absl::StatusOr<HttpReply> HttpRaw(int port, absl::string_view raw,
                                   absl::Duration timeout = absl::Seconds(30));
 

@@ -5,6 +5,7 @@
 # run as the baseline. The server under test runs on core 0, the load
 # generator on core 1 (as kv-bench's edge-hit workload).
 # Usage: tools/bench/http_hit_bench.sh [BUILD_DIR] [SECONDS]
+# EDGE_FLAGS adds kv-edge flags (e.g. --http_io_threads=2).
 # Needs wrk, redis-server and redis-benchmark (scripts/install-deps.sh).
 set -euo pipefail
 build="${1:-build}"
@@ -30,7 +31,7 @@ pids+=($!)
 wait_file "$work/c.ready"
 taskset -c 0 "$build/edge/kv-edge" --dev --centrals="127.0.0.1:$(field "$work/c.ready" grpc_port)" \
   --grpc_addr=127.0.0.1:0 --metrics_addr=127.0.0.1:0 --http_addr=127.0.0.1:0 \
-  --workerd_addr=127.0.0.1:0 --ready_file="$work/e.ready" >"$work/e.log" 2>&1 &
+  --workerd_addr=127.0.0.1:0 --ready_file="$work/e.ready" ${EDGE_FLAGS:-} >"$work/e.log" 2>&1 &
 pids+=($!)
 wait_file "$work/e.ready"
 central="http://127.0.0.1:$(field "$work/c.ready" http_port)/client/v4/accounts/devaccount/storage/kv/namespaces"

@@ -107,6 +107,18 @@ grpc::Status ReplicationService::Pull(
 
   grpc::Status result = grpc::Status::OK;
   absl::Time last_heartbeat = absl::InfinitePast();
+  // Sends a heartbeat (everything up to next - 1 has been sent) when one is
+  // due. False when the peer has gone away.
+  auto heartbeat_if_due = [&]() {
+    const absl::Time now = RealClock::Get().TimeNow();
+    if (now - last_heartbeat < options_.heartbeat_interval) return true;
+    PullResponse heartbeat;
+    heartbeat.mutable_heartbeat()->set_head_sequence(next - 1);
+    heartbeat.mutable_heartbeat()->set_time_us(absl::ToUnixMicros(now));
+    if (!stream->Write(heartbeat)) return false;
+    last_heartbeat = now;
+    return true;
+  };
   while (true) {
     if (reader_done.load() || context->IsCancelled()) {
       result = grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
@@ -118,16 +130,9 @@ grpc::Status ReplicationService::Pull(
     }
     if (!await_ack()) {
       // Still in flight: only heartbeats may go out meanwhile.
-      const absl::Time now = RealClock::Get().TimeNow();
-      if (now - last_heartbeat >= options_.heartbeat_interval) {
-        PullResponse heartbeat;
-        heartbeat.mutable_heartbeat()->set_head_sequence(next - 1);
-        heartbeat.mutable_heartbeat()->set_time_us(absl::ToUnixMicros(now));
-        if (!stream->Write(heartbeat)) {
-          result = grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
-          break;
-        }
-        last_heartbeat = now;
+      if (!heartbeat_if_due()) {
+        result = grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
+        break;
       }
       continue;
     }
@@ -170,16 +175,9 @@ grpc::Status ReplicationService::Pull(
     } else {
       log.WaitFor(next, kPollInterval);
     }
-    const absl::Time now = RealClock::Get().TimeNow();
-    if (now - last_heartbeat >= options_.heartbeat_interval) {
-      PullResponse heartbeat;
-      heartbeat.mutable_heartbeat()->set_head_sequence(next - 1);
-      heartbeat.mutable_heartbeat()->set_time_us(absl::ToUnixMicros(now));
-      if (!stream->Write(heartbeat)) {
-        result = grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
-        break;
-      }
-      last_heartbeat = now;
+    if (!heartbeat_if_due()) {
+      result = grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
+      break;
     }
   }
   context->TryCancel();

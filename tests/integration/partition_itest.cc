@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "proto/replication.grpc.pb.h"
+#include "tests/integration/cluster_fixture.h"
 #include "tests/harness/central_cluster.h"
 #include "tests/harness/edge_process.h"
 #include "tests/harness/eventually.h"
@@ -25,69 +26,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class PartitionTest : public ::testing::Test {
+class PartitionTest : public ClusterTest {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(dir_, TempDir::Create("partition"));
-    ASSERT_OK_AND_ASSIGN(proxy_, FaultProxy::Start(absl::StrCat(dir_->path(), "/proxy")));
-  }
-
-  void StartCluster(std::vector<std::string> flags = {}) {
-    CentralClusterOptions options;
-    options.proxy = proxy_.get();
-    options.extra_flags = {"--anti_entropy_interval=1s", "--write_deadline=1s",
-                           "--heartbeat_interval=200ms", "--replication_silence_timeout=1s"};
-    for (std::string& flag : flags) options.extra_flags.push_back(std::move(flag));
-    ASSERT_OK_AND_ASSIGN(cluster_, CentralCluster::Start(dir_->path(), options));
-    ASSERT_OK(cluster_->WaitConnected());
-  }
-
-  std::unique_ptr<kv::v1::Kv::Stub> Stub(int index) {
-    return kv::v1::Kv::NewStub(NewKvChannel(cluster_->central(index).grpc_addr()));
-  }
-
-  std::string CreateNamespace(int index, const std::string& title) {
-    kv::v1::CreateNamespaceRequest request;
-    request.set_title(title);
-    kv::v1::Namespace ns;
-    grpc::Status status = Stub(index)->CreateNamespace(NewClientContext("").get(), request, &ns);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return ns.id();
-  }
-
-  grpc::Status Put(int index, const std::string& ns, const std::string& key,
-                   const std::string& value, kv::v1::PutResponse* response = nullptr) {
-    kv::v1::PutRequest request;
-    request.set_namespace_id(ns);
-    request.set_key(key);
-    request.set_value(value);
-    kv::v1::PutResponse ignored;
-    return Stub(index)->Put(NewClientContext("").get(), request,
-                            response != nullptr ? response : &ignored);
-  }
-
-  grpc::Status BulkPut(int index, const std::string& ns,
-                       const std::vector<std::pair<std::string, std::string>>& entries) {
-    kv::v1::BulkPutRequest request;
-    request.set_namespace_id(ns);
-    for (const auto& [key, value] : entries) {
-      auto* entry = request.add_entries();
-      entry->set_key(key);
-      entry->set_value(value);
-    }
-    kv::v1::BulkPutResponse response;
-    return Stub(index)->BulkPut(NewClientContext("").get(), request, &response);
-  }
-
-  std::string Get(int index, const std::string& ns, const std::string& key) {
-    kv::v1::GetRequest request;
-    request.set_namespace_id(ns);
-    request.add_keys(key);
-    kv::v1::GetResponse response;
-    grpc::Status status = Stub(index)->Get(NewClientContext("").get(), request, &response);
-    if (!status.ok()) return absl::StrCat("<error: ", status.error_message(), ">");
-    if (response.entries_size() != 1 || !response.entries(0).found()) return "<not found>";
-    return response.entries(0).value();
+    ClusterTest::SetUp();
+    ASSERT_NO_FATAL_FAILURE(UseProxy());
   }
 
   // The central's digests (every namespace's bucket hashes and rows) as
@@ -111,9 +54,6 @@ class PartitionTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<TempDir> dir_;
-  std::unique_ptr<FaultProxy> proxy_;
-  std::unique_ptr<CentralCluster> cluster_;
 };
 
 // Issue 5 (b): partition one central, write on both sides, heal: every

@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/version.h"
+#include "tests/integration/cluster_fixture.h"
 #include "tests/harness/central_cluster.h"
 #include "tests/harness/edge_process.h"
 #include "tests/harness/eventually.h"
@@ -40,61 +41,7 @@ int EnvInt(const char* name, int fallback) {
   return value;
 }
 
-class ReplicationTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(dir_, TempDir::Create("replication"));
-  }
-
-  void StartCluster(std::vector<std::string> flags = {}) {
-    CentralClusterOptions options;
-    options.extra_flags = {"--anti_entropy_interval=1s", "--write_deadline=2s",
-                           "--heartbeat_interval=200ms"};
-    for (std::string& flag : flags) options.extra_flags.push_back(std::move(flag));
-    ASSERT_OK_AND_ASSIGN(cluster_, CentralCluster::Start(dir_->path(), options));
-    ASSERT_OK(cluster_->WaitConnected());
-  }
-
-  std::unique_ptr<kv::v1::Kv::Stub> Stub(int index) {
-    return kv::v1::Kv::NewStub(NewKvChannel(cluster_->central(index).grpc_addr()));
-  }
-
-  std::string CreateNamespace(int index, const std::string& title) {
-    kv::v1::CreateNamespaceRequest request;
-    request.set_title(title);
-    kv::v1::Namespace ns;
-    grpc::Status status = Stub(index)->CreateNamespace(NewClientContext("").get(), request, &ns);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return ns.id();
-  }
-
-  grpc::Status Put(int index, const std::string& ns, const std::string& key,
-                   const std::string& value, kv::v1::PutResponse* response = nullptr,
-                   absl::Duration timeout = absl::Seconds(30)) {
-    kv::v1::PutRequest request;
-    request.set_namespace_id(ns);
-    request.set_key(key);
-    request.set_value(value);
-    kv::v1::PutResponse ignored;
-    return Stub(index)->Put(NewClientContext("", timeout).get(), request,
-                            response != nullptr ? response : &ignored);
-  }
-
-  // The value at central `index`, "<not found>" or "<error: ...>".
-  std::string Get(int index, const std::string& ns, const std::string& key) {
-    kv::v1::GetRequest request;
-    request.set_namespace_id(ns);
-    request.add_keys(key);
-    kv::v1::GetResponse response;
-    grpc::Status status = Stub(index)->Get(NewClientContext("").get(), request, &response);
-    if (!status.ok()) return absl::StrCat("<error: ", status.error_message(), ">");
-    if (response.entries_size() != 1 || !response.entries(0).found()) return "<not found>";
-    return response.entries(0).value();
-  }
-
-  std::unique_ptr<TempDir> dir_;
-  std::unique_ptr<CentralCluster> cluster_;
-};
+using ReplicationTest = ClusterTest;
 
 TEST_F(ReplicationTest, WritesOnAnyCentralReachEveryCentral) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());

@@ -1,0 +1,76 @@
+#include "tests/integration/cluster_fixture.h"
+
+#include "absl/strings/str_cat.h"
+#include "tests/harness/status_matchers.h"
+
+namespace kv::testing {
+
+void ClusterTest::SetUp() {
+  ASSERT_OK_AND_ASSIGN(dir_, TempDir::Create("cluster"));
+}
+
+void ClusterTest::UseProxy() {
+  ASSERT_OK_AND_ASSIGN(proxy_, FaultProxy::Start(absl::StrCat(dir_->path(), "/proxy")));
+}
+
+void ClusterTest::StartCluster(std::vector<std::string> flags) {
+  CentralClusterOptions options;
+  options.proxy = proxy_.get();
+  options.extra_flags = {"--anti_entropy_interval=1s", "--heartbeat_interval=200ms",
+                         "--replication_silence_timeout=1s"};
+  // Without a proxy the tests kill nodes: a longer quorum deadline.
+  options.extra_flags.push_back(proxy_ != nullptr ? "--write_deadline=1s" : "--write_deadline=2s");
+  for (std::string& flag : flags) options.extra_flags.push_back(std::move(flag));
+  ASSERT_OK_AND_ASSIGN(cluster_, CentralCluster::Start(dir_->path(), options));
+  ASSERT_OK(cluster_->WaitConnected());
+}
+
+std::unique_ptr<kv::v1::Kv::Stub> ClusterTest::Stub(int index) {
+  return kv::v1::Kv::NewStub(NewKvChannel(cluster_->central(index).grpc_addr()));
+}
+
+std::string ClusterTest::CreateNamespace(int index, const std::string& title) {
+  kv::v1::CreateNamespaceRequest request;
+  request.set_title(title);
+  kv::v1::Namespace ns;
+  grpc::Status status = Stub(index)->CreateNamespace(NewClientContext("").get(), request, &ns);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return ns.id();
+}
+
+grpc::Status ClusterTest::Put(int index, const std::string& ns, const std::string& key,
+                              const std::string& value, kv::v1::PutResponse* response) {
+  kv::v1::PutRequest request;
+  request.set_namespace_id(ns);
+  request.set_key(key);
+  request.set_value(value);
+  kv::v1::PutResponse ignored;
+  return Stub(index)->Put(NewClientContext("").get(), request,
+                          response != nullptr ? response : &ignored);
+}
+
+grpc::Status ClusterTest::BulkPut(int index, const std::string& ns,
+                                  const std::vector<std::pair<std::string, std::string>>& entries) {
+  kv::v1::BulkPutRequest request;
+  request.set_namespace_id(ns);
+  for (const auto& [key, value] : entries) {
+    auto* entry = request.add_entries();
+    entry->set_key(key);
+    entry->set_value(value);
+  }
+  kv::v1::BulkPutResponse response;
+  return Stub(index)->BulkPut(NewClientContext("").get(), request, &response);
+}
+
+std::string ClusterTest::Get(int index, const std::string& ns, const std::string& key) {
+  kv::v1::GetRequest request;
+  request.set_namespace_id(ns);
+  request.add_keys(key);
+  kv::v1::GetResponse response;
+  grpc::Status status = Stub(index)->Get(NewClientContext("").get(), request, &response);
+  if (!status.ok()) return absl::StrCat("<error: ", status.error_message(), ">");
+  if (response.entries_size() != 1 || !response.entries(0).found()) return "<not found>";
+  return response.entries(0).value();
+}
+
+}  // namespace kv::testing

@@ -397,6 +397,9 @@ bool StreamHub::RunOnce() {
   if (shared_->options.complete_as_of) {
     complete = std::min(complete, shared_->options.complete_as_of());
   }
+  // Unknown completeness (InfinitePast) goes out as 0: "no proof", never as
+  // a value whose difference with a clock reading overflows.
+  complete = std::max(complete, absl::UnixEpoch());
   const int64_t complete_ms = absl::ToUnixMillis(complete);
 
   std::vector<std::shared_ptr<HubStream>> streams;

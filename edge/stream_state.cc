@@ -32,7 +32,8 @@ bool StreamState::OnHeartbeat(uint64_t head_sequence, int64_t complete_as_of_ms,
   const absl::Duration now = clock_.MonotonicNow();
   absl::MutexLock lock(&mu_);
   last_heartbeat_ = now;
-  if (!connected_ || position_.sequence < head_sequence) return false;
+  // complete_as_of 0: the central cannot vouch for its own completeness.
+  if (!connected_ || position_.sequence < head_sequence || complete_as_of_ms <= 0) return false;
   const absl::Duration lag =
       absl::Milliseconds(std::max<int64_t>(0, central_time_ms - complete_as_of_ms));
   complete_at_ = now - lag;

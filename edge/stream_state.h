@@ -38,8 +38,10 @@ class StreamState {
   void OnDisconnected() ABSL_LOCKS_EXCLUDED(mu_);
   // Events up to `sequence` are applied.
   void OnApplied(uint64_t sequence) ABSL_LOCKS_EXCLUDED(mu_);
-  // A heartbeat arrived. Returns false (and changes nothing) when the edge
-  // has not yet applied `head_sequence` (it would prove nothing).
+  // A heartbeat arrived. Returns false (and changes nothing but the
+  // heartbeat age) when the edge has not yet applied `head_sequence`, or the
+  // central's complete_as_of is 0 (it cannot vouch for its completeness):
+  // either proves nothing.
   bool OnHeartbeat(uint64_t head_sequence, int64_t complete_as_of_ms,
                    int64_t central_time_ms) ABSL_LOCKS_EXCLUDED(mu_);
 

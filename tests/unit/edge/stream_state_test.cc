@@ -43,6 +43,22 @@ TEST(StreamStateTest, AHeartbeatAheadOfWhatWasAppliedProvesNothing) {
   EXPECT_EQ(state.Staleness(), absl::ZeroDuration());
 }
 
+// A central that cannot vouch for its completeness (alone since it
+// started) sends complete_as_of 0: no proof, and an earlier one ages on.
+TEST(StreamStateTest, ACentralWithoutCompletenessProvesNothing) {
+  SimulatedClock clock;
+  StreamState state(clock);
+  state.OnConnected(1, "inc", 1);
+  state.OnApplied(3);
+  EXPECT_FALSE(state.OnHeartbeat(3, 0, 5'000'000'000));
+  EXPECT_EQ(state.Staleness(), absl::InfiniteDuration());
+  ASSERT_TRUE(state.OnHeartbeat(3, 5'000'000'000, 5'000'000'000));
+  clock.Advance(absl::Seconds(2));
+  EXPECT_FALSE(state.OnHeartbeat(3, 0, 5'000'002'000));
+  EXPECT_EQ(state.Staleness(), absl::Seconds(2));
+  EXPECT_EQ(state.HeartbeatAge(), absl::ZeroDuration());
+}
+
 TEST(StreamStateTest, DisconnectingEndsTheProofAndKeepsThePosition) {
   SimulatedClock clock;
   StreamState state(clock);

@@ -174,6 +174,14 @@ class PrometheusScrapeTest(unittest.TestCase):
             or self.not_yet(self.query("node:kv_propagation_latency_seconds:p99_rate5m")),
             timeout=30)
 
+        # Request-rate rules need two scrapes of each request counter; a
+        # counter can first appear with the last writes.
+        compose_local.eventually(
+            "recorded request rates",
+            lambda: self.query("node:kv_requests:rate5m")
+            and self.query("node:kv_request_errors:ratio_rate5m"),
+            timeout=30)
+
         p99 = float(self.query(p99_expr)[0]["value"][1])
         observed = sum(float(s["value"][1]) for s in self.query("kv_propagation_latency_seconds_count"))
         per_edge = {s["metric"]["node"]: float(s["value"][1]) for s in self.query(

@@ -63,7 +63,7 @@ Try it (kvctl reads the endpoints from the environment, or --config $ENV_FILE):
   $KVCTL namespace list
   $KVCTL key put mykey "my value" --namespace-id $NS --metadata '{"owner":"me"}' --ttl 3600
   $KVCTL key get mykey --namespace-id $NS
-  curl http://$EDGE_HTTP_ADDR/client/v4/accounts/devaccount/storage/kv/namespaces/$NS/values/mykey
+  curl ${KV_EDGE_REST_URLS%% *}/accounts/$KV_ACCOUNT/storage/kv/namespaces/$NS/values/mykey   # REST v4 at an edge
   $KVCTL key list --namespace-id $NS --prefix my
   $KVCTL bulk put entries.json --namespace-id $NS     # wrangler's format, with progress
 USAGE

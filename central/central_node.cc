@@ -95,6 +95,7 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
                       Replicator::Create(replication, *node->storage_, node->metrics_.get()));
   Replicator* replicator = node->replicator_.get();
   node->storage_->SetNamespaceCoordinator(replicator);
+  node->storage_->SetWriteGate([replicator] { return replicator->CheckClockForWrites(); });
   node->storage_->SetDurabilityHook(
       [replicator](uint64_t last_sequence) { return replicator->AwaitQuorum(last_sequence); });
   node->storage_->SetReadGate([replicator, window = options.window]() -> absl::Status {

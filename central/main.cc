@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "central/central_node.h"
+#include "common/clock.h"
 #include "common/logging.h"
 #include "common/termination_signals.h"
 
@@ -73,6 +74,8 @@ ABSL_FLAG(absl::Duration, replication_silence_timeout, absl::Seconds(3),
 ABSL_FLAG(absl::Duration, window, absl::Seconds(60),
           "Staleness bound: a central whose completeness is older than this refuses reads "
           "(UNAVAILABLE / 503); set it as the edges' --window.");
+ABSL_FLAG(absl::Duration, clock_skew_for_testing, absl::ZeroDuration(),
+          "Tests only: shifts this central's wall clock by this much.");
 ABSL_FLAG(absl::Duration, trim_interval, absl::Minutes(1),
           "How often the change log is trimmed to --log_retention.");
 
@@ -86,6 +89,7 @@ int main(int argc, char** argv) {
   // which costs a graph update per lock on the hot paths; tests keep it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
+  kv::RealClock::SetSkewForTesting(absl::GetFlag(FLAGS_clock_skew_for_testing));
   kv::central::CentralOptions options;
   options.storage.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.storage.node_id = absl::GetFlag(FLAGS_node_id);

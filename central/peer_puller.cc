@@ -141,6 +141,7 @@ void PeerPuller::PullOnce(const std::string& address) {
   {
     absl::MutexLock lock(&mu_);
     state_.connected = true;
+    state_.clock_known = false;
     last_message_ = absl::Now();
     if (!hello.resumed()) {
       state_.applied_sequence = expected - 1;
@@ -206,6 +207,7 @@ void PeerPuller::PullOnce(const std::string& address) {
       const absl::Time peer_time = absl::FromUnixMicros(heartbeat.time_us());
       absl::MutexLock lock(&mu_);
       state_.clock_offset = peer_time - now;
+      state_.clock_known = true;
       if (heartbeat.head_sequence() + 1 <= expected && !state_.repair_needed) {
         // Everything the peer had applied when it sent this is applied here.
         state_.complete_until =

@@ -56,6 +56,7 @@ class PeerPuller {
     // The peer's clock minus ours, from its last heartbeat (≈ half the
     // round trip of error).
     absl::Duration clock_offset;
+    bool clock_known = false;  // a heartbeat has arrived on this stream
     // The peer could not resume our stream: what lies before the stream's
     // start is only repaired by an anti-entropy round begun after this time;
     // until then the stream does not count for completeness.

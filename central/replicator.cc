@@ -184,6 +184,24 @@ std::optional<absl::StatusOr<NamespaceInfo>> Replicator::Forward(const Namespace
   return absl::StatusOr<NamespaceInfo>(std::move(info));
 }
 
+absl::Status Replicator::CheckClockForWrites() const {
+  std::optional<absl::Duration> least_ahead;  // of the connected peers
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, puller] : pullers_) {
+      const PeerPuller::State state = puller->state();
+      if (!state.connected || !state.clock_known) continue;
+      const absl::Duration ahead = -state.clock_offset;  // our clock minus the peer's
+      if (!least_ahead || ahead < *least_ahead) least_ahead = ahead;
+    }
+  }
+  if (!least_ahead || *least_ahead <= options_.max_clock_offset) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(
+      "this central's clock is ", absl::FormatDuration(absl::Trunc(*least_ahead, absl::Milliseconds(1))),
+      " ahead of its peers' (maximum clock offset ", absl::FormatDuration(options_.max_clock_offset),
+      "); it refuses writes until its clock is corrected; write through another central"));
+}
+
 void Replicator::EnsurePullers() {
   std::vector<Peer> peers = peers_->peers();
   absl::MutexLock lock(&mu_);

@@ -67,6 +67,11 @@ class Replicator final : public NamespaceCoordinator {
   // The durability hook of every local write.
   absl::Status AwaitQuorum(uint64_t last_sequence);
   absl::Time CompleteAsOf() const ABSL_LOCKS_EXCLUDED(mu_);
+  // UNAVAILABLE when this central's clock runs ahead of every connected
+  // peer's by more than the maximum clock offset (its versions would win
+  // every conflict for that long): client writes are refused here, not
+  // replicated ones (DESIGN §4.2).
+  absl::Status CheckClockForWrites() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Namespace changes go to the lowest-id central among this one and the
   // peers it is connected to, provided they are a majority (UNAVAILABLE

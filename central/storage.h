@@ -172,6 +172,10 @@ class Storage {
   // ListNamespaces, and GetNamespace before it answers NOT_FOUND): a central
   // that cannot vouch for its completeness refuses reads.
   virtual void SetReadGate(std::function<absl::Status()> gate) = 0;
+  // Installs a check every client write (records and namespaces) passes
+  // before it is committed: a central whose clock runs ahead of its peers'
+  // refuses them.
+  virtual void SetWriteGate(std::function<absl::Status()> gate) = 0;
   // Routes namespace changes through `coordinator` (may be null: local).
   virtual void SetNamespaceCoordinator(NamespaceCoordinator* coordinator) = 0;
   // Replicated versions too far in the future for the HLC to observe.

@@ -76,6 +76,7 @@ StorageEngine::~StorageEngine() = default;
 
 absl::StatusOr<NamespaceInfo> StorageEngine::CreateNamespace(
     absl::string_view account_id, absl::string_view title) {
+  if (write_gate_) KV_RETURN_IF_ERROR(write_gate_());
   if (coordinator_ != nullptr) {
     NamespaceOp op{NamespaceOp::Kind::kCreate, std::string(account_id), "", std::string(title)};
     if (auto forwarded = coordinator_->Forward(op)) return *std::move(forwarded);
@@ -100,6 +101,7 @@ absl::StatusOr<NamespaceInfo> StorageEngine::GetNamespace(
 absl::StatusOr<NamespaceInfo> StorageEngine::RenameNamespace(
     absl::string_view account_id, absl::string_view namespace_id,
     absl::string_view title) {
+  if (write_gate_) KV_RETURN_IF_ERROR(write_gate_());
   if (coordinator_ != nullptr) {
     NamespaceOp op{NamespaceOp::Kind::kRename, std::string(account_id), std::string(namespace_id),
                    std::string(title)};
@@ -110,6 +112,7 @@ absl::StatusOr<NamespaceInfo> StorageEngine::RenameNamespace(
 
 absl::Status StorageEngine::DeleteNamespace(absl::string_view account_id,
                                             absl::string_view namespace_id) {
+  if (write_gate_) KV_RETURN_IF_ERROR(write_gate_());
   if (coordinator_ != nullptr) {
     NamespaceOp op{NamespaceOp::Kind::kDelete, std::string(account_id), std::string(namespace_id),
                    ""};
@@ -120,6 +123,7 @@ absl::Status StorageEngine::DeleteNamespace(absl::string_view account_id,
 
 absl::StatusOr<Version> StorageEngine::Put(absl::string_view namespace_id,
                                            PutOp op) {
+  if (write_gate_) KV_RETURN_IF_ERROR(write_gate_());
   std::vector<PutOp> ops;
   ops.push_back(std::move(op));
   return records_->PutMany(namespace_id, std::move(ops));
@@ -127,16 +131,19 @@ absl::StatusOr<Version> StorageEngine::Put(absl::string_view namespace_id,
 
 absl::StatusOr<Version> StorageEngine::PutMany(absl::string_view namespace_id,
                                                std::vector<PutOp> ops) {
+  if (write_gate_) KV_RETURN_IF_ERROR(write_gate_());
   return records_->PutMany(namespace_id, std::move(ops));
 }
 
 absl::StatusOr<Version> StorageEngine::Delete(absl::string_view namespace_id,
                                               absl::string_view key) {
+  if (write_gate_) KV_RETURN_IF_ERROR(write_gate_());
   return records_->DeleteMany(namespace_id, {std::string(key)});
 }
 
 absl::StatusOr<Version> StorageEngine::DeleteMany(
     absl::string_view namespace_id, const std::vector<std::string>& keys) {
+  if (write_gate_) KV_RETURN_IF_ERROR(write_gate_());
   return records_->DeleteMany(namespace_id, keys);
 }
 

@@ -73,6 +73,9 @@ class StorageEngine final : public Storage {
     coordinator_ = coordinator;
   }
   void SetReadGate(std::function<absl::Status()> gate) override { read_gate_ = std::move(gate); }
+  void SetWriteGate(std::function<absl::Status()> gate) override {
+    write_gate_ = std::move(gate);
+  }
   uint64_t FutureVersions() const override { return queue_->future_versions(); }
 
   absl::Status Flush() override;
@@ -95,6 +98,7 @@ class StorageEngine final : public Storage {
   std::unique_ptr<RecordStore> records_;
   std::unique_ptr<ReplicaStore> replica_;
   std::function<absl::Status()> read_gate_;
+  std::function<absl::Status()> write_gate_;
   NamespaceCoordinator* coordinator_ = nullptr;
 };
 

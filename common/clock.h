@@ -25,6 +25,10 @@ class RealClock final : public Clock {
   absl::Duration MonotonicNow() override;
   // A process-wide instance.
   static RealClock& Get();
+  // Shifts TimeNow() (not MonotonicNow()) of every RealClock in the process
+  // by `skew`: tests of a node whose wall clock is off (kv-central
+  // --clock_skew_for_testing). Call before threads start.
+  static void SetSkewForTesting(absl::Duration skew);
 };
 
 }  // namespace kv

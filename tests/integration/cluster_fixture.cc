@@ -13,7 +13,8 @@ void ClusterTest::UseProxy() {
   ASSERT_OK_AND_ASSIGN(proxy_, FaultProxy::Start(absl::StrCat(dir_->path(), "/proxy")));
 }
 
-void ClusterTest::StartCluster(std::vector<std::string> flags) {
+void ClusterTest::StartCluster(std::vector<std::string> flags,
+                               std::vector<std::vector<std::string>> node_flags) {
   CentralClusterOptions options;
   options.proxy = proxy_.get();
   options.extra_flags = {"--anti_entropy_interval=1s", "--heartbeat_interval=200ms",
@@ -21,6 +22,7 @@ void ClusterTest::StartCluster(std::vector<std::string> flags) {
   // Without a proxy the tests kill nodes: a longer quorum deadline.
   options.extra_flags.push_back(proxy_ != nullptr ? "--write_deadline=1s" : "--write_deadline=2s");
   for (std::string& flag : flags) options.extra_flags.push_back(std::move(flag));
+  options.node_flags = std::move(node_flags);
   ASSERT_OK_AND_ASSIGN(cluster_, CentralCluster::Start(dir_->path(), options));
   ASSERT_OK(cluster_->WaitConnected());
 }

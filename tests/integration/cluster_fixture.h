@@ -25,7 +25,9 @@ class ClusterTest : public ::testing::Test {
   // Starts 3 centrals with short replication timings plus `flags`; through
   // `proxy_` when UseProxy() was called first. Call with
   // ASSERT_NO_FATAL_FAILURE.
-  void StartCluster(std::vector<std::string> flags = {});
+  // `node_flags[i]` go to central i only.
+  void StartCluster(std::vector<std::string> flags = {},
+                    std::vector<std::vector<std::string>> node_flags = {});
   // Starts a kv-faultproxy for the next StartCluster.
   void UseProxy();
 

@@ -145,6 +145,32 @@ TEST_F(ReplicationTest, NamespaceTitlesAndLimitHoldAcrossCentrals) {
   }
 }
 
+// DESIGN §4.2: a central whose clock runs ahead of its peers' by more than
+// the maximum clock offset refuses client writes (its versions would win
+// every conflict), while replication to it goes on.
+TEST_F(ReplicationTest, CentralWhoseClockRunsAheadRefusesClientWrites) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster({}, {{}, {}, {"--clock_skew_for_testing=3s"}}));
+  const std::string ns = CreateNamespace(0, "clocks");
+  ASSERT_EVENTUALLY([&] {
+    grpc::Status status = Put(2, ns, "k", "from-3");
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+    ASSERT_THAT(status.error_message(), HasSubstr("ahead of its peers"));
+  });
+  ASSERT_OK(ToAbslStatus(Put(0, ns, "k", "from-1")));
+  ASSERT_OK(ToAbslStatus(Put(1, ns, "k2", "from-2")));
+  ASSERT_EVENTUALLY([&] {
+    ASSERT_EQ(Get(2, ns, "k"), "from-1");
+    ASSERT_EQ(Get(2, ns, "k2"), "from-2");
+  });
+  int port = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(cluster_->central(0).ready_info().at("metrics_port"), &port));
+  ASSERT_EVENTUALLY([&] {
+    ASSERT_OK_AND_ASSIGN(MetricsSnapshot metrics, ScrapeMetrics(port));
+    ASSERT_OK_AND_ASSIGN(double offset, metrics.Value("kv_peer_clock_offset_seconds", {{"peer", "3"}}));
+    ASSERT_GT(offset, 2.5);
+  });
+}
+
 TEST_F(ReplicationTest, WriteShortOfQuorumIsUnavailableThenRepaired) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   const std::string ns = CreateNamespace(0, "quorum");

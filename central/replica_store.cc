@@ -112,8 +112,12 @@ absl::StatusOr<size_t> ReplicaStore::Apply(std::vector<ChangeEntry> entries, uin
             header->version >= Version::FromProto(entries[positions[j]].version()))
           drop[positions[j]] = true;
       }
-      size_t i = 0;
-      std::erase_if(entries, [&](const ChangeEntry&) { return drop[i++]; });
+      std::vector<ChangeEntry> kept;
+      kept.reserve(entries.size());
+      for (size_t i = 0; i < entries.size(); ++i) {
+        if (!drop[i]) kept.push_back(std::move(entries[i]));
+      }
+      entries = std::move(kept);
     }
   }
   if (entries.empty()) {

@@ -1,0 +1,121 @@
+// ReplicaStore: last writer wins for replicated mutations, progress kept with
+// them, namespace tombstones, and digests that agree once replicas agree.
+#include "central/replica_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "central/storage.h"
+#include "proto/storage.pb.h"
+#include "tests/harness/status_matchers.h"
+#include "tests/unit/central/storage_test_fixture.h"
+
+namespace kv::central {
+namespace {
+
+using ::kv::storage::v1::ChangeEntry;
+
+class ReplicaStoreTest : public StorageTest {
+ protected:
+  ReplicaStore& replica() { return storage_->replica(); }
+
+  ChangeEntry PutEntry(const std::string& key, const std::string& value, Version version) {
+    ChangeEntry entry;
+    entry.set_kind(ChangeEntry::PUT);
+    entry.set_namespace_id(ns_);
+    entry.set_key(key);
+    entry.set_value_included(true);
+    entry.set_value(value);
+    version.ToProto(entry.mutable_version());
+    return entry;
+  }
+  ChangeEntry DeleteEntry(const std::string& key, Version version) {
+    ChangeEntry entry;
+    entry.set_kind(ChangeEntry::DELETE);
+    entry.set_namespace_id(ns_);
+    entry.set_key(key);
+    version.ToProto(entry.mutable_version());
+    return entry;
+  }
+  size_t Apply(std::vector<ChangeEntry> entries,
+               std::optional<PeerProgress> progress = std::nullopt) {
+    absl::StatusOr<size_t> applied = replica().Apply(std::move(entries), 9, progress);
+    EXPECT_OK(applied);
+    return applied.ok() ? *applied : 0;
+  }
+  // A version from peer node 9 at `ms`.
+  static Version V(uint64_t ms) { return Version{ms, 0, 9}; }
+};
+
+TEST_F(ReplicaStoreTest, NewerVersionsWinOlderOnesAreSkipped) {
+  const Version local = Put("k", "local");
+  const uint64_t t = local.physical_ms;
+  EXPECT_EQ(Apply({PutEntry("k", "older", V(t - 1))}), 0u);
+  EXPECT_EQ(Get("k"), "local");
+  EXPECT_EQ(Apply({PutEntry("k", "newer", V(t + 1))}), 1u);
+  EXPECT_EQ(Get("k"), "newer");
+  // A delete wins over an older put, and an older put does not resurrect it.
+  EXPECT_EQ(Apply({DeleteEntry("k", V(t + 2)), PutEntry("k", "late", V(t + 1))}), 1u);
+  EXPECT_EQ(Get("k"), "<none>");
+  // Within one batch the newest of several writes to a key stays.
+  EXPECT_EQ(Apply({PutEntry("j", "a", V(t + 5)), PutEntry("j", "b", V(t + 4))}), 1u);
+  EXPECT_EQ(Get("j"), "a");
+}
+
+TEST_F(ReplicaStoreTest, AppliedEntriesEnterTheChangeLogSkippedOnesDoNot) {
+  const uint64_t before = storage_->change_log().LastSequence();
+  const uint64_t t = absl::ToUnixMillis(clock_.TimeNow());
+  Apply({PutEntry("a", "1", V(t + 10)), PutEntry("b", "2", V(t + 10))});
+  EXPECT_EQ(storage_->change_log().LastSequence(), before + 2);
+  Apply({PutEntry("a", "0", V(t + 1))});  // older: not applied, not logged
+  EXPECT_EQ(storage_->change_log().LastSequence(), before + 2);
+}
+
+TEST_F(ReplicaStoreTest, ProgressIsKeptWithTheEntriesAcrossARestart) {
+  const uint64_t t = absl::ToUnixMillis(clock_.TimeNow());
+  Apply({PutEntry("a", "1", V(t + 1))}, PeerProgress{"inc-9", 41});
+  Apply({}, PeerProgress{"inc-9", 42});  // nothing to apply, only the position
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  ASSERT_OK_AND_ASSIGN(PeerProgress progress, replica().GetPeerProgress(9));
+  EXPECT_EQ(progress.incarnation, "inc-9");
+  EXPECT_GE(progress.sequence, 41u);
+  EXPECT_EQ(Get("a"), "1");
+  ASSERT_OK_AND_ASSIGN(PeerProgress none, replica().GetPeerProgress(5));
+  EXPECT_EQ(none.incarnation, "");
+}
+
+TEST_F(ReplicaStoreTest, RecordsOlderThanTheirNamespacesDeleteAreNotApplied) {
+  const uint64_t t = absl::ToUnixMillis(clock_.TimeNow());
+  ASSERT_OK(storage_->DeleteNamespace("acct", ns_));
+  EXPECT_EQ(Apply({PutEntry("k", "v", V(t - 1000))}), 0u);
+}
+
+TEST_F(ReplicaStoreTest, DigestsAgreeExactlyWhenTheRecordsAgree) {
+  kv::replication::v1::DigestRequest request;
+  request.set_buckets(16);
+  const uint64_t t = absl::ToUnixMillis(clock_.TimeNow());
+  Apply({PutEntry("x", "1", V(t + 1)), PutEntry("y", "2", V(t + 1))});
+  ASSERT_OK_AND_ASSIGN(auto first, replica().Digests(request));
+  ASSERT_OK_AND_ASSIGN(auto again, replica().Digests(request));
+  EXPECT_EQ(first.SerializeAsString(), again.SerializeAsString());
+  Apply({PutEntry("y", "3", V(t + 2))});
+  ASSERT_OK_AND_ASSIGN(auto changed, replica().Digests(request));
+  ASSERT_EQ(changed.namespaces_size(), 1);
+  // Exactly the bucket of "y" differs.
+  const uint32_t bucket = ReplicaStore::BucketOf("y", 16);
+  for (int b = 0; b < 16; ++b) {
+    const bool same = first.namespaces(0).bucket_hashes(b) == changed.namespaces(0).bucket_hashes(b);
+    EXPECT_EQ(same, b != static_cast<int>(bucket)) << "bucket " << b;
+  }
+  kv::replication::v1::BucketKeysRequest keys;
+  keys.set_namespace_id(ns_);
+  keys.set_bucket(bucket);
+  keys.set_buckets(16);
+  ASSERT_OK_AND_ASSIGN(auto listed, replica().BucketKeys(keys));
+  bool found = false;
+  for (const auto& kv : listed.keys()) found |= kv.key() == "y";
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace kv::central

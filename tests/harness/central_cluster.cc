@@ -107,13 +107,7 @@ absl::Status CentralCluster::WaitConnected(absl::Duration timeout) {
     last = absl::OkStatus();
     for (int i = 0; i < size() && last.ok(); ++i) {
       if (!centrals_[i]->IsRunning()) continue;
-      int port = 0;
-      auto it = centrals_[i]->ready_info().find("metrics_port");
-      if (it == centrals_[i]->ready_info().end() || !absl::SimpleAtoi(it->second, &port)) {
-        last = absl::FailedPreconditionError("central without metrics_port in its ready file");
-        break;
-      }
-      absl::StatusOr<MetricsSnapshot> metrics = ScrapeMetrics(port);
+      absl::StatusOr<MetricsSnapshot> metrics = centrals_[i]->Metrics();
       if (!metrics.ok()) {
         last = metrics.status();
         break;

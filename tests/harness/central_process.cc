@@ -99,6 +99,7 @@ absl::Status CentralProcess::Launch() {
   ready_info_ = std::move(node->ready_info);
   grpc_port_ = ReadyPort(ready_info_, "grpc_port");
   http_port_ = ReadyPort(ready_info_, "http_port");
+  metrics_port_ = ReadyPort(ready_info_, "metrics_port");
   if (options_.http && http_port_ == 0) {
     return absl::InternalError(absl::StrCat("ready file without a valid http_port; log tail:\n",
                                             process_->LogTail(60)));
@@ -159,6 +160,24 @@ bool CentralProcess::IsRunning() { return process_ != nullptr && process_->IsRun
 
 std::unique_ptr<kv::v1::Kv::Stub> CentralProcess::NewStub() const {
   return kv::v1::Kv::NewStub(channel_);
+}
+
+}  // namespace kv::testing
+
+namespace kv::testing {
+
+absl::StatusOr<MetricsSnapshot> CentralProcess::Metrics(absl::Duration timeout) const {
+  if (metrics_port_ == 0) {
+    return absl::FailedPreconditionError("this central serves no /metrics (--metrics_addr)");
+  }
+  return ScrapeMetrics(metrics_port_, timeout);
+}
+
+absl::StatusOr<double> CentralProcess::Metric(absl::string_view name,
+                                              const MetricLabels& labels) const {
+  absl::StatusOr<MetricsSnapshot> snapshot = Metrics();
+  if (!snapshot.ok()) return snapshot.status();
+  return snapshot->Value(name, labels);
 }
 
 }  // namespace kv::testing

@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "proto/kv.grpc.pb.h"
+#include "tests/harness/metrics_scraper.h"
 #include "tests/harness/process.h"
 
 namespace kv::testing {
@@ -76,6 +77,12 @@ class CentralProcess {
   int grpc_port() const { return grpc_port_; }
   // The REST API's port; 0 unless options.http.
   int http_port() const { return http_port_; }
+  // 0 unless the node serves /metrics (--metrics_addr).
+  int metrics_port() const { return metrics_port_; }
+  // One scrape of the current run's /metrics (FAILED_PRECONDITION without
+  // --metrics_addr), and one metric of one scrape (MetricsSnapshot::Value).
+  absl::StatusOr<MetricsSnapshot> Metrics(absl::Duration timeout = absl::Seconds(5)) const;
+  absl::StatusOr<double> Metric(absl::string_view name, const MetricLabels& labels = {}) const;
   // "127.0.0.1:<port>".
   std::string grpc_addr() const;
   const std::string& data_dir() const { return data_dir_; }
@@ -103,6 +110,7 @@ class CentralProcess {
   std::unique_ptr<Process> process_;
   int grpc_port_ = 0;
   int http_port_ = 0;
+  int metrics_port_ = 0;
   absl::flat_hash_map<std::string, std::string> ready_info_;
   std::shared_ptr<grpc::Channel> channel_;
 };

@@ -118,8 +118,23 @@ TEST_F(PartitionTest, DeleteDuringPartitionIsNotResurrected) {
   for (int c = 0; c < 3; ++c) {
     ASSERT_EVENTUALLY([&] { ASSERT_EQ(Get(c, ns, "doomed"), "<not found>"); });
   }
-  // Several anti-entropy rounds later, still gone everywhere.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // NOLINT: lets rounds run
+  // Two more successful anti-entropy rounds of every central with every
+  // peer later, still gone everywhere.
+  auto rounds = [&](int c, int peer) -> double {
+    absl::StatusOr<double> n = cluster_->central(c).Metric(
+        "kv_anti_entropy_rounds_total", {{"peer", absl::StrCat(peer + 1)}, {"result", "ok"}});
+    return n.ok() ? *n : 0;
+  };
+  double before[3][3] = {};
+  for (int c = 0; c < 3; ++c)
+    for (int peer = 0; peer < 3; ++peer)
+      if (peer != c) before[c][peer] = rounds(c, peer);
+  for (int c = 0; c < 3; ++c) {
+    for (int peer = 0; peer < 3; ++peer) {
+      if (peer == c) continue;
+      ASSERT_EVENTUALLY([&] { ASSERT_GE(rounds(c, peer), before[c][peer] + 2); });
+    }
+  }
   for (int c = 0; c < 3; ++c) EXPECT_EQ(Get(c, ns, "doomed"), "<not found>") << c + 1;
 }
 

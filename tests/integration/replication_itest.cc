@@ -66,16 +66,14 @@ TEST_F(ReplicationTest, WritesOnAnyCentralReachEveryCentral) {
   }
   // Central 2 counted the put it served, and its quorum waits.
   {
-    int port = 0;
-    ASSERT_TRUE(absl::SimpleAtoi(cluster_->central(1).ready_info().at("metrics_port"), &port));
-    ASSERT_OK_AND_ASSIGN(MetricsSnapshot metrics, ScrapeMetrics(port));
-    ASSERT_OK_AND_ASSIGN(double puts, metrics.Value("kv_requests_total", {{"op", "put"}, {"code", "OK"}}));
+    const CentralProcess& central = cluster_->central(1);
+    ASSERT_OK_AND_ASSIGN(double puts,
+                         central.Metric("kv_requests_total", {{"op", "put"}, {"code", "OK"}}));
     EXPECT_EQ(puts, 1);
     // Gauges are refreshed every 250 ms.
     ASSERT_EVENTUALLY([&] {
-      ASSERT_OK_AND_ASSIGN(MetricsSnapshot later, ScrapeMetrics(port));
       ASSERT_OK_AND_ASSIGN(double acked,
-                           later.Value("kv_replication_acked_sequence", {{"peer", "1"}}));
+                           central.Metric("kv_replication_acked_sequence", {{"peer", "1"}}));
       ASSERT_GE(acked, 1);
     });
   }
@@ -162,11 +160,9 @@ TEST_F(ReplicationTest, CentralWhoseClockRunsAheadRefusesClientWrites) {
     ASSERT_EQ(Get(2, ns, "k"), "from-1");
     ASSERT_EQ(Get(2, ns, "k2"), "from-2");
   });
-  int port = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(cluster_->central(0).ready_info().at("metrics_port"), &port));
   ASSERT_EVENTUALLY([&] {
-    ASSERT_OK_AND_ASSIGN(MetricsSnapshot metrics, ScrapeMetrics(port));
-    ASSERT_OK_AND_ASSIGN(double offset, metrics.Value("kv_peer_clock_offset_seconds", {{"peer", "3"}}));
+    ASSERT_OK_AND_ASSIGN(double offset, cluster_->central(0).Metric("kv_peer_clock_offset_seconds",
+                                                                    {{"peer", "3"}}));
     ASSERT_GT(offset, 2.5);
   });
 }
@@ -250,18 +246,21 @@ TEST_F(ReplicationTest, EveryAcknowledgedWriteWasSyncedOnAQuorumFirst) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   const std::string ns = CreateNamespace(0, "synced");
   auto wal_syncs = [&](int index) -> double {
-    int port = 0;
-    EXPECT_TRUE(absl::SimpleAtoi(cluster_->central(index).ready_info().at("metrics_port"), &port));
-    absl::StatusOr<MetricsSnapshot> metrics = ScrapeMetrics(port);
-    EXPECT_OK(metrics);
-    if (!metrics.ok()) return -1;
-    absl::StatusOr<double> value = metrics->Value("kv_rocksdb_wal_synced_total");
+    absl::StatusOr<double> value = cluster_->central(index).Metric("kv_rocksdb_wal_synced_total");
     EXPECT_OK(value);
     return value.ok() ? *value : -1;
   };
-  // The namespace creation's own syncs settle first.
+  // The namespace creation's and a warm-up write's syncs happen first: both
+  // peers have applied central 1's whole log before the counts start.
   ASSERT_OK(ToAbslStatus(Put(0, ns, "warmup", "w")));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // NOLINT: peers' syncs settle
+  ASSERT_OK_AND_ASSIGN(const double head, cluster_->central(0).Metric("kv_change_log_last_sequence"));
+  for (int peer = 1; peer <= 2; ++peer) {
+    ASSERT_EVENTUALLY([&] {
+      ASSERT_OK_AND_ASSIGN(double applied, cluster_->central(peer).Metric(
+                                               "kv_replication_applied_sequence", {{"peer", "1"}}));
+      ASSERT_GE(applied, head);
+    });
+  }
   const double base0 = wal_syncs(0), base1 = wal_syncs(1), base2 = wal_syncs(2);
   for (int i = 1; i <= 30; ++i) {
     ASSERT_OK(ToAbslStatus(Put(0, ns, absl::StrCat("k", i), "v")));
@@ -353,8 +352,11 @@ TEST_F(ReplicationTest, KillLoopLosesNoAcknowledgedWrite) {
   const int cycles = EnvInt("KV_REPL_KILL_CYCLES", 4);
   std::mt19937 rng(12345);
   int lost_checks = 0;
+  int acks_at_kill = 0;
   for (int cycle = 0; cycle < cycles; ++cycle) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));  // let writes flow
+    // Writes flow on the whole cluster between kills.
+    ASSERT_EVENTUALLY([&] { ASSERT_GE(acks.load(), acks_at_kill + 500); }, absl::Seconds(30));
+    acks_at_kill = acks.load();
     const int victim = static_cast<int>(rng() % 3);
     ASSERT_OK(cluster_->central(victim).Kill());
     std::map<std::string, Acked> before_kill;
@@ -371,6 +373,7 @@ TEST_F(ReplicationTest, KillLoopLosesNoAcknowledgedWrite) {
       ASSERT_OK(cluster_->central(victim).WipeDataDir());
     }
     ASSERT_OK(cluster_->central(victim).StartAgain());
+    ASSERT_OK(cluster_->WaitConnected());
   }
   stop.Notify();
   for (std::thread& t : writers) t.join();
@@ -448,11 +451,16 @@ TEST_F(ReplicationTest, EdgeFailoverUnderWriteLoadResumesByTimeWithoutFlush) {
   };
   for (int k = 0; k < kKeys; ++k) ASSERT_OK(ToAbslStatus(Put(1, ns, absl::StrCat("k", k), "0")));
   for (int k = 0; k < kKeys; ++k) ASSERT_EVENTUALLY([&] { ASSERT_EQ(edge_get(k), "0"); });
-  // Let a heartbeat prove completeness at the edge before the switch.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // NOLINT: heartbeat interval
+  // A heartbeat has proven completeness at the edge before the switch.
+  ASSERT_EVENTUALLY([&] {
+    ASSERT_OK_AND_ASSIGN(double staleness, edge->Metric("kv_stream_staleness_seconds"));
+    ASSERT_LT(staleness, 3);
+  });
+  ASSERT_OK_AND_ASSIGN(const double reconnects_before, edge->Metric("kv_stream_reconnects_total"));
 
   absl::Mutex mu;
   std::map<int, std::string> last_acked;
+  std::atomic<int> writes{0};
   absl::Notification stop;
   std::thread writer([&] {
     auto stub = Stub(1);
@@ -466,15 +474,29 @@ TEST_F(ReplicationTest, EdgeFailoverUnderWriteLoadResumesByTimeWithoutFlush) {
       if (!stub->Put(NewClientContext("", absl::Seconds(5)).get(), request, &response).ok()) continue;
       absl::MutexLock lock(&mu);
       last_acked[k] = absl::StrCat(n);
+      ++writes;
     }
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // NOLINT: writes before the kill
+  ASSERT_EVENTUALLY([&] { ASSERT_GE(writes.load(), 2 * kKeys); });  // writes before the kill
   // The edge resumes from its last completeness minus the clock offset and
   // write deadline (2.5 s here): the survivors' logs must reach back that
   // far, as a long-running central's do. Time itself is the condition.
   absl::SleepFor(cluster_start + absl::Seconds(5) - absl::Now());
   ASSERT_OK(cluster_->central(0).Kill());  // the edge's stream central
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // NOLINT: writes across the failover
+  const int writes_at_kill = writes.load();
+  // Writes go on across the failover: until the edge streams from another
+  // central and more writes were acknowledged after that.
+  ASSERT_EVENTUALLY([&] {
+    ASSERT_OK_AND_ASSIGN(double reconnects, edge->Metric("kv_stream_reconnects_total"));
+    ASSERT_OK_AND_ASSIGN(double connected, edge->Metric("kv_stream_connected"));
+    ASSERT_GT(reconnects, reconnects_before);
+    ASSERT_EQ(connected, 1);
+  });
+  const int writes_at_failover = writes.load();
+  ASSERT_EVENTUALLY([&] {
+    ASSERT_GE(writes.load(), writes_at_failover + 2 * kKeys);
+    ASSERT_GT(writes.load(), writes_at_kill);
+  });
   stop.Notify();
   writer.join();
   std::map<int, std::string> expected;
@@ -486,7 +508,7 @@ TEST_F(ReplicationTest, EdgeFailoverUnderWriteLoadResumesByTimeWithoutFlush) {
   for (const auto& [k, value] : expected) {
     ASSERT_EVENTUALLY([&] { ASSERT_EQ(edge_get(k), value) << "k" << k; });
   }
-  ASSERT_OK_AND_ASSIGN(MetricsSnapshot metrics, ScrapeMetrics(edge->metrics_port()));
+  ASSERT_OK_AND_ASSIGN(MetricsSnapshot metrics, edge->Metrics());
   ASSERT_OK_AND_ASSIGN(double flushes, metrics.Value("kv_cache_flushes_total"));
   EXPECT_EQ(flushes, 0) << "the failover flushed the cache instead of resuming by time";
   ASSERT_OK_AND_ASSIGN(double hits, metrics.Value("kv_cache_hits_total"));

@@ -76,8 +76,12 @@ ChangeEntry EntryFromRecord(absl::string_view namespace_id, absl::string_view ke
 }  // namespace
 
 ReplicaStore::ReplicaStore(RocksDb& db, CommitQueue& queue, NamespaceTable& namespaces,
-                           Clock& clock)
-    : db_(db), queue_(queue), namespaces_(namespaces), clock_(clock) {}
+                           Clock& clock, size_t inline_value_bytes)
+    : db_(db),
+      queue_(queue),
+      namespaces_(namespaces),
+      clock_(clock),
+      inline_value_bytes_(inline_value_bytes) {}
 
 uint32_t ReplicaStore::BucketOf(absl::string_view key, uint32_t buckets) {
   return buckets == 0 ? 0 : static_cast<uint32_t>(Mix(Fnv1a(key)) % buckets);
@@ -206,7 +210,7 @@ absl::StatusOr<size_t> ReplicaStore::Apply(std::vector<ChangeEntry> entries, uin
     for (size_t i = 0; i < req->entries.size(); ++i) {
       ChangeEntry& entry = req->entries[i];
       if (req->skip[i] || entry.kind() != ChangeEntry::PUT) continue;
-      if (entry.value().size() > 1024) {
+      if (entry.value().size() > inline_value_bytes_) {
         entry.set_value_included(false);
         entry.clear_value();
         entry.clear_metadata();

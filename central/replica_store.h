@@ -40,8 +40,10 @@ struct PeerProgress {
 // Thread-safe. Calls block on disk I/O.
 class ReplicaStore {
  public:
-  // All references must outlive the store.
-  ReplicaStore(RocksDb& db, CommitQueue& queue, NamespaceTable& namespaces, Clock& clock);
+  // All references must outlive the store. Applied PUTs keep their value in
+  // the local change log up to `inline_value_bytes` (as local writes do).
+  ReplicaStore(RocksDb& db, CommitQueue& queue, NamespaceTable& namespaces, Clock& clock,
+               size_t inline_value_bytes);
 
   // Applies `entries` (PUT, DELETE and namespace kinds, each with its
   // version; PUTs with value_included) and, when given, records `progress`
@@ -80,6 +82,7 @@ class ReplicaStore {
   CommitQueue& queue_;
   NamespaceTable& namespaces_;
   Clock& clock_;
+  const size_t inline_value_bytes_;
 };
 
 }  // namespace kv::central

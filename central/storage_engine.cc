@@ -63,7 +63,8 @@ absl::StatusOr<std::unique_ptr<StorageEngine>> StorageEngine::Open(
   engine->records_ = std::make_unique<RecordStore>(
       record_options, db, *engine->queue_, *engine->namespaces_, clock);
   engine->replica_ =
-      std::make_unique<ReplicaStore>(db, *engine->queue_, *engine->namespaces_, clock);
+      std::make_unique<ReplicaStore>(db, *engine->queue_, *engine->namespaces_, clock,
+                                     options.inline_value_bytes);
   LOG(INFO) << "storage open at " << options.data_dir << ": log incarnation "
             << engine->log_->incarnation() << ", sequences "
             << engine->log_->FirstSequence() << ".."

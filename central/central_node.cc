@@ -128,7 +128,8 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
       node->storage_->change_log(), options.storage.node_id, RealClock::Get(), streams);
   node->stream_hub_->Start();
   node->invalidation_service_ =
-      std::make_unique<InvalidationService>(*node->stream_hub_, *node->auth_);
+      std::make_unique<InvalidationService>(*node->stream_hub_, *node->storage_,
+                                            *node->auth_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -103,6 +103,8 @@ grpc::Status EdgeKvService::List(const RequestContext& context, const kv::v1::Li
 bool EdgeKvService::Servable(const CachedEntry& entry, const kv::v1::GetRequest& request,
                              absl::Duration now, bool stream_fresh) const {
   if (!stream_fresh) return false;
+  // Cached before a loss of continuity and not revalidated since.
+  if (entry.cached_at() < stream_.distrusted_before()) return false;
   if (request.cache_ttl() > 0 && now - entry.cached_at() > absl::Seconds(request.cache_ttl())) {
     return false;
   }

@@ -27,6 +27,7 @@
 #include "edge/fetcher.h"
 #include "edge/lru_cache.h"
 #include "edge/namespace_directory.h"
+#include "edge/revalidator.h"
 #include "edge/stream_client.h"
 #include "edge/stream_state.h"
 
@@ -110,6 +111,7 @@ class EdgeNode {
   std::unique_ptr<StreamState> stream_state_;
   std::unique_ptr<Fetcher> fetcher_;
   std::unique_ptr<NamespaceDirectory> directory_;
+  std::unique_ptr<Revalidator> revalidator_;
   std::unique_ptr<StreamClient> stream_client_;
   std::unique_ptr<EdgeKvService> service_;
   std::unique_ptr<grpc::Server> server_;

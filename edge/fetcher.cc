@@ -40,11 +40,13 @@ absl::StatusOr<std::vector<CachedEntryRef>> Fetcher::Fetch(
     request.set_with_metadata(true);
     for (size_t i : mine) request.add_keys(keys[i]);
     kv::v1::GetResponse response;
+    // The result is current as of when it was asked for, not when it came
+    // back: a change missed in between is the stream's to report.
+    const absl::Duration now = clock_.MonotonicNow();
     const grpc::Status status =
         pool_.Call(authorization, [&](kv::v1::Kv::Stub& stub, grpc::ClientContext& context) {
           return stub.Get(&context, request, &response);
         });
-    const absl::Duration now = clock_.MonotonicNow();
     for (size_t j = 0; j < mine.size(); ++j) {
       InFlight& flight = *flights[mine[j]];
       if (!status.ok()) {

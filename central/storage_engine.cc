@@ -155,9 +155,10 @@ absl::StatusOr<std::optional<Record>> StorageEngine::Get(
 }
 
 absl::StatusOr<std::vector<std::optional<Record>>> StorageEngine::GetMany(
-    absl::string_view namespace_id, const std::vector<std::string>& keys) {
+    absl::string_view namespace_id, const std::vector<std::string>& keys,
+    std::vector<Version>* dead_versions) {
   if (read_gate_) KV_RETURN_IF_ERROR(read_gate_());
-  return records_->GetMany(namespace_id, keys);
+  return records_->GetMany(namespace_id, keys, dead_versions);
 }
 
 absl::StatusOr<ListPage> StorageEngine::List(absl::string_view namespace_id,

@@ -41,6 +41,14 @@ class CentralPool {
     });
   }
 
+  // `fn(stub, context)` on central `i` alone.
+  template <typename Fn>
+  grpc::Status CallOne(size_t i, absl::string_view authorization, Fn fn) const {
+    grpc::ClientContext context;
+    Prepare(context, authorization);
+    return fn(*stubs_[i], context);
+  }
+
   // As Call, for other services: `fn(i, context)` calls central `i`.
   template <typename Fn>
   grpc::Status CallEach(absl::string_view authorization, Fn fn) const {

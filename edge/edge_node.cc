@@ -53,8 +53,10 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   node->cache_ = std::make_unique<LruCache>(options.cache);
   node->pool_ = std::make_unique<CentralPool>(options.central_addrs, options.rpc_timeout);
   node->stream_state_ = std::make_unique<StreamState>(clock);
-  node->fetcher_ =
-      std::make_unique<Fetcher>(*node->pool_, *node->cache_, *node->stream_state_, clock);
+  node->recent_writes_ =
+      std::make_unique<RecentWrites>(options.window, options.recent_writes, clock);
+  node->fetcher_ = std::make_unique<Fetcher>(*node->pool_, *node->cache_, *node->stream_state_,
+                                             clock, node->recent_writes_.get());
   node->directory_ = std::make_unique<NamespaceDirectory>(*node->pool_);
   StreamClientOptions stream_options;
   stream_options.edge_id = options.edge_id;
@@ -73,7 +75,8 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
       stream_options, *node->pool_, *node->cache_, *node->fetcher_, *node->revalidator_,
       *node->directory_, *node->stream_state_, *node->metrics_, clock);
   node->service_ = std::make_unique<EdgeKvService>(
-      *node->pool_, *node->cache_, *node->fetcher_, *node->directory_, *node->stream_state_,
+      *node->pool_, *node->cache_, *node->fetcher_, *node->recent_writes_, *node->directory_,
+      *node->stream_state_,
       *node->auth_, options.limits, options.window, *node->metrics_, clock);
 
   try {

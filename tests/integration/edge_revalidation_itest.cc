@@ -153,5 +153,50 @@ TEST_F(EdgeRevalidationTest, FailoverBeyondTheLogRevalidatesInsteadOfClearing) {
   EXPECT_GE(entries, kCold);
 }
 
+// Read-your-writes after eviction, whichever central answers: a write
+// through the edge is acknowledged by centrals 0 and 1 while central 2 is
+// cut off from its peers (it keeps the old value). The value is larger than
+// the edge's cache, so it is never cached. With central 0 killed, the edge
+// reads from central 2 first (its next in --centrals): that answer is older
+// than the edge's own write, so the edge asks the others and returns the
+// write; it never returns the old value.
+TEST_F(EdgeRevalidationTest, OwnWriteIsReadBackAfterEvictionWhicheverCentralAnswers) {
+  ASSERT_NO_FATAL_FAILURE(UseProxy());
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  const std::string ns = CreateNamespace(0, "own-writes");
+  ASSERT_OK(ToAbslStatus(Put(1, ns, "mine", "old")));
+  ASSERT_EVENTUALLY([&] { ASSERT_EQ(Get(2, ns, "mine"), "old"); });
+
+  EdgeProcessOptions options;
+  const std::vector<std::string> addrs = cluster_->grpc_addrs();
+  options.centrals = {addrs[0], addrs[2], addrs[1]};
+  options.extra_flags = {"--cache_bytes=16384", "--cache_shards=1",
+                         "--stream_silence_timeout=1s", "--rpc_timeout=2s"};
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EdgeProcess> edge,
+                       EdgeProcess::Start(absl::StrCat(dir_->path(), "/edge"), options));
+  auto via = kv::v1::Kv::NewStub(NewKvChannel(edge->grpc_addr()));
+
+  ASSERT_OK(cluster_->Isolate(2));
+  const std::string mine(20000, 'n');  // larger than the whole cache
+  kv::v1::PutRequest put;
+  put.set_namespace_id(ns);
+  put.set_key("mine");
+  put.set_value(mine);
+  kv::v1::PutResponse put_response;
+  ASSERT_OK(ToAbslStatus(via->Put(NewClientContext("", absl::Seconds(10)).get(), put,
+                                  &put_response)));
+  ASSERT_OK(cluster_->central(0).Kill());
+  ASSERT_EQ(Get(2, ns, "mine"), "old") << "central 2 should not have the write";
+
+  int served = 0;
+  for (int i = 0; i < 5; ++i) {
+    const EdgeRead r = ReadAt(*via, ns, "mine");
+    EXPECT_NE(r.value, "old") << "the edge returned a value older than its own write";
+    if (r.value == mine) ++served;
+  }
+  EXPECT_GT(served, 0) << "central 1 holds the write; the edge should have found it";
+  ASSERT_OK(cluster_->Heal());
+}
+
 }  // namespace
 }  // namespace kv::testing

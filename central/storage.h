@@ -182,6 +182,11 @@ class Storage {
   virtual void SetWriteGate(std::function<absl::Status()> gate) = 0;
   // Routes namespace changes through `coordinator` (may be null: local).
   virtual void SetNamespaceCoordinator(NamespaceCoordinator* coordinator) = 0;
+  // Tombstones are purged (past the grace) only when their version is
+  // before `horizon`: the time before which every central holds every
+  // write. InfiniteFuture (the default, a single central) lets the grace
+  // alone decide; InfinitePast purges none.
+  virtual void SetTombstonePurgeHorizon(absl::Time horizon) = 0;
   // Replicated versions too far in the future for the HLC to observe.
   virtual uint64_t FutureVersions() const = 0;
 

@@ -60,12 +60,7 @@ TEST_F(EdgeRevalidationTest, FailoverBeyondTheLogRevalidatesInsteadOfClearing) {
   for (int k = 0; k < kCold; ++k) ASSERT_OK(ToAbslStatus(Put(1, ns, absl::StrCat("c", k), "cold")));
   for (int k = 0; k < kHot; ++k) ASSERT_OK(ToAbslStatus(Put(1, ns, absl::StrCat("k", k), "0")));
 
-  EdgeProcessOptions options;
-  options.centrals = cluster_->grpc_addrs();
-  options.extra_flags = {"--window=3s", "--stream_silence_timeout=1s", "--rpc_timeout=2s",
-                         "--write_deadline=2s"};
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EdgeProcess> edge,
-                       EdgeProcess::Start(absl::StrCat(dir_->path(), "/edge"), options));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EdgeProcess> edge, StartEdge(FastFailoverEdgeFlags()));
   auto via = kv::v1::Kv::NewStub(NewKvChannel(edge->grpc_addr()));
   // Every key cached and served from the cache.
   for (const char* prefix : {"c", "k"}) {
@@ -82,27 +77,7 @@ TEST_F(EdgeRevalidationTest, FailoverBeyondTheLogRevalidatesInsteadOfClearing) {
   ASSERT_OK_AND_ASSIGN(const double reconnects_before,
                        edge->Metric("kv_stream_reconnects_total"));
 
-  absl::Mutex mu;
-  std::map<int, std::string> last_acked;
-  std::atomic<int> writes{0};
-  absl::Notification stop;
-  std::thread writer([&] {
-    auto stub = Stub(1);
-    for (int n = 1; !stop.HasBeenNotified(); ++n) {
-      const int k = n % kHot;
-      kv::v1::PutRequest request;
-      request.set_namespace_id(ns);
-      request.set_key(absl::StrCat("k", k));
-      request.set_value(absl::StrCat(n));
-      kv::v1::PutResponse response;
-      if (!stub->Put(NewClientContext("", absl::Seconds(5)).get(), request, &response).ok()) {
-        continue;
-      }
-      absl::MutexLock lock(&mu);
-      last_acked[k] = absl::StrCat(n);
-      ++writes;
-    }
-  });
+  AckedWriter writer(Stub(1), ns, "k", kHot);
   // The survivors have trimmed their logs (entries older than 1 s are gone).
   ASSERT_EVENTUALLY(
       [&] {
@@ -126,10 +101,9 @@ TEST_F(EdgeRevalidationTest, FailoverBeyondTheLogRevalidatesInsteadOfClearing) {
         ASSERT_GT(lost, lost_before) << "the new central resumed (its log reached back)";
       },
       absl::Seconds(20));
-  const int writes_at_failover = writes.load();
-  ASSERT_EVENTUALLY([&] { ASSERT_GE(writes.load(), writes_at_failover + 2 * kHot); });
-  stop.Notify();
-  writer.join();
+  const int writes_at_failover = writer.writes();
+  ASSERT_EVENTUALLY([&] { ASSERT_GE(writer.writes(), writes_at_failover + 2 * kHot); });
+  const std::map<int, std::string> expected = writer.Stop();
 
   // The cold keys were revalidated in bulk (none was read since the kill).
   ASSERT_EVENTUALLY(
@@ -139,11 +113,6 @@ TEST_F(EdgeRevalidationTest, FailoverBeyondTheLogRevalidatesInsteadOfClearing) {
     EXPECT_EQ(r.value, "cold") << "c" << k;
     EXPECT_EQ(r.cache_status, "HIT")
         << "c" << k << " was not kept across the failover (the cache was cleared?)";
-  }
-  std::map<int, std::string> expected;
-  {
-    absl::MutexLock lock(&mu);
-    expected = last_acked;
   }
   ASSERT_FALSE(expected.empty());
   for (const auto& [k, value] : expected) {
@@ -167,13 +136,11 @@ TEST_F(EdgeRevalidationTest, OwnWriteIsReadBackAfterEvictionWhicheverCentralAnsw
   ASSERT_OK(ToAbslStatus(Put(1, ns, "mine", "old")));
   ASSERT_EVENTUALLY([&] { ASSERT_EQ(Get(2, ns, "mine"), "old"); });
 
-  EdgeProcessOptions options;
   const std::vector<std::string> addrs = cluster_->grpc_addrs();
-  options.centrals = {addrs[0], addrs[2], addrs[1]};
-  options.extra_flags = {"--cache_bytes=16384", "--cache_shards=1",
-                         "--stream_silence_timeout=1s", "--rpc_timeout=2s"};
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<EdgeProcess> edge,
-                       EdgeProcess::Start(absl::StrCat(dir_->path(), "/edge"), options));
+                       StartEdge({"--cache_bytes=16384", "--cache_shards=1",
+                                  "--stream_silence_timeout=1s", "--rpc_timeout=2s"},
+                                 {addrs[0], addrs[2], addrs[1]}));
   auto via = kv::v1::Kv::NewStub(NewKvChannel(edge->grpc_addr()));
 
   ASSERT_OK(cluster_->Isolate(2));

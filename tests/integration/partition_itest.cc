@@ -197,12 +197,11 @@ TEST_F(PartitionTest, EdgeOfCutOffCentralStaysWithinWindow) {
   constexpr absl::Duration kWindow = absl::Seconds(3);
   ASSERT_NO_FATAL_FAILURE(StartCluster({"--window=3s"}));
   const std::string ns = CreateNamespace(0, "window");
-  EdgeProcessOptions options;
   std::vector<std::string> addrs = cluster_->grpc_addrs();
-  options.centrals = {addrs[2], addrs[0], addrs[1]};  // prefers the central we cut off
-  options.extra_flags = {"--window=3s", "--rpc_timeout=1s", "--stream_silence_timeout=1s"};
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EdgeProcess> edge,
-                       EdgeProcess::Start(absl::StrCat(dir_->path(), "/edge"), options));
+  ASSERT_OK_AND_ASSIGN(  // prefers the central we cut off
+      std::unique_ptr<EdgeProcess> edge,
+      StartEdge({"--window=3s", "--rpc_timeout=1s", "--stream_silence_timeout=1s"},
+                {addrs[2], addrs[0], addrs[1]}));
   constexpr int kKeys = 10;
   // ack_time[key][n]: when value n of the key was acknowledged.
   absl::Mutex mu;

@@ -1,6 +1,7 @@
 #include "tests/integration/cluster_fixture.h"
 
 #include "absl/strings/str_cat.h"
+#include "tests/harness/eventually.h"
 #include "tests/harness/status_matchers.h"
 
 namespace kv::testing {
@@ -72,6 +73,19 @@ std::string ClusterTest::CreateNamespace(int index, const std::string& title) {
   kv::v1::Namespace ns;
   grpc::Status status = Stub(index)->CreateNamespace(NewClientContext("").get(), request, &ns);
   EXPECT_TRUE(status.ok()) << status.error_message();
+  if (!status.ok()) return ns.id();
+  // Replicated like a write: wait until every running central knows it, so
+  // a test can write to any of them next.
+  for (int i = 0; i < cluster_->size(); ++i) {
+    if (!cluster_->central(i).IsRunning()) continue;
+    EXPECT_EVENTUALLY([&] {
+      kv::v1::GetNamespaceRequest get;
+      get.set_namespace_id(ns.id());
+      kv::v1::Namespace got;
+      grpc::Status s = Stub(i)->GetNamespace(NewClientContext("").get(), get, &got);
+      ASSERT_TRUE(s.ok()) << "central " << i << ": " << s.error_message();
+    });
+  }
   return ns.id();
 }
 

@@ -72,7 +72,8 @@ class ClusterTest : public ::testing::Test {
   }
 
   std::unique_ptr<kv::v1::Kv::Stub> Stub(int index);
-  // Creates a namespace (failing the test on error); returns its id.
+  // Creates a namespace (failing the test on error) and waits until every
+  // running central knows it; returns its id.
   std::string CreateNamespace(int index, const std::string& title);
   grpc::Status Put(int index, const std::string& ns, const std::string& key,
                    const std::string& value, kv::v1::PutResponse* response = nullptr);

@@ -124,7 +124,7 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
     KV_ASSIGN_OR_RETURN(node->workerd_server_,
                         http::HttpServer::Start(options.workerd, *node->workerd_handler_));
   }
-  node->stream_client_->Start();
+  node->stream_client_->Start(node->async_server_->cq());
   node->gauge_thread_ = std::thread([n = node.get()] { n->GaugeLoop(); });
 
   LOG(INFO) << "kv-edge " << options.edge_id << " serving gRPC on port " << node->grpc_port_
@@ -167,10 +167,11 @@ void EdgeNode::Shutdown() {
     server_->GetHealthCheckService()->Shutdown();  // NOT_SERVING; Watch streams end
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
+  // The stream's events come through the server's queue: stop it first.
+  if (stream_client_ != nullptr) stream_client_->Stop();
   if (async_server_ != nullptr) async_server_->Shutdown();
   if (server_ != nullptr) server_->Wait();
   stop_.Notify();
-  if (stream_client_ != nullptr) stream_client_->Stop();
   if (gauge_thread_.joinable()) gauge_thread_.join();
   server_.reset();
   exposer_.reset();

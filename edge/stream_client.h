@@ -50,6 +50,9 @@ struct StreamClientOptions {
 // it applied since the edge's last proof of completeness), so a warm cache
 // survives the switch.
 // Start() spawns the stream thread and a watchdog; Stop() cancels and joins.
+// The stream's events are collected by the thread polling `events` (the
+// edge's server queue; see cq_stream_reader.h), so Stop() must come before
+// that queue is shut down.
 class StreamClient {
  public:
   // All references must outlive the client.
@@ -58,7 +61,7 @@ class StreamClient {
                EdgeMetrics& metrics, Clock& clock);
   ~StreamClient();
 
-  void Start();
+  void Start(grpc::CompletionQueue* events);
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
@@ -79,6 +82,7 @@ class StreamClient {
   EdgeMetrics& metrics_;
   Clock& clock_;
   std::vector<std::unique_ptr<kv::v1::Invalidation::Stub>> stubs_;
+  grpc::CompletionQueue* events_ = nullptr;
 
   absl::Notification stop_;
   absl::Mutex mu_;

@@ -116,6 +116,12 @@ std::string LruCache::CacheKey(absl::string_view namespace_id, absl::string_view
   return out;
 }
 
+LruCache::KeyBuffer::KeyBuffer(absl::string_view namespace_id, absl::string_view key) {
+  bytes_.reserve(namespace_id.size() + key.size());
+  bytes_.insert(bytes_.end(), namespace_id.begin(), namespace_id.end());
+  bytes_.insert(bytes_.end(), key.begin(), key.end());
+}
+
 void LruCache::Remove(Shard& shard, CachedEntry* e, std::vector<CachedEntry*>& garbage) {
   shard.table.erase(e);
   e->prev_->next_ = e->next_;

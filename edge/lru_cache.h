@@ -11,6 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -126,6 +127,16 @@ class LruCache {
   LruCache& operator=(const LruCache&) = delete;
 
   static std::string CacheKey(absl::string_view namespace_id, absl::string_view key);
+  // CacheKey(namespace_id, key) built on the stack for keys up to ~100
+  // bytes: the read path builds one per key of every request.
+  class KeyBuffer {
+   public:
+    KeyBuffer(absl::string_view namespace_id, absl::string_view key);
+    absl::string_view view() const { return {bytes_.data(), bytes_.size()}; }
+
+   private:
+    absl::InlinedVector<char, 136> bytes_;
+  };
 
   // The entry, or an empty ref when absent. Marks it referenced: eviction
   // passes over it once, making it the newest (second chance).

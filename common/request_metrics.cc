@@ -70,16 +70,21 @@ RequestMetrics::RequestMetrics(prometheus::Registry& registry)
                      .Help("Client API request duration by operation")
                      .Register(registry)) {}
 
+int RequestMetrics::OpIndex(absl::string_view op) {
+  static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == kOps);
+  for (int i = 0; i < kOps; ++i) {
+    if (kOpNames[i] == op) return i;
+  }
+  return kOps - 1;
+}
+
 void RequestMetrics::Record(absl::string_view op, grpc::StatusCode code,
                             absl::Duration duration) {
-  static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == kOps);
-  int op_index = kOps - 1;
-  for (int i = 0; i < kOps; ++i) {
-    if (kOpNames[i] == op) {
-      op_index = i;
-      break;
-    }
-  }
+  Record(OpIndex(op), code, duration);
+}
+
+void RequestMetrics::Record(int op_index, grpc::StatusCode code, absl::Duration duration) {
+  if (op_index < 0 || op_index >= kOps) op_index = kOps - 1;
   int code_index = static_cast<int>(code);
   if (code_index < 0 || code_index >= kCodes) code_index = static_cast<int>(grpc::StatusCode::UNKNOWN);
   prometheus::Counter* counter = counters_[op_index][code_index].load(std::memory_order_acquire);

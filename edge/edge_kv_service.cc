@@ -1,5 +1,6 @@
 #include "edge/edge_kv_service.h"
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_space.h"
 #include "common/grpc_auth.h"
@@ -113,7 +114,7 @@ bool EdgeKvService::Servable(const CachedEntry& entry, const kv::v1::GetRequest&
 }
 
 absl::Status EdgeKvService::BuildGetResponse(const kv::v1::GetRequest& request,
-                                             const std::vector<CachedEntryRef>& entries,
+                                             absl::Span<const CachedEntryRef> entries,
                                              kv::v1::GetResponse* response) const {
   const int64_t now_s = absl::ToUnixSeconds(clock_.TimeNow());
   size_t total_bytes = 0;
@@ -160,9 +161,10 @@ std::optional<grpc::Status> EdgeKvService::TryGetFromCache(const RequestContext&
 
   const absl::Duration now = clock_.MonotonicNow();
   const bool stream_fresh = stream_.Staleness() < window_;
-  std::vector<CachedEntryRef> entries(request.keys_size());
+  // No heap allocation here for the usual one short key.
+  absl::InlinedVector<CachedEntryRef, 1> entries(request.keys_size());
   for (int i = 0; i < request.keys_size(); ++i) {
-    entries[i] = cache_.Get(LruCache::CacheKey(request.namespace_id(), request.keys(i)));
+    entries[i] = cache_.Get(LruCache::KeyBuffer(request.namespace_id(), request.keys(i)).view());
     if (!entries[i] || !Servable(*entries[i], request, now, stream_fresh)) return std::nullopt;
   }
   metrics_.cache_hits.Increment(request.keys_size());

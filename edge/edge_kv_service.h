@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "common/auth.h"
 #include "common/clock.h"
 #include "common/limits.h"
@@ -94,7 +95,7 @@ class EdgeKvService final {
                 absl::Duration now, bool stream_fresh) const;
   // Fills the response from resolved entries (one per key, in order).
   absl::Status BuildGetResponse(const kv::v1::GetRequest& request,
-                                const std::vector<CachedEntryRef>& entries,
+                                absl::Span<const CachedEntryRef> entries,
                                 kv::v1::GetResponse* response) const;
   // `entry` (fetched for `key`) when it is at least as new as this edge's
   // own recent write of the key and the read's min_version; else the first

@@ -11,6 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -81,7 +82,11 @@ class CachedEntry {
   bool found_ = false;
   bool has_metadata_ = false;
   void SetHash();
-  bool in_cache_ = false;  // guarded by the shard mutex
+  // Guarded by the shard mutex; one byte together, apart from the
+  // immutable fields that readers see without the mutex.
+  bool in_cache_ : 1 = false;
+  // Read since it was last passed over by eviction (second chance).
+  bool referenced_ : 1 = false;
   char data_[1];           // key, metadata, value
 };
 
@@ -109,6 +114,12 @@ class CachedEntryRef {
 
 // A bytes-bounded, sharded LRU cache of CachedEntry keyed by the composite
 // cache key (namespace id + user key; see CacheKey()).
+// Eviction is LRU with second chance (CLOCK): a hit only marks the entry
+// referenced, and eviction, taking the oldest entry, makes a referenced one
+// the newest instead (clearing the mark). So a hit writes to no list
+// neighbour (on a large cache those are cache misses: the hit costs about
+// half), and an entry read since it last reached the old end is never
+// evicted before every unread one older than it.
 // Thread-safe; no method does I/O or holds more than one shard's mutex, and
 // entries are freed outside the locks.
 class LruCache {
@@ -119,8 +130,19 @@ class LruCache {
   LruCache& operator=(const LruCache&) = delete;
 
   static std::string CacheKey(absl::string_view namespace_id, absl::string_view key);
+  // CacheKey(namespace_id, key) built on the stack for keys up to ~100
+  // bytes: the read path builds one per key of every request.
+  class KeyBuffer {
+   public:
+    KeyBuffer(absl::string_view namespace_id, absl::string_view key);
+    absl::string_view view() const { return {bytes_.data(), bytes_.size()}; }
 
-  // The entry, or an empty ref when absent. Marks it most recently used.
+   private:
+    absl::InlinedVector<char, 136> bytes_;
+  };
+
+  // The entry, or an empty ref when absent. Marks it referenced: eviction
+  // passes over it once, making it the newest (second chance).
   CachedEntryRef Get(absl::string_view cache_key);
 
   // Inserts `entry` unless the cache holds a newer version of the key.
@@ -184,7 +206,7 @@ class LruCache {
   struct Shard {
     absl::Mutex mu;
     absl::flat_hash_set<CachedEntry*, KeyHash, KeyEq> table ABSL_GUARDED_BY(mu);
-    // Circular list; head.next_ is the oldest, head.prev_ the newest.
+    // Circular list; head is the oldest, head->prev_ the newest.
     CachedEntry* head ABSL_GUARDED_BY(mu) = nullptr;
     size_t bytes ABSL_GUARDED_BY(mu) = 0;
     uint64_t evictions ABSL_GUARDED_BY(mu) = 0;

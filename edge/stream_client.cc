@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/logging.h"
+#include "edge/cq_stream_reader.h"
 #include "common/version.h"
 
 namespace kv::edge {
@@ -27,7 +28,8 @@ StreamClient::StreamClient(const StreamClientOptions& options, CentralPool& pool
 
 StreamClient::~StreamClient() { Stop(); }
 
-void StreamClient::Start() {
+void StreamClient::Start(grpc::CompletionQueue* events) {
+  events_ = events;
   thread_ = std::thread([this] { Run(); });
   watchdog_ = std::thread([this] { Watchdog(); });
 }
@@ -113,8 +115,11 @@ bool StreamClient::SubscribeOnce(size_t index) {
         complete - absl::ToInt64Milliseconds(options_.max_clock_offset + options_.write_deadline));
   }
 
-  std::unique_ptr<grpc::ClientReader<kv::v1::InvalidationMessage>> reader =
-      stubs_[index]->Subscribe(&context, request);
+  // Events collected by the server's queue thread (cq_stream_reader.h).
+  auto reader = std::make_unique<CqStreamReader<kv::v1::InvalidationMessage>>(
+      events_, [&](grpc::CompletionQueue* cq) {
+        return stubs_[index]->PrepareAsyncSubscribe(&context, request, cq);
+      });
   kv::v1::InvalidationMessage message;
   bool connected = false;
   uint64_t replay_until = 0;

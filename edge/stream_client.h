@@ -52,6 +52,9 @@ struct StreamClientOptions {
 // what it applied since the edge's last proof of completeness), so a warm
 // cache survives the switch without even that.
 // Start() spawns the stream thread and a watchdog; Stop() cancels and joins.
+// The stream's events are collected by the thread polling `events` (the
+// edge's server queue; see cq_stream_reader.h), so Stop() must come before
+// that queue is shut down.
 class StreamClient {
  public:
   // All references must outlive the client.
@@ -60,7 +63,7 @@ class StreamClient {
                StreamState& state, EdgeMetrics& metrics, Clock& clock);
   ~StreamClient();
 
-  void Start();
+  void Start(grpc::CompletionQueue* events);
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
@@ -83,6 +86,7 @@ class StreamClient {
   EdgeMetrics& metrics_;
   Clock& clock_;
   std::vector<std::unique_ptr<kv::v1::Invalidation::Stub>> stubs_;
+  grpc::CompletionQueue* events_ = nullptr;
 
   absl::Notification stop_;
   absl::Mutex mu_;

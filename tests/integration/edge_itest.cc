@@ -386,6 +386,14 @@ TEST_F(EdgeTest, ReadYourWritesThroughTheSameEdge) {
       EXPECT_FALSE(r.found) << "the edge still shows a key it deleted: " << r.ToString();
     }
   }
+  // Every call was counted in the edge's request metrics (by its server,
+  // not an interceptor): 2 sizes x 10 rounds of 2 puts, 3 gets, 1 delete.
+  for (const auto& [op, calls] :
+       {std::pair<const char*, double>{"put", 40}, {"get", 60}, {"delete", 20}}) {
+    ASSERT_OK_AND_ASSIGN(double counted,
+                         edge->Metric("kv_requests_total", {{"op", op}, {"code", "OK"}}));
+    EXPECT_EQ(counted, calls) << op;
+  }
   // And the central agrees.
   EXPECT_EQ(Get(ns, "k16-0"), "<not found>");
 }

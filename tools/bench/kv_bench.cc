@@ -120,6 +120,10 @@ ABSL_FLAG(int, channels, 1, "edge-hit: client connections the calls are spread o
 ABSL_FLAG(bool, baseline, false,
           "Also run the same-run baseline (put, bulk: db_bench; edge-hit, edge-miss: bare "
           "gRPC server; mixed: redis-server) and print ratios.");
+ABSL_FLAG(int, rounds, 1,
+          "edge-hit, edge-miss with --baseline: alternate the edge and the bare server this "
+          "many times (--duration split between the rounds, order swapped every round) and "
+          "print the ratio of the totals: fair when other work on the machine drifts.");
 ABSL_FLAG(std::string, bare_api, "async",
           "edge-hit baseline server API: async (completion queue, one thread) or sync.");
 ABSL_FLAG(std::string, db_bench, "db_bench", "db_bench binary (Debian rocksdb-tools).");
@@ -239,6 +243,11 @@ int main(int argc, char** argv) {
   }
   o.max_hit_fraction = absl::GetFlag(FLAGS_max_hit_fraction);
   o.plot = absl::GetFlag(FLAGS_plot);
+  o.rounds = absl::GetFlag(FLAGS_rounds);
+  if (o.rounds < 1) {
+    std::cerr << "kv-bench: --rounds must be at least 1\n";
+    return 2;
+  }
 
   if (o.duration <= absl::ZeroDuration() || o.warmup < absl::ZeroDuration()) {
     std::cerr << "kv-bench: --duration must be positive and --warmup not negative\n";

@@ -43,6 +43,7 @@ struct Options {
   std::string redis_appendfsync = "always";  // mixed --baseline: always | everysec | no
   int batch = 1000;               // bulk: entries per BulkPut
   std::string plot;               // --plot FILE.png; empty: none
+  int rounds = 1;                 // edge-hit/miss --baseline: interleaved rounds
 };
 
 }  // namespace kv::bench

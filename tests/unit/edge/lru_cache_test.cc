@@ -140,6 +140,42 @@ TEST(LruCacheTest, EvictsLeastRecentlyUsedWithinTheByteBound) {
   EXPECT_GT(cache.bytes(), cache.capacity_bytes() - 2 * 1200);
 }
 
+// Second chance, step by step: one shard holding exactly three entries.
+// (Here the outcome is the same as strict LRU's.)
+TEST(LruCacheTest, EvictionGivesEntriesReadSinceTheyWereOldestASecondChance) {
+  const std::string value(1000, 'v');
+  // Room for three and a half: malloc may hand out a few bytes more than
+  // asked, so charges differ slightly from entry to entry.
+  const size_t charge = Found("a", value)->charge();
+  LruCache cache({.capacity_bytes = 3 * charge + charge / 2, .num_shards = 1});
+  auto cached = [&](const char* key) {
+    return static_cast<bool>(cache.Get(LruCache::CacheKey(kNs, key)));
+  };
+  cache.Insert(Found("a", value));
+  cache.Insert(Found("b", value));
+  cache.Insert(Found("c", value));
+  ASSERT_EQ(cache.entries(), 3u);
+  // a was read: d evicts b, the oldest unread entry; a becomes the newest.
+  ASSERT_TRUE(cached("a"));
+  cache.Insert(Found("d", value));
+  EXPECT_EQ(cache.entries(), 3u);
+  EXPECT_EQ(cache.evictions(), 1u);
+  EXPECT_FALSE(cached("b"));
+  // Oldest first: c, d, a. e evicts c, never read.
+  cache.Insert(Found("e", value));
+  EXPECT_FALSE(cached("c"));
+  // d, a, e remain; every one read; f passes over all of them once
+  // (clearing their marks) and evicts the oldest, d.
+  ASSERT_TRUE(cached("d") && cached("a") && cached("e"));
+  cache.Insert(Found("f", value));
+  EXPECT_EQ(cache.entries(), 3u);
+  EXPECT_FALSE(cached("d"));
+  EXPECT_TRUE(cached("a"));
+  EXPECT_TRUE(cached("e"));
+  EXPECT_TRUE(cached("f"));
+  EXPECT_LE(cache.bytes(), cache.capacity_bytes());
+}
+
 TEST(LruCacheTest, RefusesAnEntryLargerThanAShard) {
   LruCache cache({.capacity_bytes = 16 << 10, .num_shards = 4});
   EXPECT_FALSE(cache.Insert(Found("big", std::string(5000, 'b'))));

@@ -1,6 +1,7 @@
 #include "central/peer_puller.h"
 
 #include <grpcpp/create_channel.h>
+#include <prometheus/counter.h>
 
 #include <algorithm>
 #include <utility>
@@ -187,8 +188,14 @@ void PeerPuller::PullOnce(const std::string& address) {
         why = "gap inside a batch";
         break;
       }
+      const size_t received = batch.size();
+      const absl::Time apply_start = absl::Now();
       absl::StatusOr<size_t> applied =
           replica_.Apply(std::move(batch), options_.peer_id, PeerProgress{incarnation, last});
+      if (options_.applies != nullptr) options_.applies->Increment();
+      if (options_.entries != nullptr) options_.entries->Increment(static_cast<double>(received));
+      if (options_.apply_seconds != nullptr)
+        options_.apply_seconds->Increment(absl::ToDoubleSeconds(absl::Now() - apply_start));
       if (!applied.ok()) {
         why = absl::StrCat("apply failed: ", applied.status().ToString());
         break;

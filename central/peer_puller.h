@@ -17,6 +17,9 @@
 namespace grpc {
 class ClientContext;
 }
+namespace prometheus {
+class Counter;
+}
 
 namespace kv::central {
 
@@ -31,6 +34,11 @@ struct PeerPullerOptions {
   // Peers' clocks may be this far off; completeness is judged that much
   // earlier than a peer's heartbeat time. Default: 500 ms.
   absl::Duration max_clock_offset = absl::Milliseconds(500);
+  // Counted when set (kv_replication_{applies,entries,apply_seconds}_total);
+  // they must outlive the puller.
+  prometheus::Counter* applies = nullptr;
+  prometheus::Counter* entries = nullptr;
+  prometheus::Counter* apply_seconds = nullptr;
 };
 
 // The receiver side of replication from one peer (proto/replication.proto):

@@ -213,6 +213,11 @@ void Replicator::EnsurePullers() {
     options.token = options_.peer_token;
     options.silence_timeout = options_.silence_timeout;
     options.max_clock_offset = options_.max_clock_offset;
+    if (metrics_ != nullptr) {
+      options.applies = &metrics_->ReplicationApplies(peer.id);
+      options.entries = &metrics_->ReplicationEntries(peer.id);
+      options.apply_seconds = &metrics_->ReplicationApplySeconds(peer.id);
+    }
     auto puller = std::make_unique<PeerPuller>(
         options, *peers_, storage_.replica(),
         [this](uint32_t peer_id) { anti_entropy_->RequestRound(peer_id); });

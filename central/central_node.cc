@@ -60,6 +60,14 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
         "--heartbeat_interval, --stream_batch_entries and --stream_queue_bytes must be positive");
   }
 
+  if (options.replication.batches_in_flight == 0 ||
+      options.replication.relay_linger < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--replication_batches_in_flight is ", options.replication.batches_in_flight,
+        " and --replication_relay_linger ", absl::FormatDuration(options.replication.relay_linger),
+        "; they must be at least 1 and not negative"));
+  }
+
   auto node = std::unique_ptr<CentralNode>(new CentralNode(options));
   if (options.dev) {
     node->auth_ = TokenAuthenticator::Open(options.default_account);
@@ -116,6 +124,8 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   ReplicationServiceOptions replication_service;
   replication_service.node_id = options.storage.node_id;
   replication_service.heartbeat_interval = options.streams.heartbeat_interval;
+  replication_service.batches_in_flight = options.replication.batches_in_flight;
+  replication_service.relay_linger = options.replication.relay_linger;
   node->replication_service_ = std::make_unique<ReplicationService>(
       replication_service, *node->storage_, *node->auth_, replicator->tracker());
   node->kv_service_ = std::make_unique<KvService>(*node->storage_, *node->auth_,

@@ -22,6 +22,10 @@ struct ReplicationServiceOptions {
   // larger value goes alone).
   size_t batch_entries = 1000;
   size_t batch_bytes = size_t{8} << 20;
+  // Batches sent and not yet acked, at most, and how long a batch without
+  // this central's own writes gathers entries: see PullSenderOptions.
+  size_t batches_in_flight = 4;
+  absl::Duration relay_linger = absl::Milliseconds(20);
 };
 
 // The source side of replication (proto/replication.proto): serves peers'
@@ -33,8 +37,8 @@ struct ReplicationServiceOptions {
 // trimmed ends the stream; the receiver reconnects and repairs by
 // anti-entropy); a heartbeat's head_sequence is the last entry already sent.
 // Callers must hold an edge-scope token (node credentials) or the node be in
-// dev mode. Thread-safe; each Pull occupies one server thread and one ack
-// reader thread.
+// dev mode. Thread-safe; each Pull occupies one server thread (PullSender)
+// and one ack reader thread.
 class ReplicationService final : public kv::replication::v1::Replication::Service {
  public:
   // All references must outlive the service.

@@ -61,11 +61,14 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   }
 
   if (options.replication.batches_in_flight == 0 ||
-      options.replication.relay_linger < absl::ZeroDuration()) {
+      options.replication.relay_linger < absl::ZeroDuration() ||
+      options.replication.follower_linger < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--replication_batches_in_flight is ", options.replication.batches_in_flight,
-        " and --replication_relay_linger ", absl::FormatDuration(options.replication.relay_linger),
-        "; they must be at least 1 and not negative"));
+        ", --replication_relay_linger ", absl::FormatDuration(options.replication.relay_linger),
+        " and --replication_follower_linger ",
+        absl::FormatDuration(options.replication.follower_linger),
+        "; the first must be at least 1, the others not negative"));
   }
 
   auto node = std::unique_ptr<CentralNode>(new CentralNode(options));
@@ -126,6 +129,8 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   replication_service.heartbeat_interval = options.streams.heartbeat_interval;
   replication_service.batches_in_flight = options.replication.batches_in_flight;
   replication_service.relay_linger = options.replication.relay_linger;
+  replication_service.follower_linger = options.replication.follower_linger;
+  replication_service.quorum_peers = [replicator] { return replicator->PeersNeededForQuorum(); };
   node->replication_service_ = std::make_unique<ReplicationService>(
       replication_service, *node->storage_, *node->auth_, replicator->tracker());
   node->kv_service_ = std::make_unique<KvService>(*node->storage_, *node->auth_,

@@ -62,7 +62,7 @@ absl::Status PullSender::ReadPending(absl::Time now) {
     }
     KV_RETURN_IF_ERROR(replica_.FillFromStore(change.entry));
     if (pending_.batch().entries_size() == 0) pending_since_ = now;
-    pending_urgent_ = pending_urgent_ || own;
+    pending_own_ = pending_own_ || own;
     pending_bytes_ += change.entry.value().size() + change.entry.key().size();
     kv::replication::v1::ReplicatedEntry* out = pending_.mutable_batch()->add_entries();
     out->set_sequence(change.sequence);
@@ -82,14 +82,17 @@ bool PullSender::SendPending(Sink& sink) {
   const bool written = sink.Write(pending_);
   pending_.Clear();
   pending_bytes_ = 0;
-  pending_urgent_ = false;
+  pending_own_ = false;
   return written;
 }
 
 absl::Status PullSender::Run(Sink& sink, const std::function<bool()>& stop) {
   const int listener = log_.AddListener([this](uint64_t) {
+    // Replicated applies commit in groups of their own, on the applying
+    // thread, so this tells a group of replicated entries from local writes.
+    const bool replicated = ReplicaStore::CommittingReplicated();
     absl::MutexLock lock(&mu_);
-    ++events_;
+    ++(replicated ? relay_commits_ : own_commits_);
   });
   absl::Status result;
   absl::Time last_heartbeat = absl::InfinitePast();
@@ -98,7 +101,7 @@ absl::Status PullSender::Run(Sink& sink, const std::function<bool()>& stop) {
       result = absl::UnavailableError("central shutting down");
       break;
     }
-    uint64_t seen;
+    uint64_t seen, seen_own, seen_relay;
     size_t flying;
     uint64_t sent_through;
     {
@@ -108,6 +111,8 @@ absl::Status PullSender::Run(Sink& sink, const std::function<bool()>& stop) {
         break;
       }
       seen = events_;
+      seen_own = own_commits_;
+      seen_relay = relay_commits_;
       flying = in_flight_.size();
       sent_through = sent_through_;
     }
@@ -119,23 +124,27 @@ absl::Status PullSender::Run(Sink& sink, const std::function<bool()>& stop) {
       result = std::move(read);
       break;
     }
-    if (pending_.batch().entries_size() == 0 && next_ > visible) sent_as_of_ = now;
+    const bool gathering = pending_.batch().entries_size() > 0;
+    if (!gathering && next_ > visible) sent_as_of_ = now;
     const bool heartbeat_due = now - last_heartbeat >= options_.heartbeat_interval;
+    const bool quorum_peer = !options_.quorum_peer || options_.quorum_peer();
     absl::Time wake = now + kPollInterval;
-    if (pending_.batch().entries_size() > 0) {
+    if (gathering) {
       const bool room = flying < options_.batches_in_flight;
       const bool full = static_cast<size_t>(pending_.batch().entries_size()) >=
                             options_.batch_entries ||
                         pending_bytes_ >= options_.batch_bytes;
-      if (room && (pending_urgent_ || full || heartbeat_due ||
-                   now - pending_since_ >= options_.relay_linger)) {
+      const absl::Duration linger = !pending_own_ ? options_.relay_linger
+                                    : quorum_peer ? absl::ZeroDuration()
+                                                  : options_.follower_linger;
+      if (room && (full || heartbeat_due || now - pending_since_ >= linger)) {
         if (!SendPending(sink)) {
           result = absl::CancelledError("peer went away");
           break;
         }
         continue;  // more may be waiting in the log
       }
-      if (room) wake = std::min(wake, pending_since_ + options_.relay_linger);
+      if (room) wake = std::min(wake, pending_since_ + linger);
     }
     if (heartbeat_due) {
       // Everything up to sent_through has been written before it.
@@ -153,9 +162,16 @@ absl::Status PullSender::Run(Sink& sink, const std::function<bool()>& stop) {
       last_heartbeat = now;
     }
     wake = std::min(wake, last_heartbeat + options_.heartbeat_interval);
+    // Commits matter when nothing is gathering (a new batch starts), and
+    // this central's own writes when they would make a gathering batch go
+    // at once; otherwise the batch waits for its deadline or an ack.
+    const bool wake_on_any_commit = !gathering;
+    const bool wake_on_own_commit = !gathering || (!pending_own_ && quorum_peer);
     absl::MutexLock lock(&mu_);
-    auto changed = [this, seen]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return events_ != seen || reader_done_;
+    auto changed = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return events_ != seen || reader_done_ ||
+             (wake_on_own_commit && own_commits_ != seen_own) ||
+             (wake_on_any_commit && relay_commits_ != seen_relay);
     };
     mu_.AwaitWithTimeout(absl::Condition(&changed), std::max(wake - now, absl::ZeroDuration()));
   }

@@ -35,6 +35,14 @@ struct PullSenderOptions {
   // otherwise cost the peer a message and an apply per commit here.
   // Default: 20 ms.
   absl::Duration relay_linger = absl::Milliseconds(20);
+  // Whether this peer is one of those the write quorum is counted on now
+  // (see ReplicationService). A batch with this central's own writes goes
+  // at once to such a peer; to another it gathers entries for up to
+  // `follower_linger`, so a peer whose ack is not needed applies (and
+  // syncs) fewer, larger batches. Unset: every peer is.
+  std::function<bool()> quorum_peer;
+  // Default: 5 ms.
+  absl::Duration follower_linger = absl::Milliseconds(5);
 };
 
 // The sending half of one Pull stream at the source (proto/replication.proto):
@@ -42,10 +50,13 @@ struct PullSenderOptions {
 // turns the peer's own writes into NOOPs, and writes batches and heartbeats.
 //
 // When a batch goes: one holding a write this central accepted (a client is
-// waiting for the peer's ack) goes as soon as fewer than
-// `batches_in_flight` batches are unacked; other batches gather entries for
-// up to `relay_linger` (or until full, or a heartbeat is due) first. So the
-// peer can apply batch k+1 while the ack of batch k travels.
+// waiting for the peer's ack) goes to a quorum peer as soon as fewer than
+// `batches_in_flight` batches are unacked, so the peer can apply batch k+1
+// while the ack of batch k travels; to another peer it gathers entries for
+// up to `follower_linger`; batches without such writes gather entries for
+// up to `relay_linger` (or until full, or a heartbeat is due). A gathering
+// batch is not woken by every commit, only by the events that can make it
+// go sooner (acks, and this central's own writes for a quorum peer).
 //
 // Guarantees: entries go out in sequence order without gaps, starting at
 // `next`; a heartbeat's head_sequence is the last entry already written, and
@@ -94,15 +105,19 @@ class PullSender {
   uint64_t next_;  // the next sequence to read from the log
   kv::replication::v1::PullResponse pending_;
   size_t pending_bytes_ = 0;
-  bool pending_urgent_ = false;  // holds one of this central's own writes
+  bool pending_own_ = false;  // holds one of this central's own writes
   absl::Time pending_since_;
   // The last time the log had been read to its end and all of it sent
   // (every entry applied before it is at or before the sent sequence).
   absl::Time sent_as_of_ = absl::InfinitePast();
 
   absl::Mutex mu_;
-  // Bumped by acks, commits to the log and the reader's end: Run waits on it.
+  // What Run waits on: acks and the reader's end (events_), commits of this
+  // central's own writes (own_commits_) and of replicated entries
+  // (relay_commits_).
   uint64_t events_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t own_commits_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t relay_commits_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t sent_through_ ABSL_GUARDED_BY(mu_);
   // The last sequence of each batch sent and not yet acked.
   std::deque<uint64_t> in_flight_ ABSL_GUARDED_BY(mu_);

@@ -82,6 +82,12 @@ grpc::Status ReplicationService::Pull(
   sender_options.batch_bytes = options_.batch_bytes;
   sender_options.batches_in_flight = options_.batches_in_flight;
   sender_options.relay_linger = options_.relay_linger;
+  sender_options.follower_linger = options_.follower_linger;
+  sender_options.quorum_peer = [this, peer_id] { return IsQuorumPeer(peer_id); };
+  {
+    absl::MutexLock lock(&streams_mu_);
+    ++open_streams_[peer_id];
+  }
   PullSender sender(sender_options, log, storage_.replica(), tracker_, next);
   std::thread reader([&] {
     PullRequest request;
@@ -98,7 +104,33 @@ grpc::Status ReplicationService::Pull(
   absl::Status result = sender.Run(sink, [this] { return shutting_down_.load(); });
   context->TryCancel();
   reader.join();
+  {
+    absl::MutexLock lock(&streams_mu_);
+    if (--open_streams_[peer_id] == 0) open_streams_.erase(peer_id);
+  }
   return ToGrpcStatus(result);
+}
+
+bool IsQuorumPeerByRing(uint32_t self, uint32_t peer, const std::vector<uint32_t>& open,
+                        size_t needed) {
+  auto distance = [self](uint32_t id) { return id - self; };
+  size_t closer = 0;  // open peers before `peer` in ring order
+  for (uint32_t id : open) {
+    if (id != peer && distance(id) < distance(peer)) ++closer;
+  }
+  return closer < needed;
+}
+
+bool ReplicationService::IsQuorumPeer(uint32_t peer) {
+  if (!options_.quorum_peers) return true;
+  const size_t needed = options_.quorum_peers();
+  std::vector<uint32_t> open;
+  {
+    absl::MutexLock lock(&streams_mu_);
+    open.reserve(open_streams_.size());
+    for (const auto& [id, streams] : open_streams_) open.push_back(id);
+  }
+  return IsQuorumPeerByRing(options_.node_id, peer, open, needed);
 }
 
 grpc::Status ReplicationService::Digests(grpc::ServerContext* context,

@@ -69,6 +69,11 @@ size_t Replicator::WriteQuorum(size_t cluster_size) const {
   return cluster_size / 2 + 1;
 }
 
+size_t Replicator::PeersNeededForQuorum() const {
+  const size_t n = peers_->cluster_size();
+  return n == 0 ? 0 : WriteQuorum(n) - 1;
+}
+
 absl::Status Replicator::AwaitQuorum(uint64_t last_sequence) {
   const size_t n = peers_->cluster_size();
   if (n == 0) {

@@ -41,6 +41,9 @@ struct ReplicatorOptions {
   // own writes gathers entries. Defaults: 4, 20 ms.
   size_t batches_in_flight = 4;
   absl::Duration relay_linger = absl::Milliseconds(20);
+  // How long this central's writes wait, gathering, before they go to a
+  // peer whose ack the quorum does not need now. Default: 5 ms.
+  absl::Duration follower_linger = absl::Milliseconds(5);
   AntiEntropyOptions anti_entropy;
 };
 
@@ -71,6 +74,9 @@ class Replicator final : public NamespaceCoordinator {
 
   // The durability hook of every local write.
   absl::Status AwaitQuorum(uint64_t last_sequence);
+  // Peers that must ack a write for its quorum (W − 1; 0 while the
+  // membership is unknown).
+  size_t PeersNeededForQuorum() const;
   absl::Time CompleteAsOf() const ABSL_LOCKS_EXCLUDED(mu_);
   // UNAVAILABLE when this central's clock runs ahead of every connected
   // peer's by more than the maximum clock offset (its versions would win

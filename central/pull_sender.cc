@@ -31,8 +31,10 @@ void PullSender::OnAck(uint64_t sequence) {
   {
     absl::MutexLock lock(&mu_);
     acked = std::min(sequence, sent_through_);
+    const bool window_was_full = in_flight_.size() >= options_.batches_in_flight;
     while (!in_flight_.empty() && in_flight_.front() <= acked) in_flight_.pop_front();
-    ++events_;
+    // Run only waits for acks when the window is full.
+    if (window_was_full && in_flight_.size() < options_.batches_in_flight) ++events_;
   }
   tracker_.OnAck(options_.peer_id, acked);
 }

@@ -112,7 +112,8 @@ class PullSender {
   absl::Time sent_as_of_ = absl::InfinitePast();
 
   absl::Mutex mu_;
-  // What Run waits on: acks and the reader's end (events_), commits of this
+  // What Run waits on: acks that open a full window and the reader's end
+  // (events_), commits of this
   // central's own writes (own_commits_) and of replicated entries
   // (relay_commits_).
   uint64_t events_ ABSL_GUARDED_BY(mu_) = 0;

@@ -68,11 +68,15 @@ class PullSenderTest : public StorageTest {
     options.quorum_peer = [this] { return quorum_peer_.load(); };
     return options;
   }
-  // Starts a sender from the end of the log on its own thread.
+  // Starts a sender from the end of the log on its own thread. Call with
+  // ASSERT_NO_FATAL_FAILURE.
   void Start(const PullSenderOptions& options) {
     sender_ = std::make_unique<PullSender>(options, storage_->change_log(), storage_->replica(),
                                            tracker_, storage_->change_log().LastSequence() + 1);
     thread_ = std::thread([this] { result_ = sender_->Run(sink_, [this] { return stop_.load(); }); });
+    // The first heartbeat goes at once (and would take pending entries
+    // with it): the test's writes come after it.
+    ASSERT_EVENTUALLY([&] { ASSERT_GE(sink_.Heartbeats().size(), 1u); });
   }
   absl::Status StopSender() {
     stop_.store(true);

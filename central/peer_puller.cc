@@ -208,6 +208,11 @@ void PeerPuller::PullOnce(const std::string& address) {
       absl::MutexLock lock(&mu_);
       state_.clock_offset = peer_time - now;
       state_.clock_known = true;
+      state_.peer_holds_all_until =
+          response.heartbeat().holds_all_until_ms() > 0
+              ? absl::FromUnixMillis(response.heartbeat().holds_all_until_ms()) -
+                    options_.max_clock_offset
+              : absl::InfinitePast();
     } else {
       continue;
     }

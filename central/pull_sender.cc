@@ -157,6 +157,11 @@ absl::Status PullSender::Run(Sink& sink, const std::function<bool()>& stop) {
       // start of time.
       heartbeat.mutable_heartbeat()->set_sent_as_of_us(
           sent_as_of_ == absl::InfinitePast() ? 1 : absl::ToUnixMicros(sent_as_of_));
+      if (options_.holds_all_until) {
+        const absl::Time holds = options_.holds_all_until();
+        if (holds != absl::InfinitePast())
+          heartbeat.mutable_heartbeat()->set_holds_all_until_ms(absl::ToUnixMillis(holds));
+      }
       if (!sink.Write(heartbeat)) {
         result = absl::CancelledError("peer went away");
         break;

@@ -43,6 +43,9 @@ struct PullSenderOptions {
   std::function<bool()> quorum_peer;
   // Default: 5 ms.
   absl::Duration follower_linger = absl::Milliseconds(5);
+  // What heartbeats advertise as holds_all_until (Replicator::HoldsAllUntil);
+  // unset or InfinitePast = nothing.
+  std::function<absl::Time()> holds_all_until;
 };
 
 // The sending half of one Pull stream at the source (proto/replication.proto):

@@ -84,6 +84,7 @@ grpc::Status ReplicationService::Pull(
   sender_options.relay_linger = options_.relay_linger;
   sender_options.follower_linger = options_.follower_linger;
   sender_options.quorum_peer = [this, peer_id] { return IsQuorumPeer(peer_id); };
+  sender_options.holds_all_until = options_.holds_all_until;
   {
     absl::MutexLock lock(&streams_mu_);
     ++open_streams_[peer_id];

@@ -39,6 +39,9 @@ struct ReplicationServiceOptions {
   // peer gets them at once.
   std::function<size_t()> quorum_peers;
   absl::Duration follower_linger = absl::Milliseconds(5);
+  // What heartbeats advertise as holds_all_until (Replicator::HoldsAllUntil);
+  // unset or InfinitePast = nothing.
+  std::function<absl::Time()> holds_all_until;
 };
 
 // Whether `peer` is among the first `needed` of the `open` peers (those

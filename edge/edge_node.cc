@@ -53,8 +53,10 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   node->cache_ = std::make_unique<LruCache>(options.cache);
   node->pool_ = std::make_unique<CentralPool>(options.central_addrs, options.rpc_timeout);
   node->stream_state_ = std::make_unique<StreamState>(clock);
-  node->fetcher_ =
-      std::make_unique<Fetcher>(*node->pool_, *node->cache_, *node->stream_state_, clock);
+  node->recent_writes_ =
+      std::make_unique<RecentWrites>(options.window, options.recent_writes, clock);
+  node->fetcher_ = std::make_unique<Fetcher>(*node->pool_, *node->cache_, *node->stream_state_,
+                                             clock, node->recent_writes_.get());
   node->directory_ = std::make_unique<NamespaceDirectory>(*node->pool_);
   StreamClientOptions stream_options;
   stream_options.edge_id = options.edge_id;
@@ -64,11 +66,17 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   stream_options.silence_timeout = options.stream_silence_timeout;
   stream_options.max_clock_offset = options.max_clock_offset;
   stream_options.write_deadline = options.write_deadline;
+  RevalidatorOptions revalidator_options;
+  revalidator_options.authorization = stream_options.authorization;
+  node->revalidator_ = std::make_unique<Revalidator>(revalidator_options, *node->pool_,
+                                                     *node->cache_, *node->fetcher_,
+                                                     *node->stream_state_, *node->metrics_, clock);
   node->stream_client_ = std::make_unique<StreamClient>(
-      stream_options, *node->pool_, *node->cache_, *node->fetcher_, *node->directory_,
-      *node->stream_state_, *node->metrics_, clock);
+      stream_options, *node->pool_, *node->cache_, *node->fetcher_, *node->revalidator_,
+      *node->directory_, *node->stream_state_, *node->metrics_, clock);
   node->service_ = std::make_unique<EdgeKvService>(
-      *node->pool_, *node->cache_, *node->fetcher_, *node->directory_, *node->stream_state_,
+      *node->pool_, *node->cache_, *node->fetcher_, *node->recent_writes_, *node->directory_,
+      *node->stream_state_,
       *node->auth_, options.limits, options.window, *node->metrics_, clock);
 
   try {
@@ -126,6 +134,7 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
     KV_ASSIGN_OR_RETURN(node->workerd_server_,
                         http::HttpServer::Start(options.workerd, *node->workerd_handler_));
   }
+  node->revalidator_->Start();
   node->stream_client_->Start();
   node->gauge_thread_ = std::thread([n = node.get()] { n->GaugeLoop(); });
 
@@ -173,6 +182,7 @@ void EdgeNode::Shutdown() {
   if (server_ != nullptr) server_->Wait();
   stop_.Notify();
   if (stream_client_ != nullptr) stream_client_->Stop();
+  if (revalidator_ != nullptr) revalidator_->Stop();
   if (gauge_thread_.joinable()) gauge_thread_.join();
   server_.reset();
   exposer_.reset();

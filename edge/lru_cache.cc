@@ -47,7 +47,7 @@ CachedEntry* CachedEntry::NewFound(absl::string_view cache_key, absl::string_vie
   e->has_metadata_ = metadata.has_value();
   e->expiration_ = expiration;
   e->version_ = version;
-  e->cached_at_ns_ = absl::ToInt64Nanoseconds(cached_at);
+  e->cached_at_ns_.store(absl::ToInt64Nanoseconds(cached_at), std::memory_order_relaxed);
   e->SetHash();
   return e;
 }
@@ -62,7 +62,7 @@ CachedEntry* CachedEntry::NewNotFound(absl::string_view cache_key, const Version
   e->key_bytes_ = static_cast<uint16_t>(cache_key.size());
   std::memcpy(e->data_, cache_key.data(), cache_key.size());
   e->version_ = version;
-  e->cached_at_ns_ = absl::ToInt64Nanoseconds(cached_at);
+  e->cached_at_ns_.store(absl::ToInt64Nanoseconds(cached_at), std::memory_order_relaxed);
   e->SetHash();
   return e;
 }
@@ -212,6 +212,43 @@ bool LruCache::Invalidate(absl::string_view cache_key, const Version& version) {
     if (it == shard.table.end()) return false;
     if (!version.IsZero() && !((*it)->version_ < version)) return false;
     Remove(shard, *it, garbage);
+  }
+  Release(garbage);
+  return true;
+}
+
+std::vector<CachedEntryRef> LruCache::EntriesCachedBefore(absl::Duration before) {
+  std::vector<CachedEntryRef> out;
+  for (auto& shard : shards_) {
+    absl::MutexLock lock(&shard->mu);
+    for (CachedEntry* e : shard->table) {
+      if (e->cached_at() < before) {
+        e->Ref();
+        out.emplace_back(e);
+      }
+    }
+  }
+  return out;
+}
+
+bool LruCache::MarkRevalidated(const CachedEntry& entry, absl::Duration as_of) {
+  Shard& shard = ShardFor(entry.hash_);
+  absl::MutexLock lock(&shard.mu);
+  if (!entry.in_cache_) return false;
+  const int64_t ns = absl::ToInt64Nanoseconds(as_of);
+  if (entry.cached_at_ns_.load(std::memory_order_relaxed) < ns) {
+    const_cast<CachedEntry&>(entry).cached_at_ns_.store(ns, std::memory_order_relaxed);
+  }
+  return true;
+}
+
+bool LruCache::EraseEntry(const CachedEntry& entry) {
+  Shard& shard = ShardFor(entry.hash_);
+  std::vector<CachedEntry*> garbage;
+  {
+    absl::MutexLock lock(&shard.mu);
+    if (!entry.in_cache_) return false;
+    Remove(shard, const_cast<CachedEntry*>(&entry), garbage);
   }
   Release(garbage);
   return true;

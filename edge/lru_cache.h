@@ -51,8 +51,11 @@ class CachedEntry {
   int64_t expiration() const { return expiration_; }
   // For a "not found" entry: the version of the tombstone, or zero.
   const Version& version() const { return version_; }
-  // Monotonic time at which the entry was filled or last revalidated.
-  absl::Duration cached_at() const { return absl::Nanoseconds(cached_at_ns_); }
+  // Monotonic time as of which the entry is known current: when the read
+  // that filled it was sent, or when it was last revalidated.
+  absl::Duration cached_at() const {
+    return absl::Nanoseconds(cached_at_ns_.load(std::memory_order_relaxed));
+  }
   // Bytes charged against the capacity: the allocation plus its hash slot.
   size_t charge() const;
 
@@ -69,7 +72,7 @@ class CachedEntry {
   CachedEntry* next_ = nullptr;
   Version version_;
   int64_t expiration_ = 0;
-  int64_t cached_at_ns_ = 0;  // monotonic
+  std::atomic<int64_t> cached_at_ns_{0};  // monotonic; advanced by MarkRevalidated
   uint64_t hash_ = 0;
   std::atomic<uint32_t> refs_{1};
   uint32_t value_bytes_ = 0;
@@ -134,6 +137,19 @@ class LruCache {
   // unconditionally when `version` is zero). Returns true when one was
   // dropped.
   bool Invalidate(absl::string_view cache_key, const Version& version);
+
+  // The entries whose cached_at() is before `before` (a snapshot: the
+  // cache may change as soon as it returns).
+  std::vector<CachedEntryRef> EntriesCachedBefore(absl::Duration before);
+
+  // Advances `entry`'s cached_at() to `as_of` when it is still the cached
+  // entry of its key (not replaced, invalidated or evicted since). Returns
+  // whether it was.
+  bool MarkRevalidated(const CachedEntry& entry, absl::Duration as_of);
+
+  // Drops `entry` when it is still the cached entry of its key. Returns
+  // whether it was.
+  bool EraseEntry(const CachedEntry& entry);
 
   // Drops every entry of a namespace (namespace deleted).
   size_t EraseNamespace(absl::string_view namespace_id);

@@ -27,6 +27,41 @@ void ClusterTest::StartCluster(std::vector<std::string> flags,
   ASSERT_OK(cluster_->WaitConnected());
 }
 
+AckedWriter::AckedWriter(std::unique_ptr<kv::v1::Kv::Stub> stub, std::string ns,
+                         std::string prefix, int keys)
+    : thread_([this, stub = std::move(stub), ns = std::move(ns), prefix = std::move(prefix),
+               keys] {
+        for (int n = 1; !stop_.HasBeenNotified(); ++n) {
+          const int k = n % keys;
+          kv::v1::PutRequest request;
+          request.set_namespace_id(ns);
+          request.set_key(absl::StrCat(prefix, k));
+          request.set_value(absl::StrCat(n));
+          kv::v1::PutResponse response;
+          if (!stub->Put(NewClientContext("", absl::Seconds(5)).get(), request, &response).ok()) {
+            continue;
+          }
+          absl::MutexLock lock(&mu_);
+          last_acked_[k] = absl::StrCat(n);
+          ++writes_;
+        }
+      }) {}
+
+std::map<int, std::string> AckedWriter::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+  absl::MutexLock lock(&mu_);
+  return last_acked_;
+}
+
+absl::StatusOr<std::unique_ptr<EdgeProcess>> ClusterTest::StartEdge(
+    std::vector<std::string> flags, std::vector<std::string> centrals) {
+  EdgeProcessOptions options;
+  options.centrals = centrals.empty() ? cluster_->grpc_addrs() : std::move(centrals);
+  options.extra_flags = std::move(flags);
+  return EdgeProcess::Start(absl::StrCat(dir_->path(), "/edge"), options);
+}
+
 std::unique_ptr<kv::v1::Kv::Stub> ClusterTest::Stub(int index) {
   return kv::v1::Kv::NewStub(NewKvChannel(cluster_->central(index).grpc_addr()));
 }

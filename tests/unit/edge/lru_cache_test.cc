@@ -34,6 +34,45 @@ TEST(LruCacheTest, GetReturnsWhatWasInserted) {
   EXPECT_FALSE(cache.Get(LruCache::CacheKey(kNs, "other")));
 }
 
+// Revalidation after a loss of continuity: the entries cached before a mark
+// are listed; marking one revalidated advances its cached_at only while it
+// is still the cached entry of its key (never backwards), and EraseEntry
+// drops only that very entry.
+TEST(LruCacheTest, RevalidationTouchesOnlyTheEntryStillCached) {
+  LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 4});
+  auto at = [](absl::string_view key, absl::Duration t, Version v = {1, 0, 1}) {
+    return CachedEntryRef(CachedEntry::NewFound(LruCache::CacheKey(kNs, key), "v",
+                                                std::nullopt, 0, v, t));
+  };
+  ASSERT_TRUE(cache.Insert(at("old1", absl::Seconds(1))));
+  ASSERT_TRUE(cache.Insert(at("old2", absl::Seconds(2))));
+  ASSERT_TRUE(cache.Insert(at("new", absl::Seconds(5))));
+  std::vector<CachedEntryRef> suspects = cache.EntriesCachedBefore(absl::Seconds(3));
+  ASSERT_EQ(suspects.size(), 2u);
+  for (const CachedEntryRef& e : suspects) EXPECT_LT(e->cached_at(), absl::Seconds(3));
+
+  const CachedEntryRef& first = suspects[0];
+  EXPECT_TRUE(cache.MarkRevalidated(*first, absl::Seconds(7)));
+  EXPECT_EQ(cache.Get(std::string(first->cache_key()))->cached_at(), absl::Seconds(7));
+  EXPECT_TRUE(cache.MarkRevalidated(*first, absl::Seconds(6)));  // never backwards
+  EXPECT_EQ(first->cached_at(), absl::Seconds(7));
+
+  // Replaced by the stream (newer version): the old entry is left alone.
+  const CachedEntryRef& second = suspects[1];
+  const std::string key(second->cache_key().substr(sizeof(kNs) - 1));
+  ASSERT_TRUE(cache.Insert(at(key, absl::Seconds(2), Version{9, 0, 1})));
+  EXPECT_FALSE(cache.MarkRevalidated(*second, absl::Seconds(8)));
+  EXPECT_FALSE(cache.EraseEntry(*second));
+  CachedEntryRef current = cache.Get(std::string(second->cache_key()));
+  ASSERT_TRUE(current);
+  EXPECT_EQ(current->version(), (Version{9, 0, 1}));
+  EXPECT_EQ(current->cached_at(), absl::Seconds(2));
+  EXPECT_TRUE(cache.EraseEntry(*current));
+  EXPECT_FALSE(cache.Get(std::string(second->cache_key())));
+  EXPECT_EQ(cache.entries(), 2u);
+  EXPECT_EQ(cache.EntriesCachedBefore(absl::Seconds(3)).size(), 0u);
+}
+
 TEST(LruCacheTest, NotFoundEntries) {
   LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 1});
   cache.Insert(CachedEntryRef(CachedEntry::NewNotFound(LruCache::CacheKey(kNs, "gone"),

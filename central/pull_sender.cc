@@ -131,6 +131,7 @@ absl::Status PullSender::Run(Sink& sink, const std::function<bool()>& stop) {
     const bool heartbeat_due = now - last_heartbeat >= options_.heartbeat_interval;
     const bool quorum_peer = !options_.quorum_peer || options_.quorum_peer();
     absl::Time wake = now + kPollInterval;
+    bool sent = false;
     if (gathering) {
       const bool room = flying < options_.batches_in_flight;
       const bool full = static_cast<size_t>(pending_.batch().entries_size()) >=
@@ -144,11 +145,19 @@ absl::Status PullSender::Run(Sink& sink, const std::function<bool()>& stop) {
           result = absl::CancelledError("peer went away");
           break;
         }
-        continue;  // more may be waiting in the log
+        // More may be waiting in the log; but a due heartbeat goes first, so
+        // a steady flow of entries cannot hold heartbeats back.
+        if (!heartbeat_due) continue;
+        sent = true;
+      } else if (room) {
+        wake = std::min(wake, pending_since_ + linger);
       }
-      if (room) wake = std::min(wake, pending_since_ + linger);
     }
     if (heartbeat_due) {
+      {
+        absl::MutexLock lock(&mu_);
+        sent_through = sent_through_;
+      }
       // Everything up to sent_through has been written before it.
       PullResponse heartbeat;
       heartbeat.mutable_heartbeat()->set_head_sequence(sent_through);
@@ -168,6 +177,7 @@ absl::Status PullSender::Run(Sink& sink, const std::function<bool()>& stop) {
       }
       last_heartbeat = now;
     }
+    if (sent) continue;
     wake = std::min(wake, last_heartbeat + options_.heartbeat_interval);
     // Commits matter when nothing is gathering (a new batch starts), and
     // this central's own writes when they would make a gathering batch go

@@ -51,8 +51,6 @@ class RequestMetrics {
   std::atomic<prometheus::Histogram*> histograms_[kOps] = {};
 };
 
-// "OK", "NOT_FOUND", ... for a gRPC status code.
-const char* GrpcCodeName(grpc::StatusCode code);
 
 }  // namespace kv
 

@@ -318,6 +318,11 @@ def centrals():
             timeseries("Completeness age (complete_as_of)",
                        [target(f"kv_complete_as_of_age_seconds{{{CENTRAL}}}")], unit="s",
                        description="Past the window a central refuses reads from its data."),
+            timeseries("Tombstone purge horizon age",
+                       [target(f"kv_tombstone_purge_horizon_age_seconds{{{CENTRAL}}}")], unit="s",
+                       min_zero=False,
+                       description="Deletes older than this (and the grace) may be purged: every central "
+                                   "holds them. -1: none may be (a central has not caught up)."),
             timeseries("Peer clock offset",
                        [target(f"kv_peer_clock_offset_seconds{{{CENTRAL}}}", "{{node}} vs {{peer}}")],
                        unit="s", min_zero=False),

@@ -33,6 +33,22 @@ CentralMetrics::CentralMetrics(prometheus::Registry& registry)
               .Name("kv_peer_clock_offset_seconds")
               .Help("The peer's clock minus this central's, from its last heartbeat")
               .Register(registry)),
+      replication_applies(
+          BuildCounter()
+              .Name("kv_replication_applies_total")
+              .Help("Applies of entries received from the peer (each at most one WAL sync; "
+                    "entries divided by applies is the mean batch)")
+              .Register(registry)),
+      replication_entries(BuildCounter()
+                              .Name("kv_replication_entries_total")
+                              .Help("Entries of the peer's change log received here, NOOPs and "
+                                    "entries already held included")
+                              .Register(registry)),
+      replication_apply_seconds(
+          BuildCounter()
+              .Name("kv_replication_apply_seconds_total")
+              .Help("Time spent applying the peer's entries (WAL sync included)")
+              .Register(registry)),
       anti_entropy_repairs(BuildCounter()
                                .Name("kv_anti_entropy_repairs_total")
                                .Help("Records repaired from the peer by anti-entropy")
@@ -107,6 +123,15 @@ prometheus::Gauge& CentralMetrics::ReplicationAppliedSequence(uint32_t peer) {
 }
 prometheus::Gauge& CentralMetrics::PeerClockOffsetSeconds(uint32_t peer) {
   return peer_clock_offset_seconds.Add({{"peer", absl::StrCat(peer)}});
+}
+prometheus::Counter& CentralMetrics::ReplicationApplies(uint32_t peer) {
+  return replication_applies.Add({{"peer", absl::StrCat(peer)}});
+}
+prometheus::Counter& CentralMetrics::ReplicationEntries(uint32_t peer) {
+  return replication_entries.Add({{"peer", absl::StrCat(peer)}});
+}
+prometheus::Counter& CentralMetrics::ReplicationApplySeconds(uint32_t peer) {
+  return replication_apply_seconds.Add({{"peer", absl::StrCat(peer)}});
 }
 prometheus::Counter& CentralMetrics::AntiEntropyRepairs(uint32_t peer) {
   return anti_entropy_repairs.Add({{"peer", absl::StrCat(peer)}});

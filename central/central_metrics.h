@@ -22,6 +22,9 @@ struct CentralMetrics {
   prometheus::Gauge& ReplicationAckedSequence(uint32_t peer);
   prometheus::Gauge& ReplicationAppliedSequence(uint32_t peer);
   prometheus::Gauge& PeerClockOffsetSeconds(uint32_t peer);
+  prometheus::Counter& ReplicationApplies(uint32_t peer);
+  prometheus::Counter& ReplicationEntries(uint32_t peer);
+  prometheus::Counter& ReplicationApplySeconds(uint32_t peer);
   prometheus::Counter& AntiEntropyRepairs(uint32_t peer);
   prometheus::Counter& AntiEntropyRounds(uint32_t peer, bool ok);
 
@@ -30,6 +33,9 @@ struct CentralMetrics {
   prometheus::Family<prometheus::Gauge>& replication_acked_sequence;
   prometheus::Family<prometheus::Gauge>& replication_applied_sequence;
   prometheus::Family<prometheus::Gauge>& peer_clock_offset_seconds;
+  prometheus::Family<prometheus::Counter>& replication_applies;
+  prometheus::Family<prometheus::Counter>& replication_entries;
+  prometheus::Family<prometheus::Counter>& replication_apply_seconds;
   prometheus::Family<prometheus::Counter>& anti_entropy_repairs;
   prometheus::Family<prometheus::Counter>& anti_entropy_rounds;
   prometheus::Counter& quorum_failures;

@@ -60,6 +60,17 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
         "--heartbeat_interval, --stream_batch_entries and --stream_queue_bytes must be positive");
   }
 
+  if (options.replication.batches_in_flight == 0 ||
+      options.replication.relay_linger < absl::ZeroDuration() ||
+      options.replication.follower_linger < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--replication_batches_in_flight is ", options.replication.batches_in_flight,
+        ", --replication_relay_linger ", absl::FormatDuration(options.replication.relay_linger),
+        " and --replication_follower_linger ",
+        absl::FormatDuration(options.replication.follower_linger),
+        "; the first must be at least 1, the others not negative"));
+  }
+
   auto node = std::unique_ptr<CentralNode>(new CentralNode(options));
   if (options.dev) {
     node->auth_ = TokenAuthenticator::Open(options.default_account);
@@ -116,6 +127,10 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   ReplicationServiceOptions replication_service;
   replication_service.node_id = options.storage.node_id;
   replication_service.heartbeat_interval = options.streams.heartbeat_interval;
+  replication_service.batches_in_flight = options.replication.batches_in_flight;
+  replication_service.relay_linger = options.replication.relay_linger;
+  replication_service.follower_linger = options.replication.follower_linger;
+  replication_service.quorum_peers = [replicator] { return replicator->PeersNeededForQuorum(); };
   replication_service.holds_all_until = [replicator] { return replicator->HoldsAllUntil(); };
   node->replication_service_ = std::make_unique<ReplicationService>(
       replication_service, *node->storage_, *node->auth_, replicator->tracker());

@@ -70,6 +70,14 @@ ABSL_FLAG(absl::Duration, anti_entropy_interval, absl::Seconds(10),
           "How often digests are compared with each peer.");
 ABSL_FLAG(absl::Duration, replication_silence_timeout, absl::Seconds(3),
           "A replication stream silent this long is re-opened.");
+ABSL_FLAG(uint64_t, replication_batches_in_flight, 4,
+          "Batches a replication stream to a peer may have unacknowledged (at least 1).");
+ABSL_FLAG(absl::Duration, replication_relay_linger, absl::Milliseconds(20),
+          "How long a replication batch holding none of this central's own writes gathers "
+          "entries before it is sent.");
+ABSL_FLAG(absl::Duration, replication_follower_linger, absl::Milliseconds(5),
+          "How long this central's writes gather before they go to a peer whose ack the write "
+          "quorum does not need (the quorum peers get them at once).");
 
 ABSL_FLAG(absl::Duration, window, absl::Seconds(60),
           "Staleness bound: a central whose completeness is older than this refuses reads "
@@ -128,6 +136,9 @@ int main(int argc, char** argv) {
   options.replication.write_quorum = absl::GetFlag(FLAGS_write_quorum);
   options.replication.write_deadline = absl::GetFlag(FLAGS_write_deadline);
   options.replication.silence_timeout = absl::GetFlag(FLAGS_replication_silence_timeout);
+  options.replication.batches_in_flight = absl::GetFlag(FLAGS_replication_batches_in_flight);
+  options.replication.relay_linger = absl::GetFlag(FLAGS_replication_relay_linger);
+  options.replication.follower_linger = absl::GetFlag(FLAGS_replication_follower_linger);
   options.replication.anti_entropy.interval = absl::GetFlag(FLAGS_anti_entropy_interval);
   if (const std::string path = absl::GetFlag(FLAGS_peer_token_file); !path.empty()) {
     std::ifstream in(path);

@@ -1,6 +1,7 @@
 #include "central/peer_puller.h"
 
 #include <grpcpp/create_channel.h>
+#include <prometheus/counter.h>
 
 #include <algorithm>
 #include <utility>
@@ -8,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "central/pull_inbox.h"
 #include "common/logging.h"
 #include "proto/replication.grpc.pb.h"
 
@@ -21,6 +23,11 @@ using kv::storage::v1::ChangeEntry;
 constexpr int kMaxMessageBytes = 128 << 20;
 constexpr absl::Duration kMinBackoff = absl::Milliseconds(50);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(1);
+// Bytes of received messages waiting for the applier; past it the reader
+// stops reading (gRPC flow control then holds the source back).
+constexpr size_t kMaxInboxBytes = size_t{64} << 20;
+// How often an idle applier checks for Stop.
+constexpr absl::Duration kPollInterval = absl::Milliseconds(100);
 
 }  // namespace
 
@@ -160,70 +167,129 @@ void PeerPuller::PullOnce(const std::string& address) {
     if (on_not_resumed_) on_not_resumed_(options_.peer_id);
   }
 
-  std::string why = "stream closed";
+  // This thread reads and queues; an applier thread applies whatever has
+  // arrived in one durable batch, acks it, and then takes the heartbeats
+  // that arrived with it (see ApplyLoop).
+  PullInbox inbox(kMaxInboxBytes);
+  std::thread applier([&] {
+    ApplyLoop(inbox, incarnation, expected, [&](uint64_t sequence) {
+      PullRequest ack;
+      ack.mutable_ack()->set_sequence(sequence);
+      return stream->Write(ack);
+    });
+    context.TryCancel();  // ends the reader when the applier stopped first
+  });
+  uint64_t received_through = expected - 1;
   while (stream->Read(&response)) {
+    const absl::Time now = RealClock::Get().TimeNow();
     {
       absl::MutexLock lock(&mu_);
       last_message_ = absl::Now();
     }
     if (response.has_batch()) {
-      auto* entries = response.mutable_batch()->mutable_entries();
-      if (entries->empty()) continue;
-      if (entries->begin()->sequence() != expected) {
-        why = absl::StrCat("gap: expected sequence ", expected, ", got ",
-                           entries->begin()->sequence());
-        break;
-      }
-      std::vector<ChangeEntry> batch;
-      batch.reserve(entries->size());
-      uint64_t last = expected - 1;
+      const auto& entries = response.batch().entries();
+      if (entries.empty()) continue;
+      const uint64_t wanted = received_through + 1;
       bool contiguous = true;
-      for (auto& replicated : *entries) {
-        if (replicated.sequence() != last + 1) contiguous = false;
-        last = replicated.sequence();
-        batch.push_back(std::move(*replicated.mutable_entry()));
+      for (const auto& replicated : entries) {
+        if (replicated.sequence() != received_through + 1) {
+          contiguous = false;
+          break;
+        }
+        received_through = replicated.sequence();
       }
       if (!contiguous) {
-        why = "gap inside a batch";
+        inbox.Fail(absl::StrCat("gap: expected sequence ", wanted, " onwards, got ",
+                                entries.begin()->sequence(), "..", entries.rbegin()->sequence()));
         break;
       }
+    } else if (response.has_heartbeat()) {
+      const absl::Time peer_time = absl::FromUnixMicros(response.heartbeat().time_us());
+      absl::MutexLock lock(&mu_);
+      state_.clock_offset = peer_time - now;
+      state_.clock_known = true;
+      state_.peer_holds_all_until =
+          response.heartbeat().holds_all_until_ms() > 0
+              ? absl::FromUnixMillis(response.heartbeat().holds_all_until_ms()) -
+                    options_.max_clock_offset
+              : absl::InfinitePast();
+    } else {
+      continue;
+    }
+    if (!inbox.Push(std::move(response), now)) break;  // the applier stopped
+    response.Clear();
+  }
+  inbox.Close();
+  applier.join();
+  std::string why = inbox.why();
+  if (why.empty()) why = "stream closed";
+  context.TryCancel();
+  grpc::Status status = stream->Finish();
+  if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED)
+    why = status.error_message();
+  finish(why);
+}
+
+void PeerPuller::ApplyLoop(PullInbox& inbox, const std::string& incarnation, uint64_t expected,
+                           const std::function<bool(uint64_t sequence)>& ack) {
+  while (true) {
+    std::optional<std::vector<PullInbox::Received>> taken = inbox.TakeAll(kPollInterval);
+    if (!taken) return;
+    if (stop_.HasBeenNotified()) {
+      inbox.Fail("stopping");
+      return;
+    }
+    // Every batch that arrived goes into one apply (one WAL sync).
+    std::vector<ChangeEntry> batch;
+    uint64_t last = expected - 1;
+    for (PullInbox::Received& received : *taken) {
+      if (!received.message.has_batch()) continue;
+      for (auto& replicated : *received.message.mutable_batch()->mutable_entries()) {
+        last = replicated.sequence();  // contiguous: the reader checked
+        batch.push_back(std::move(*replicated.mutable_entry()));
+      }
+    }
+    if (!batch.empty()) {
+      const size_t received_entries = batch.size();
+      const absl::Time apply_start = absl::Now();
       absl::StatusOr<size_t> applied =
           replica_.Apply(std::move(batch), options_.peer_id, PeerProgress{incarnation, last});
+      if (options_.applies != nullptr) options_.applies->Increment();
+      if (options_.entries != nullptr)
+        options_.entries->Increment(static_cast<double>(received_entries));
+      if (options_.apply_seconds != nullptr)
+        options_.apply_seconds->Increment(absl::ToDoubleSeconds(absl::Now() - apply_start));
       if (!applied.ok()) {
-        why = absl::StrCat("apply failed: ", applied.status().ToString());
-        break;
+        inbox.Fail(absl::StrCat("apply failed: ", applied.status().ToString()));
+        return;
       }
       expected = last + 1;
       {
         absl::MutexLock lock(&mu_);
         state_.applied_sequence = last;
       }
-      PullRequest ack;
-      ack.mutable_ack()->set_sequence(last);
-      if (!stream->Write(ack)) break;
-    } else if (response.has_heartbeat()) {
-      const auto& heartbeat = response.heartbeat();
-      const absl::Time now = RealClock::Get().TimeNow();
-      const absl::Time peer_time = absl::FromUnixMicros(heartbeat.time_us());
+      if (!ack(last)) {
+        inbox.Fail("ack not sent");
+        return;
+      }
+    }
+    // A heartbeat says everything up to its head was sent before it, so
+    // after this apply everything up to it is applied here.
+    for (const PullInbox::Received& received : *taken) {
+      if (!received.message.has_heartbeat()) continue;
+      const auto& heartbeat = received.message.heartbeat();
+      // Everything the peer had applied before this time is at or before
+      // the head.
+      const absl::Time peer_time = absl::FromUnixMicros(
+          heartbeat.sent_as_of_us() != 0 ? heartbeat.sent_as_of_us() : heartbeat.time_us());
       absl::MutexLock lock(&mu_);
-      state_.clock_offset = peer_time - now;
-      state_.clock_known = true;
-      state_.peer_holds_all_until =
-          heartbeat.holds_all_until_ms() > 0
-              ? absl::FromUnixMillis(heartbeat.holds_all_until_ms()) - options_.max_clock_offset
-              : absl::InfinitePast();
       if (heartbeat.head_sequence() + 1 <= expected && !state_.repair_needed) {
-        // Everything the peer had applied when it sent this is applied here.
-        state_.complete_until =
-            std::max(state_.complete_until, std::min(now, peer_time - options_.max_clock_offset));
+        state_.complete_until = std::max(
+            state_.complete_until,
+            std::min(received.received_at, peer_time - options_.max_clock_offset));
       }
     }
   }
-  context.TryCancel();
-  grpc::Status status = stream->Finish();
-  if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED)
-    why = status.error_message();
-  finish(why);
 }
 
 }  // namespace kv::central

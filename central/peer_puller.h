@@ -12,10 +12,14 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "central/peer_set.h"
+#include "central/pull_inbox.h"
 #include "central/replica_store.h"
 
 namespace grpc {
 class ClientContext;
+}
+namespace prometheus {
+class Counter;
 }
 
 namespace kv::central {
@@ -31,19 +35,28 @@ struct PeerPullerOptions {
   // Peers' clocks may be this far off; completeness is judged that much
   // earlier than a peer's heartbeat time. Default: 500 ms.
   absl::Duration max_clock_offset = absl::Milliseconds(500);
+  // Counted when set (kv_replication_{applies,entries,apply_seconds}_total);
+  // they must outlive the puller.
+  prometheus::Counter* applies = nullptr;
+  prometheus::Counter* entries = nullptr;
+  prometheus::Counter* apply_seconds = nullptr;
 };
 
 // The receiver side of replication from one peer (proto/replication.proto):
 // keeps a Pull stream open (reconnecting with backoff, the address re-read
-// from the PeerSet each time), applies each batch durably through the
-// ReplicaStore together with the new position, then acks it.
+// from the PeerSet each time), applies what arrives durably through the
+// ReplicaStore together with the new position, then acks it. One thread
+// reads the stream while another applies: the batches that arrive during an
+// apply (the source keeps several in flight) are applied together, with one
+// WAL sync.
 //
 // Guarantees: entries are applied in the peer's sequence order without
 // gaps (a gap or an apply error cuts the stream and it resumes from the last
 // durable position); an ack is sent only once the batch is durable; when the
 // peer cannot resume from our position, `on_not_resumed` is called so
 // anti-entropy repairs what the stream skipped.
-// Thread-safe accessors; one thread.
+// Thread-safe accessors; one thread, plus a watchdog and an applier per
+// open stream.
 class PeerPuller {
  public:
   struct State {
@@ -82,6 +95,13 @@ class PeerPuller {
   void Run();
   // One stream's life; returns when it ends.
   void PullOnce(const std::string& address) ABSL_LOCKS_EXCLUDED(mu_);
+  // The applier of one stream: takes everything the reader queued, applies
+  // its batches durably in one Apply with the new position (entries from
+  // `expected` on), acks the last sequence with `ack`, then advances
+  // completeness by the heartbeats taken. Returns when the inbox is closed
+  // and drained, or after failing it (apply error, ack not sent, Stop).
+  void ApplyLoop(PullInbox& inbox, const std::string& incarnation, uint64_t expected,
+                 const std::function<bool(uint64_t sequence)>& ack) ABSL_LOCKS_EXCLUDED(mu_);
 
   const PeerPullerOptions options_;
   const PeerSet& peers_;

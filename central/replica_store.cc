@@ -21,6 +21,15 @@ using kv::replication::v1::DigestResponse;
 using kv::storage::v1::ChangeEntry;
 
 constexpr size_t kNamespaceIdBytes = 32;
+
+thread_local bool committing_replicated = false;
+
+// Marks the calling thread as committing replicated entries while alive.
+class CommittingReplicatedScope {
+ public:
+  CommittingReplicatedScope() { committing_replicated = true; }
+  ~CommittingReplicatedScope() { committing_replicated = false; }
+};
 constexpr size_t kEntryOverheadBytes = 64;
 
 std::string PeerProgressKey(uint32_t peer_id) { return absl::StrCat("peer/", peer_id); }
@@ -82,6 +91,8 @@ ReplicaStore::ReplicaStore(RocksDb& db, CommitQueue& queue, NamespaceTable& name
       namespaces_(namespaces),
       clock_(clock),
       inline_value_bytes_(inline_value_bytes) {}
+
+bool ReplicaStore::CommittingReplicated() { return committing_replicated; }
 
 uint32_t ReplicaStore::BucketOf(absl::string_view key, uint32_t buckets) {
   return buckets == 0 ? 0 : static_cast<uint32_t>(Mix(Fnv1a(key)) % buckets);
@@ -223,7 +234,10 @@ absl::StatusOr<size_t> ReplicaStore::Apply(std::vector<ChangeEntry> entries, uin
       if (namespace_applied[i]) namespaces_.CommitReplicated(req->entries[i], versions[i]);
     }
   };
-  KV_RETURN_IF_ERROR(queue_.Commit(std::move(request)).status());
+  {
+    CommittingReplicatedScope scope;
+    KV_RETURN_IF_ERROR(queue_.Commit(std::move(request)).status());
+  }
   return applied;
 }
 

@@ -77,6 +77,11 @@ class ReplicaStore {
   // The bucket of a key; stable across processes and machines.
   static uint32_t BucketOf(absl::string_view key, uint32_t buckets);
 
+  // True on a thread inside Apply's commit. Apply's commits are groups of
+  // their own, led by the applying thread, so a change-log listener called
+  // with this true has been given replicated entries only (no local write).
+  static bool CommittingReplicated();
+
  private:
   RocksDb& db_;
   CommitQueue& queue_;

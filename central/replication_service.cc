@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "central/local_namespace_scope.h"
+#include "central/pull_sender.h"
 #include "central/replica_store.h"
 #include "common/clock.h"
 #include "common/grpc_status.h"
@@ -17,10 +18,6 @@ namespace {
 using kv::replication::v1::PullRequest;
 using kv::replication::v1::PullResponse;
 using kv::storage::v1::ChangeEntry;
-
-// How long an idle Pull loop waits for new entries before checking for
-// shutdown and heartbeats.
-constexpr absl::Duration kPollInterval = absl::Milliseconds(100);
 
 }  // namespace
 
@@ -76,119 +73,65 @@ grpc::Status ReplicationService::Pull(
   LOG(INFO) << "replication: node " << peer_id << " pulls from sequence " << next
             << (resumed ? " (resumed)" : " (cannot resume: anti-entropy repairs the rest)");
 
-  // Acks arrive on the same stream; a reader thread takes them.
-  std::atomic<bool> reader_done{false};
-  std::atomic<uint64_t> sent_through{next - 1};
-  // One batch in flight: while the receiver applies it (a WAL sync), new
-  // entries gather into the next batch instead of queueing as many small
-  // ones, each of which would cost the receiver a sync of its own.
-  absl::Mutex ack_mu;
-  uint64_t acked_through = next - 1;  // guarded by ack_mu
+  // This thread sends (PullSender); a reader thread takes the acks.
+  PullSenderOptions sender_options;
+  sender_options.node_id = options_.node_id;
+  sender_options.peer_id = peer_id;
+  sender_options.heartbeat_interval = options_.heartbeat_interval;
+  sender_options.batch_entries = options_.batch_entries;
+  sender_options.batch_bytes = options_.batch_bytes;
+  sender_options.batches_in_flight = options_.batches_in_flight;
+  sender_options.relay_linger = options_.relay_linger;
+  sender_options.follower_linger = options_.follower_linger;
+  sender_options.quorum_peer = [this, peer_id] { return IsQuorumPeer(peer_id); };
+  sender_options.holds_all_until = options_.holds_all_until;
+  {
+    absl::MutexLock lock(&streams_mu_);
+    ++open_streams_[peer_id];
+  }
+  PullSender sender(sender_options, log, storage_.replica(), tracker_, next);
   std::thread reader([&] {
     PullRequest request;
     while (stream->Read(&request)) {
-      if (request.has_ack()) {
-        const uint64_t acked = std::min(request.ack().sequence(), sent_through.load());
-        tracker_.OnAck(peer_id, acked);
-        absl::MutexLock lock(&ack_mu);
-        acked_through = std::max(acked_through, acked);
-      }
+      if (request.has_ack()) sender.OnAck(request.ack().sequence());
     }
-    absl::MutexLock lock(&ack_mu);
-    reader_done.store(true);
+    sender.OnReaderDone();
   });
-  // Waits (at most kPollInterval) until the batch in flight is acked.
-  auto await_ack = [&]() {
-    absl::MutexLock lock(&ack_mu);
-    auto ready = [&]() { return reader_done.load() || acked_through >= sent_through.load(); };
-    ack_mu.AwaitWithTimeout(absl::Condition(&ready), kPollInterval);
-    return acked_through >= sent_through.load();
-  };
-
-  grpc::Status result = grpc::Status::OK;
-  absl::Time last_heartbeat = absl::InfinitePast();
-  // Sends a heartbeat (everything up to next - 1 has been sent) when one is
-  // due. False when the peer has gone away.
-  auto heartbeat_if_due = [&]() {
-    const absl::Time now = RealClock::Get().TimeNow();
-    if (now - last_heartbeat < options_.heartbeat_interval) return true;
-    PullResponse heartbeat;
-    heartbeat.mutable_heartbeat()->set_head_sequence(next - 1);
-    heartbeat.mutable_heartbeat()->set_time_us(absl::ToUnixMicros(now));
-    if (options_.holds_all_until) {
-      const absl::Time holds = options_.holds_all_until();
-      if (holds != absl::InfinitePast()) {
-        heartbeat.mutable_heartbeat()->set_holds_all_until_ms(absl::ToUnixMillis(holds));
-      }
-    }
-    if (!stream->Write(heartbeat)) return false;
-    last_heartbeat = now;
-    return true;
-  };
-  while (true) {
-    if (reader_done.load() || context->IsCancelled()) {
-      result = grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
-      break;
-    }
-    if (shutting_down_.load()) {
-      result = grpc::Status(grpc::StatusCode::UNAVAILABLE, "central shutting down");
-      break;
-    }
-    if (!await_ack()) {
-      // Still in flight: only heartbeats may go out meanwhile.
-      if (!heartbeat_if_due()) {
-        result = grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
-        break;
-      }
-      continue;
-    }
-    absl::StatusOr<std::vector<SequencedChange>> entries =
-        log.Read(next, options_.batch_entries, options_.batch_bytes);
-    if (!entries.ok()) {
-      result = ToGrpcStatus(entries.status());
-      break;
-    }
-    bool write_failed = false;
-    if (!entries->empty()) {
-      PullResponse batch;
-      size_t bytes = 0;
-      for (SequencedChange& change : *entries) {
-        if (bytes >= options_.batch_bytes) break;
-        if (change.entry.version().node_id() == peer_id) {
-          // The peer accepted this write itself (durably, before anyone
-          // else saw it): only the sequence needs to reach it.
-          change.entry.Clear();
-          change.entry.set_kind(ChangeEntry::NOOP);
-        }
-        absl::Status filled = storage_.replica().FillFromStore(change.entry);
-        if (!filled.ok()) {
-          result = ToGrpcStatus(filled);
-          write_failed = true;
-          break;
-        }
-        bytes += change.entry.value().size() + change.entry.key().size();
-        kv::replication::v1::ReplicatedEntry* out = batch.mutable_batch()->add_entries();
-        out->set_sequence(change.sequence);
-        *out->mutable_entry() = std::move(change.entry);
-        next = change.sequence + 1;
-      }
-      if (write_failed) break;
-      sent_through.store(next - 1);
-      if (!stream->Write(batch)) {
-        result = grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
-        break;
-      }
-    } else {
-      log.WaitFor(next, kPollInterval);
-    }
-    if (!heartbeat_if_due()) {
-      result = grpc::Status(grpc::StatusCode::CANCELLED, "peer went away");
-      break;
-    }
-  }
+  struct StreamSink final : PullSender::Sink {
+    explicit StreamSink(grpc::ServerReaderWriter<PullResponse, PullRequest>* s) : stream(s) {}
+    bool Write(const PullResponse& response) override { return stream->Write(response); }
+    grpc::ServerReaderWriter<PullResponse, PullRequest>* stream;
+  } sink(stream);
+  absl::Status result = sender.Run(sink, [this] { return shutting_down_.load(); });
   context->TryCancel();
   reader.join();
-  return result;
+  {
+    absl::MutexLock lock(&streams_mu_);
+    if (--open_streams_[peer_id] == 0) open_streams_.erase(peer_id);
+  }
+  return ToGrpcStatus(result);
+}
+
+bool IsQuorumPeerByRing(uint32_t self, uint32_t peer, const std::vector<uint32_t>& open,
+                        size_t needed) {
+  auto distance = [self](uint32_t id) { return id - self; };
+  size_t closer = 0;  // open peers before `peer` in ring order
+  for (uint32_t id : open) {
+    if (id != peer && distance(id) < distance(peer)) ++closer;
+  }
+  return closer < needed;
+}
+
+bool ReplicationService::IsQuorumPeer(uint32_t peer) {
+  if (!options_.quorum_peers) return true;
+  const size_t needed = options_.quorum_peers();
+  std::vector<uint32_t> open;
+  {
+    absl::MutexLock lock(&streams_mu_);
+    open.reserve(open_streams_.size());
+    for (const auto& [id, streams] : open_streams_) open.push_back(id);
+  }
+  return IsQuorumPeerByRing(options_.node_id, peer, open, needed);
 }
 
 grpc::Status ReplicationService::Digests(grpc::ServerContext* context,

@@ -4,7 +4,11 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "central/quorum_tracker.h"
 #include "central/storage.h"
@@ -23,10 +27,30 @@ struct ReplicationServiceOptions {
   // larger value goes alone).
   size_t batch_entries = 1000;
   size_t batch_bytes = size_t{8} << 20;
+  // Batches sent and not yet acked, at most, and how long a batch without
+  // this central's own writes gathers entries: see PullSenderOptions.
+  size_t batches_in_flight = 4;
+  absl::Duration relay_linger = absl::Milliseconds(20);
+  // How many peers must ack a write for its quorum (W − 1; the Replicator
+  // knows the membership). The peers with an open Pull stream that come
+  // first in ring order after this node (node id minus ours, modulo 2^32)
+  // are the quorum peers: this central's writes go to them at once and to
+  // the others after `follower_linger` (PullSenderOptions). Unset: every
+  // peer gets them at once.
+  std::function<size_t()> quorum_peers;
+  absl::Duration follower_linger = absl::Milliseconds(5);
   // What heartbeats advertise as holds_all_until (Replicator::HoldsAllUntil);
   // unset or InfinitePast = nothing.
   std::function<absl::Time()> holds_all_until;
 };
+
+// Whether `peer` is among the first `needed` of the `open` peers (those
+// with a Pull stream open here, `peer` included) in ring order after
+// `self`: by (id − self) modulo 2^32, so with centrals 1, 2, 3 and one peer
+// needed, 1 prefers 2, 2 prefers 3 and 3 prefers 1 (the follower streams'
+// load spreads evenly).
+bool IsQuorumPeerByRing(uint32_t self, uint32_t peer, const std::vector<uint32_t>& open,
+                        size_t needed);
 
 // The source side of replication (proto/replication.proto): serves peers'
 // Pull streams from the change log, with every PUT's value as stored now,
@@ -37,8 +61,8 @@ struct ReplicationServiceOptions {
 // trimmed ends the stream; the receiver reconnects and repairs by
 // anti-entropy); a heartbeat's head_sequence is the last entry already sent.
 // Callers must hold an edge-scope token (node credentials) or the node be in
-// dev mode. Thread-safe; each Pull occupies one server thread and one ack
-// reader thread.
+// dev mode. Thread-safe; each Pull occupies one server thread (PullSender)
+// and one ack reader thread.
 class ReplicationService final : public kv::replication::v1::Replication::Service {
  public:
   // All references must outlive the service.
@@ -68,12 +92,17 @@ class ReplicationService final : public kv::replication::v1::Replication::Servic
 
  private:
   grpc::Status AuthorizeNode(const grpc::ServerContext& context) const;
+  // Whether `peer` is one of the quorum peers now (see quorum_peers).
+  bool IsQuorumPeer(uint32_t peer) ABSL_LOCKS_EXCLUDED(streams_mu_);
 
   const ReplicationServiceOptions options_;
   Storage& storage_;
   const TokenAuthenticator& auth_;
   QuorumTracker& tracker_;
   std::atomic<bool> shutting_down_{false};
+  absl::Mutex streams_mu_;
+  // Open Pull streams per peer (a reconnect may overlap the old stream).
+  std::map<uint32_t, int> open_streams_ ABSL_GUARDED_BY(streams_mu_);
 };
 
 }  // namespace kv::central

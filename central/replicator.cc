@@ -71,6 +71,11 @@ size_t Replicator::WriteQuorum(size_t cluster_size) const {
   return cluster_size / 2 + 1;
 }
 
+size_t Replicator::PeersNeededForQuorum() const {
+  const size_t n = peers_->cluster_size();
+  return n == 0 ? 0 : WriteQuorum(n) - 1;
+}
+
 absl::Status Replicator::AwaitQuorum(uint64_t last_sequence) {
   const size_t n = peers_->cluster_size();
   if (n == 0) {
@@ -244,6 +249,11 @@ void Replicator::EnsurePullers() {
     options.token = options_.peer_token;
     options.silence_timeout = options_.silence_timeout;
     options.max_clock_offset = options_.max_clock_offset;
+    if (metrics_ != nullptr) {
+      options.applies = &metrics_->ReplicationApplies(peer.id);
+      options.entries = &metrics_->ReplicationEntries(peer.id);
+      options.apply_seconds = &metrics_->ReplicationApplySeconds(peer.id);
+    }
     auto puller = std::make_unique<PeerPuller>(
         options, *peers_, storage_.replica(),
         [this](uint32_t peer_id) { anti_entropy_->RequestRound(peer_id); });

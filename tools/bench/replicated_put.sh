@@ -3,6 +3,11 @@
 # of a 3-central cluster (write quorum 2, every write WAL-synced on 2 of 3)
 # against a single central without peers, in the same run, same machine.
 #   bash tools/bench/replicated_put.sh [concurrency (16)] [duration (10s)]
+# CENTRAL_FLAGS adds flags to the three centrals (e.g.
+# "--replication_batches_in_flight=1"); CENTRAL picks another binary.
+# Prints the load average before each phase (the machine may be shared),
+# both rates and their ratio, and what each peer's Pull stream from central 1
+# did (kv_replication_*: applies, entries per apply, time applying).
 # Every node binds 127.0.0.1 port 0; the peers file is written once all
 # ports are known.
 set -euo pipefail
@@ -10,7 +15,7 @@ cd "$(dirname "$0")/../.."
 BUILD_DIR=${BUILD_DIR:-build}
 C=${1:-16}
 DUR=${2:-10s}
-CENTRAL=$BUILD_DIR/central/kv-central
+CENTRAL=${CENTRAL:-$BUILD_DIR/central/kv-central}
 BENCH=$BUILD_DIR/tools/bench/kv-bench
 D=$(mktemp -d)
 PIDS=()
@@ -26,26 +31,73 @@ start() {  # id extra-flags...
   echo "central $id did not start"; tail "$D/log-$id"; exit 1
 }
 port() { sed -n 's/^grpc_port=//p' "$D/ready-$1"; }
+metrics() { curl -s "127.0.0.1:$(sed -n 's/^metrics_port=//p' "$D/ready-$1")/metrics"; }
+# metric NODE NAME: the value of NAME{peer="1"} at central NODE.
+metric() { metrics "$1" | awk -v n="$2{peer=\"1\"}" '$1 == n { print $2 }'; }
+rate() { awk '{ for (i = 1; i < NF; ++i) if ($(i + 1) == "ops/s") print $i }'; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# CPU seconds (user + system) the given processes have used so far.
+cpu() { local t=0; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
+        echo "$t / $(getconf CLK_TCK)" | bc -l; }
+ops() { echo "$1" | rate; }
+# Context switches (voluntary + involuntary) of the given processes' threads.
+switches() { local t=0; for p in "$@"; do
+  t=$((t + $(cat /proc/"$p"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }')))
+  done; echo "$t"; }
+# WAL syncs of the given centrals (by id).
+syncs() { local t=0; for i in "$@"; do
+  t=$(echo "$t + $(metrics "$i" | awk '$1 == "kv_rocksdb_wal_synced_total" { print $2 }')" | bc); done; echo "$t"; }
 
-echo "== single central, $C writers"
+echo "== single central, $C writers (load average $(loadavg))"
 start 9
-"$BENCH" --workload=put --addr="127.0.0.1:$(port 9)" --concurrency="$C" --duration="$DUR" 2>&1 | tail -1
+cpu0=$(cpu "${PIDS[0]}"); cs0=$(switches "${PIDS[0]}")
+single=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 9)" --concurrency="$C" --duration="$DUR" 2>&1 | tail -1)
+echo "$single"
+printf 'per write: %.0f us CPU, %.1f context switches\n' \
+  "$(echo "($(cpu "${PIDS[0]}") - $cpu0) * 1000000 / ($(ops "$single") * ${DUR%s})" | bc -l)" \
+  "$(echo "($(switches "${PIDS[0]}") - $cs0) / ($(ops "$single") * ${DUR%s})" | bc -l)"
 kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true; PIDS=()
 
-echo "== 3 centrals (write quorum 2), $C writers at central 1"
-for i in 1 2 3; do rm -f "$D/ready-$i"; start "$i" --peers_file="$D/peers" --metrics_addr=127.0.0.1:0; done
+for i in 1 2 3; do rm -f "$D/ready-$i"; start "$i" --peers_file="$D/peers" --metrics_addr=127.0.0.1:0 ${CENTRAL_FLAGS:-}; done
 for i in 1 2 3; do echo "$i 127.0.0.1:$(port "$i")"; done >"$D/peers.tmp"
 mv "$D/peers.tmp" "$D/peers"
 # Wait until central 1 replicates from both peers and they from it.
 for _ in $(seq 1 300); do
   connected=0
   for i in 1 2 3; do
-    m=$(sed -n 's/^metrics_port=//p' "$D/ready-$i")
-    n=$(curl -s "127.0.0.1:$m/metrics" | grep -c '^kv_replication_connected{.*} 1' || true)
+    n=$(metrics "$i" | grep -c '^kv_replication_connected{.*} 1' || true)
     connected=$((connected + n))
   done
   [ "$connected" = 6 ] && break
   sleep 0.1
 done
 [ "$connected" = 6 ] || { echo "replication did not connect"; exit 1; }
-"$BENCH" --workload=put --addr="127.0.0.1:$(port 1)" --concurrency="$C" --duration="$DUR" 2>&1 | tail -1
+declare -A before
+for i in 2 3; do
+  for m in applies entries apply_seconds; do before[$i$m]=$(metric "$i" "kv_replication_${m}_total"); done
+done
+echo "== 3 centrals (write quorum 2), $C writers at central 1 (load average $(loadavg))"
+cpu0=$(cpu "${PIDS[@]}"); cs0=$(switches "${PIDS[@]}"); sy0=$(syncs 1 2 3)
+cpu1=$(cpu "${PIDS[0]}"); cs1=$(switches "${PIDS[0]}"); sy1=$(syncs 1)
+replicated=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 1)" --concurrency="$C" --duration="$DUR" 2>&1 | tail -1)
+echo "$replicated"
+writes=$(echo "$(ops "$replicated") * ${DUR%s}" | bc -l)
+printf 'per write, 3 centrals together: %.0f us CPU, %.1f context switches, %.2f WAL syncs\n' \
+  "$(echo "($(cpu "${PIDS[@]}") - $cpu0) * 1000000 / $writes" | bc -l)" \
+  "$(echo "($(switches "${PIDS[@]}") - $cs0) / $writes" | bc -l)" \
+  "$(echo "($(syncs 1 2 3) - $sy0) / $writes" | bc -l)"
+printf '            of which central 1: %.0f us CPU, %.1f context switches, %.2f WAL syncs\n' \
+  "$(echo "($(cpu "${PIDS[0]}") - $cpu1) * 1000000 / $writes" | bc -l)" \
+  "$(echo "($(switches "${PIDS[0]}") - $cs1) / $writes" | bc -l)" \
+  "$(echo "($(syncs 1) - $sy1) / $writes" | bc -l)"
+secs=${DUR%s}
+for i in 2 3; do
+  a=$(echo "$(metric "$i" kv_replication_applies_total) - ${before[${i}applies]}" | bc)
+  e=$(echo "$(metric "$i" kv_replication_entries_total) - ${before[${i}entries]}" | bc)
+  t=$(echo "$(metric "$i" kv_replication_apply_seconds_total) - ${before[${i}apply_seconds]}" | bc -l)
+  [ "$a" = 0 ] && a=1
+  printf 'central %s from central 1: %s applies, %.1f entries each, %.0f us per apply, applying %.0f%% of the time\n' \
+    "$i" "$a" "$(echo "$e / $a" | bc -l)" "$(echo "$t * 1000000 / $a" | bc -l)" "$(echo "$t * 100 / $secs" | bc -l)"
+done
+printf 'ratio %.2f (load average %s)\n' \
+  "$(echo "$(ops "$replicated") / $(ops "$single")" | bc -l)" "$(loadavg)"

@@ -122,6 +122,9 @@ ABSL_FLAG(bool, baseline, false,
           "gRPC server; mixed: redis-server) and print ratios.");
 ABSL_FLAG(std::string, bare_api, "async",
           "edge-hit baseline server API: async (completion queue, one thread) or sync.");
+ABSL_FLAG(std::string, put_client, "cq",
+          "put: the client API: cq (one thread keeps C calls in flight, like the bare "
+          "baselines) or sync (C threads, one blocking call each).");
 ABSL_FLAG(std::string, db_bench, "db_bench", "db_bench binary (Debian rocksdb-tools).");
 ABSL_FLAG(bool, json, false, "Print one JSON object per result.");
 ABSL_FLAG(bool, pin, DefaultPin(),
@@ -239,6 +242,11 @@ int main(int argc, char** argv) {
   }
   o.max_hit_fraction = absl::GetFlag(FLAGS_max_hit_fraction);
   o.plot = absl::GetFlag(FLAGS_plot);
+  o.put_client = absl::GetFlag(FLAGS_put_client);
+  if (o.put_client != "cq" && o.put_client != "sync") {
+    std::cerr << "kv-bench: --put_client must be cq or sync\n";
+    return 2;
+  }
 
   if (o.duration <= absl::ZeroDuration() || o.warmup < absl::ZeroDuration()) {
     std::cerr << "kv-bench: --duration must be positive and --warmup not negative\n";

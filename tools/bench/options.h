@@ -43,6 +43,7 @@ struct Options {
   std::string redis_appendfsync = "always";  // mixed --baseline: always | everysec | no
   int batch = 1000;               // bulk: entries per BulkPut
   std::string plot;               // --plot FILE.png; empty: none
+  std::string put_client = "cq";  // put: cq (one thread, C calls in flight) | sync (C threads)
 };
 
 }  // namespace kv::bench

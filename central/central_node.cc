@@ -60,6 +60,13 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
         "--heartbeat_interval, --stream_batch_entries and --stream_queue_bytes must be positive");
   }
 
+  if (options.grpc_threads.poll_threads < 1 || options.grpc_threads.worker_threads < 1 ||
+      options.quorum_wait_threads < 1) {
+    return absl::InvalidArgumentError(
+        "--grpc_poll_threads, --grpc_worker_threads and --quorum_wait_threads must be at "
+        "least 1");
+  }
+
   auto node = std::unique_ptr<CentralNode>(new CentralNode(options));
   if (options.dev) {
     node->auth_ = TokenAuthenticator::Open(options.default_account);

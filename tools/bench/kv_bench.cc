@@ -125,6 +125,9 @@ ABSL_FLAG(std::string, bare_api, "async",
 ABSL_FLAG(std::string, put_client, "cq",
           "put: the client API: cq (one thread keeps C calls in flight, like the bare "
           "baselines) or sync (C threads, one blocking call each).");
+ABSL_FLAG(int, put_connections, 0,
+          "put (cq client): connections the writers' calls are spread over; 0 = one per "
+          "writer (like distinct clients).");
 ABSL_FLAG(std::string, db_bench, "db_bench", "db_bench binary (Debian rocksdb-tools).");
 ABSL_FLAG(bool, json, false, "Print one JSON object per result.");
 ABSL_FLAG(bool, pin, DefaultPin(),
@@ -243,6 +246,11 @@ int main(int argc, char** argv) {
   o.max_hit_fraction = absl::GetFlag(FLAGS_max_hit_fraction);
   o.plot = absl::GetFlag(FLAGS_plot);
   o.put_client = absl::GetFlag(FLAGS_put_client);
+  o.put_connections = absl::GetFlag(FLAGS_put_connections);
+  if (o.put_connections < 0) {
+    std::cerr << "kv-bench: --put_connections must not be negative\n";
+    return 2;
+  }
   if (o.put_client != "cq" && o.put_client != "sync") {
     std::cerr << "kv-bench: --put_client must be cq or sync\n";
     return 2;

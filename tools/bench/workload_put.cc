@@ -50,7 +50,8 @@ Result RunPutCq(const Options& o, const std::string& addr, const std::string& ns
   config.ns = ns;
   config.keys = &keys;
   config.concurrency = concurrency;
-  config.channels = concurrency;  // one connection per writer
+  // One connection per writer unless --put_connections says otherwise.
+  config.channels = o.put_connections > 0 ? o.put_connections : concurrency;
   config.warmup = o.warmup;
   config.duration = o.duration;
   config.token = o.token;

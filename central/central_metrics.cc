@@ -58,6 +58,13 @@ CentralMetrics::CentralMetrics(prometheus::Registry& registry)
               .Help("Now minus the time up to which this central holds every acknowledged write")
               .Register(registry)
               .Add({})),
+      tombstone_purge_horizon_age_seconds(
+          BuildGauge()
+              .Name("kv_tombstone_purge_horizon_age_seconds")
+              .Help("Now minus the time before which every central holds every write (tombstones "
+                    "older than it and the grace may be purged); -1 = none may be")
+              .Register(registry)
+              .Add({})),
       cluster_size(BuildGauge()
                        .Name("kv_cluster_size")
                        .Help("Centrals in the membership (0 = not known yet)")

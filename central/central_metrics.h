@@ -35,6 +35,9 @@ struct CentralMetrics {
   prometheus::Counter& quorum_failures;
   prometheus::Counter& future_versions;
   prometheus::Gauge& complete_as_of_age_seconds;
+  // Now minus the tombstone purge horizon; -1 when no tombstone may be
+  // purged (a central has not caught up), 0 for a single central.
+  prometheus::Gauge& tombstone_purge_horizon_age_seconds;
   prometheus::Gauge& cluster_size;
   prometheus::Gauge& change_log_last_sequence;
   prometheus::Gauge& change_log_first_sequence;

@@ -139,6 +139,7 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   ReplicationServiceOptions replication_service;
   replication_service.node_id = options.storage.node_id;
   replication_service.heartbeat_interval = options.streams.heartbeat_interval;
+  replication_service.holds_all_until = [replicator] { return replicator->HoldsAllUntil(); };
   node->replication_service_ = std::make_unique<ReplicationService>(
       replication_service, *node->storage_, *node->auth_, replicator->tracker());
   node->kv_service_ = std::make_unique<KvService>(*node->storage_, *node->auth_,
@@ -151,7 +152,8 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
       node->storage_->change_log(), options.storage.node_id, RealClock::Get(), streams);
   node->stream_hub_->Start();
   node->invalidation_service_ =
-      std::make_unique<InvalidationService>(*node->stream_hub_, *node->auth_);
+      std::make_unique<InvalidationService>(*node->stream_hub_, *node->storage_,
+                                            *node->auth_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -1,6 +1,8 @@
 #include "central/expiry_compaction_filter.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "common/logging.h"
@@ -8,9 +10,12 @@
 
 namespace kv::central {
 
-ExpiryCompactionFilter::ExpiryCompactionFilter(Clock& clock,
-                                               absl::Duration tombstone_grace)
-    : clock_(clock), tombstone_grace_(tombstone_grace) {}
+ExpiryCompactionFilter::ExpiryCompactionFilter(
+    Clock& clock, absl::Duration tombstone_grace,
+    std::shared_ptr<const std::atomic<int64_t>> purge_horizon_ms)
+    : clock_(clock),
+      tombstone_grace_(tombstone_grace),
+      purge_horizon_ms_(std::move(purge_horizon_ms)) {}
 
 rocksdb::CompactionFilter::Decision ExpiryCompactionFilter::FilterV2(
     int level, const rocksdb::Slice& key, ValueType value_type,
@@ -29,7 +34,10 @@ rocksdb::CompactionFilter::Decision ExpiryCompactionFilter::FilterV2(
   }
   const absl::Time now = clock_.TimeNow();
   if (header->tombstone) {
-    const int64_t cutoff_ms = absl::ToUnixMillis(now - tombstone_grace_);
+    int64_t cutoff_ms = absl::ToUnixMillis(now - tombstone_grace_);
+    if (purge_horizon_ms_ != nullptr) {
+      cutoff_ms = std::min(cutoff_ms, purge_horizon_ms_->load(std::memory_order_relaxed));
+    }
     if (cutoff_ms > 0 &&
         header->version.physical_ms < static_cast<uint64_t>(cutoff_ms)) {
       return Decision::kRemove;

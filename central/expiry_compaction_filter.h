@@ -1,6 +1,9 @@
 #ifndef KV_CENTRAL_EXPIRY_COMPACTION_FILTER_H_
 #define KV_CENTRAL_EXPIRY_COMPACTION_FILTER_H_
 
+#include <atomic>
+#include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/time/time.h"
@@ -11,7 +14,9 @@ namespace kv::central {
 
 // The compaction filter of the records column family: drops records whose
 // expiration has passed at clock.TimeNow(), and tombstones whose version is
-// older than `tombstone_grace`. Values that cannot be decoded are kept (and
+// older than `tombstone_grace` and than the purge horizon (`*purge_horizon_ms`,
+// Unix ms: the time before which every central holds every write, DESIGN
+// §4.2; no horizon when null). Values that cannot be decoded are kept (and
 // logged): a filter never destroys what it does not understand.
 //
 // Blob files: RocksDB 7.8 calls FilterBlobByKey() first for a value in a
@@ -23,7 +28,8 @@ namespace kv::central {
 // threads concurrently. `clock` must outlive the filter.
 class ExpiryCompactionFilter final : public rocksdb::CompactionFilter {
  public:
-  ExpiryCompactionFilter(Clock& clock, absl::Duration tombstone_grace);
+  ExpiryCompactionFilter(Clock& clock, absl::Duration tombstone_grace,
+                         std::shared_ptr<const std::atomic<int64_t>> purge_horizon_ms = nullptr);
 
   Decision FilterV2(int level, const rocksdb::Slice& key, ValueType value_type,
                     const rocksdb::Slice& existing_value,
@@ -34,6 +40,7 @@ class ExpiryCompactionFilter final : public rocksdb::CompactionFilter {
  private:
   Clock& clock_;
   const absl::Duration tombstone_grace_;
+  const std::shared_ptr<const std::atomic<int64_t>> purge_horizon_ms_;
 };
 
 }  // namespace kv::central

@@ -3,6 +3,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/logging.h"
 
@@ -57,18 +58,24 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<InvalidationMessa
 
 }  // namespace
 
-InvalidationService::InvalidationService(StreamHub& hub, const TokenAuthenticator& auth)
-    : hub_(hub), auth_(auth) {}
+InvalidationService::InvalidationService(StreamHub& hub, Storage& storage,
+                                         const TokenAuthenticator& auth)
+    : hub_(hub), storage_(storage), auth_(auth) {}
 
-grpc::ServerWriteReactor<InvalidationMessage>* InvalidationService::Subscribe(
-    grpc::CallbackServerContext* context, const kv::v1::SubscribeRequest* request) {
+absl::Status InvalidationService::AuthorizeEdgeCall(
+    const grpc::CallbackServerContext& context) const {
   absl::string_view header;
-  const auto& metadata = context->client_metadata();
+  const auto& metadata = context.client_metadata();
   if (auto it = metadata.find("authorization"); it != metadata.end()) {
     header = absl::string_view(it->second.data(), it->second.size());
   }
   absl::StatusOr<Principal> principal = auth_.Authenticate(header);
-  absl::Status status = principal.ok() ? auth_.AuthorizeEdge(*principal) : principal.status();
+  return principal.ok() ? auth_.AuthorizeEdge(*principal) : principal.status();
+}
+
+grpc::ServerWriteReactor<InvalidationMessage>* InvalidationService::Subscribe(
+    grpc::CallbackServerContext* context, const kv::v1::SubscribeRequest* request) {
+  const absl::Status status = AuthorizeEdgeCall(*context);
   if (!status.ok()) {
     LOG(WARNING) << "invalidation stream refused for edge '" << request->edge_id()
                  << "' from " << context->peer() << ": " << status;
@@ -77,6 +84,52 @@ grpc::ServerWriteReactor<InvalidationMessage>* InvalidationService::Subscribe(
   auto* reactor = new SubscribeReactor();
   reactor->Attach(hub_, *request);
   return reactor;
+}
+
+grpc::ServerUnaryReactor* InvalidationService::Revalidate(
+    grpc::CallbackServerContext* context, const kv::v1::RevalidateRequest* request,
+    kv::v1::RevalidateResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = AuthorizeEdgeCall(*context);
+  if (status.ok()) status = RevalidateKeys(*request, *response);
+  if (!status.ok()) response->Clear();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+absl::Status InvalidationService::RevalidateKeys(const kv::v1::RevalidateRequest& request,
+                                                 kv::v1::RevalidateResponse& response) {
+  if (request.keys_size() > kMaxRevalidateKeys) {
+    return absl::InvalidArgumentError(absl::StrCat("Revalidate takes at most ",
+                                                   kMaxRevalidateKeys, " keys, got ",
+                                                   request.keys_size()));
+  }
+  for (int i = 0; i < request.keys_size(); ++i) response.add_keys();
+  // One read per run of keys of the same namespace (edges send them grouped).
+  for (int begin = 0; begin < request.keys_size();) {
+    const std::string& ns = request.keys(begin).namespace_id();
+    int end = begin;
+    std::vector<std::string> keys;
+    while (end < request.keys_size() && request.keys(end).namespace_id() == ns) {
+      keys.push_back(request.keys(end).key());
+      ++end;
+    }
+    absl::StatusOr<std::vector<std::optional<Record>>> records = storage_.GetMany(ns, keys);
+    if (records.ok()) {
+      for (int i = begin; i < end; ++i) {
+        const std::optional<Record>& record = (*records)[static_cast<size_t>(i - begin)];
+        if (!record) continue;
+        kv::v1::RevalidateResponse::Current* out = response.mutable_keys(i);
+        out->set_found(true);
+        record->version.ToProto(out->mutable_version());
+      }
+    } else if (records.status().code() != absl::StatusCode::kNotFound) {
+      return records.status();  // the read gate, or a storage error
+    }
+    // NOT_FOUND: the namespace is gone (or unknown): none of its keys is live.
+    begin = end;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace kv::central

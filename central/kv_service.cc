@@ -193,13 +193,21 @@ absl::Status KvService::Get(const RequestContext& context, const kv::v1::GetRequ
                                                            request->namespace_id(), Scope::kRead));
     KV_RETURN_IF_ERROR(ValidateGet(*request, limits_));
     std::vector<std::string> keys(request->keys().begin(), request->keys().end());
-    KV_ASSIGN_OR_RETURN(std::vector<std::optional<Record>> records, storage_.GetMany(ns, keys));
+    std::vector<Version> dead_versions;
+    KV_ASSIGN_OR_RETURN(std::vector<std::optional<Record>> records,
+                        storage_.GetMany(ns, keys, &dead_versions));
     size_t total_bytes = 0;
     for (size_t i = 0; i < keys.size(); ++i) {
       kv::v1::Entry* entry = response->add_entries();
       entry->set_key(keys[i]);
       const std::optional<Record>& record = records[i];
-      if (!record.has_value()) continue;
+      if (!record.has_value()) {
+        // A deleted (or expired) key's version: a reader holding a newer
+        // one (read-your-writes, min_version) can tell this answer is new
+        // enough.
+        if (!dead_versions[i].IsZero()) dead_versions[i].ToProto(entry->mutable_version());
+        continue;
+      }
       total_bytes += record->value.size();
       if (keys.size() > 1 && total_bytes > limits_.max_bulk_get_bytes) {
         return WithHttpDetail(

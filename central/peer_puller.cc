@@ -208,6 +208,10 @@ void PeerPuller::PullOnce(const std::string& address) {
       absl::MutexLock lock(&mu_);
       state_.clock_offset = peer_time - now;
       state_.clock_known = true;
+      state_.peer_holds_all_until =
+          heartbeat.holds_all_until_ms() > 0
+              ? absl::FromUnixMillis(heartbeat.holds_all_until_ms()) - options_.max_clock_offset
+              : absl::InfinitePast();
       if (heartbeat.head_sequence() + 1 <= expected && !state_.repair_needed) {
         // Everything the peer had applied when it sent this is applied here.
         state_.complete_until =

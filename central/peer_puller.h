@@ -62,6 +62,9 @@ class PeerPuller {
     // until then the stream does not count for completeness.
     absl::Time repair_needed_since = absl::InfinitePast();
     bool repair_needed = false;
+    // The peer's last holds_all_until (this node's clock, conservatively);
+    // InfinitePast when it could not say.
+    absl::Time peer_holds_all_until = absl::InfinitePast();
   };
 
   PeerPuller(const PeerPullerOptions& options, const PeerSet& peers, ReplicaStore& replica,

@@ -186,8 +186,10 @@ absl::StatusOr<std::optional<Record>> RecordStore::Get(
 }
 
 absl::StatusOr<std::vector<std::optional<Record>>> RecordStore::GetMany(
-    absl::string_view namespace_id, const std::vector<std::string>& keys) {
+    absl::string_view namespace_id, const std::vector<std::string>& keys,
+    std::vector<Version>* dead_versions) {
   if (!namespaces_.Exists(namespace_id)) return NamespaceTable::NotFoundError();
+  if (dead_versions != nullptr) dead_versions->assign(keys.size(), Version());
   std::vector<std::string> record_keys;
   record_keys.reserve(keys.size());
   for (const std::string& key : keys)
@@ -204,6 +206,10 @@ absl::StatusOr<std::vector<std::optional<Record>>> RecordStore::GetMany(
       continue;
     }
     KV_ASSIGN_OR_RETURN(std::optional<Record> record, LiveRecord(**value, now));
+    if (!record && dead_versions != nullptr) {
+      KV_ASSIGN_OR_RETURN(RecordHeader header, DecodeRecordHeader(**value));
+      (*dead_versions)[out.size()] = header.version;
+    }
     out.push_back(std::move(record));
   }
   return out;

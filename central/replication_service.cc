@@ -115,6 +115,12 @@ grpc::Status ReplicationService::Pull(
     PullResponse heartbeat;
     heartbeat.mutable_heartbeat()->set_head_sequence(next - 1);
     heartbeat.mutable_heartbeat()->set_time_us(absl::ToUnixMicros(now));
+    if (options_.holds_all_until) {
+      const absl::Time holds = options_.holds_all_until();
+      if (holds != absl::InfinitePast()) {
+        heartbeat.mutable_heartbeat()->set_holds_all_until_ms(absl::ToUnixMillis(holds));
+      }
+    }
     if (!stream->Write(heartbeat)) return false;
     last_heartbeat = now;
     return true;

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 
 #include "absl/time/time.h"
 #include "central/quorum_tracker.h"
@@ -22,6 +23,9 @@ struct ReplicationServiceOptions {
   // larger value goes alone).
   size_t batch_entries = 1000;
   size_t batch_bytes = size_t{8} << 20;
+  // What heartbeats advertise as holds_all_until (Replicator::HoldsAllUntil);
+  // unset or InfinitePast = nothing.
+  std::function<absl::Time()> holds_all_until;
 };
 
 // The source side of replication (proto/replication.proto): serves peers'

@@ -28,6 +28,8 @@ absl::StatusOr<std::unique_ptr<Replicator>> Replicator::Create(const ReplicatorO
                                                    " exceeds the ", r->peers_->cluster_size(),
                                                    " centrals of the membership"));
   }
+  // No tombstone is purged before the first horizon is known.
+  storage.SetTombstonePurgeHorizon(r->PurgeHorizon());
   Replicator* self = r.get();
   r->anti_entropy_ = std::make_unique<AntiEntropy>(
       options.anti_entropy, *r->peers_, storage.replica(),
@@ -103,6 +105,35 @@ absl::Time Replicator::CompleteAsOf() const {
   if (complete.size() < k) return absl::InfinitePast();
   std::sort(complete.begin(), complete.end(), std::greater<>());
   return std::min(now, complete[k - 1]);
+}
+
+absl::Time Replicator::HoldsAllUntil() const {
+  const absl::Time now = RealClock::Get().TimeNow();
+  const size_t n = peers_->cluster_size();
+  if (n == 0) return absl::InfinitePast();
+  absl::Time holds = now;
+  size_t streams = 0;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, puller] : pullers_) {
+    holds = std::min(holds, puller->state().complete_until);
+    ++streams;
+  }
+  return streams + 1 < n ? absl::InfinitePast() : holds;
+}
+
+absl::Time Replicator::PurgeHorizon() const {
+  const size_t n = peers_->cluster_size();
+  if (n == 0) return absl::InfinitePast();
+  if (n == 1) return absl::InfiniteFuture();
+  absl::Time horizon = HoldsAllUntil();
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, puller] : pullers_) {
+      horizon = std::min(horizon, puller->state().peer_holds_all_until);
+    }
+  }
+  if (horizon == absl::InfinitePast()) return horizon;
+  return horizon - options_.write_deadline - options_.max_clock_offset;
 }
 
 std::optional<absl::StatusOr<NamespaceInfo>> Replicator::Forward(const NamespaceOp& op) {
@@ -239,6 +270,11 @@ void Replicator::UpdateMetrics() {
   const absl::Time complete = CompleteAsOf();
   if (complete != absl::InfinitePast())
     metrics_->complete_as_of_age_seconds.Set(absl::ToDoubleSeconds(now - complete));
+  const absl::Time horizon = PurgeHorizon();
+  metrics_->tombstone_purge_horizon_age_seconds.Set(
+      horizon == absl::InfinitePast()     ? -1
+      : horizon == absl::InfiniteFuture() ? 0
+                                          : absl::ToDoubleSeconds(now - horizon));
   metrics_->cluster_size.Set(static_cast<double>(peers_->cluster_size()));
   const uint64_t future = storage_.FutureVersions();
   if (future > future_versions_seen_) {
@@ -254,6 +290,7 @@ void Replicator::MaintenanceLoop() {
   do {
     peers_->Reload();
     EnsurePullers();
+    storage_.SetTombstonePurgeHorizon(PurgeHorizon());
     UpdateMetrics();
   } while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(250)));
 }

@@ -67,6 +67,16 @@ class Replicator final : public NamespaceCoordinator {
   // The durability hook of every local write.
   absl::Status AwaitQuorum(uint64_t last_sequence);
   absl::Time CompleteAsOf() const ABSL_LOCKS_EXCLUDED(mu_);
+  // A time before which this central holds every write any central applied:
+  // the oldest completeness of ALL its peers' streams (now when alone;
+  // InfinitePast when a stream has none).
+  absl::Time HoldsAllUntil() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Tombstones with versions before this may be purged (past the grace):
+  // every central holds them (DESIGN §4.2). The minimum of HoldsAllUntil
+  // here and as each peer last advertised it, less the write deadline and
+  // clock offset (commits in flight). InfiniteFuture when alone,
+  // InfinitePast when unknown.
+  absl::Time PurgeHorizon() const ABSL_LOCKS_EXCLUDED(mu_);
   // UNAVAILABLE when this central's clock runs ahead of every connected
   // peer's by more than the maximum clock offset (its versions would win
   // every conflict for that long): client writes are refused here, not

@@ -170,8 +170,12 @@ class Storage {
   virtual absl::StatusOr<std::optional<Record>> Get(absl::string_view namespace_id,
                                                     absl::string_view key) = 0;
   // One result per key, in order.
+  // When `dead_versions` is given it gets one Version per key: for a key
+  // with no live record, the version of its tombstone or expired record
+  // (zero when the key has no record at all); zero for live keys.
   virtual absl::StatusOr<std::vector<std::optional<Record>>> GetMany(
-      absl::string_view namespace_id, const std::vector<std::string>& keys) = 0;
+      absl::string_view namespace_id, const std::vector<std::string>& keys,
+      std::vector<Version>* dead_versions = nullptr) = 0;
   // Live keys starting with `prefix` after the cursor position, in
   // lexicographic byte order, at most `limit` (>= 1). INVALID_ARGUMENT for a
   // malformed cursor.
@@ -201,6 +205,11 @@ class Storage {
   virtual void SetWriteGate(std::function<absl::Status()> gate) = 0;
   // Routes namespace changes through `coordinator` (may be null: local).
   virtual void SetNamespaceCoordinator(NamespaceCoordinator* coordinator) = 0;
+  // Tombstones are purged (past the grace) only when their version is
+  // before `horizon`: the time before which every central holds every
+  // write. InfiniteFuture (the default, a single central) lets the grace
+  // alone decide; InfinitePast purges none.
+  virtual void SetTombstonePurgeHorizon(absl::Time horizon) = 0;
   // Replicated versions too far in the future for the HLC to observe.
   virtual uint64_t FutureVersions() const = 0;
 

@@ -30,7 +30,8 @@ absl::StatusOr<std::unique_ptr<StorageEngine>> StorageEngine::Open(
   db_options.data_dir = options.data_dir;
   db_options.min_blob_bytes = options.min_blob_bytes;
   db_options.records_filter =
-      std::make_unique<ExpiryCompactionFilter>(clock, options.tombstone_grace);
+      std::make_unique<ExpiryCompactionFilter>(clock, options.tombstone_grace,
+                                               engine->purge_horizon_ms_);
   KV_ASSIGN_OR_RETURN(engine->db_, RocksDb::Open(std::move(db_options)));
   RocksDb& db = *engine->db_;
 
@@ -171,9 +172,10 @@ absl::StatusOr<std::optional<Record>> StorageEngine::Get(
 }
 
 absl::StatusOr<std::vector<std::optional<Record>>> StorageEngine::GetMany(
-    absl::string_view namespace_id, const std::vector<std::string>& keys) {
+    absl::string_view namespace_id, const std::vector<std::string>& keys,
+    std::vector<Version>* dead_versions) {
   if (read_gate_) KV_RETURN_IF_ERROR(read_gate_());
-  return records_->GetMany(namespace_id, keys);
+  return records_->GetMany(namespace_id, keys, dead_versions);
 }
 
 absl::StatusOr<ListPage> StorageEngine::List(absl::string_view namespace_id,
@@ -182,6 +184,16 @@ absl::StatusOr<ListPage> StorageEngine::List(absl::string_view namespace_id,
                                              absl::string_view cursor) {
   if (read_gate_) KV_RETURN_IF_ERROR(read_gate_());
   return records_->List(namespace_id, prefix, limit, cursor);
+}
+
+void StorageEngine::SetTombstonePurgeHorizon(absl::Time horizon) {
+  int64_t ms = INT64_MAX;
+  if (horizon == absl::InfinitePast()) {
+    ms = INT64_MIN;
+  } else if (horizon != absl::InfiniteFuture()) {
+    ms = absl::ToUnixMillis(horizon);
+  }
+  purge_horizon_ms_->store(ms, std::memory_order_relaxed);
 }
 
 absl::Status StorageEngine::Flush() { return db_->FlushAll(); }

@@ -1,6 +1,7 @@
 #ifndef KV_CENTRAL_STORAGE_ENGINE_H_
 #define KV_CENTRAL_STORAGE_ENGINE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -62,8 +63,8 @@ class StorageEngine final : public Storage {
   absl::StatusOr<std::optional<Record>> Get(absl::string_view namespace_id,
                                             absl::string_view key) override;
   absl::StatusOr<std::vector<std::optional<Record>>> GetMany(
-      absl::string_view namespace_id,
-      const std::vector<std::string>& keys) override;
+      absl::string_view namespace_id, const std::vector<std::string>& keys,
+      std::vector<Version>* dead_versions = nullptr) override;
   absl::StatusOr<ListPage> List(absl::string_view namespace_id,
                                 absl::string_view prefix, uint32_t limit,
                                 absl::string_view cursor) override;
@@ -80,6 +81,7 @@ class StorageEngine final : public Storage {
     coordinator_ = coordinator;
   }
   void SetReadGate(std::function<absl::Status()> gate) override { read_gate_ = std::move(gate); }
+  void SetTombstonePurgeHorizon(absl::Time horizon) override;
   void SetWriteGate(std::function<absl::Status()> gate) override {
     write_gate_ = std::move(gate);
   }
@@ -105,6 +107,9 @@ class StorageEngine final : public Storage {
   std::unique_ptr<RecordStore> records_;
   std::unique_ptr<ReplicaStore> replica_;
   std::function<absl::Status()> read_gate_;
+  // Shared with the records' compaction filter.
+  std::shared_ptr<std::atomic<int64_t>> purge_horizon_ms_ =
+      std::make_shared<std::atomic<int64_t>>(INT64_MAX);
   std::function<absl::Status()> write_gate_;
   NamespaceCoordinator* coordinator_ = nullptr;
 };

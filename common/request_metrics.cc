@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
+#include "common/grpc_code_name.h"
 
 namespace kv {
 namespace {
@@ -59,29 +60,6 @@ class MetricsInterceptorFactory final
 
 }  // namespace
 
-const char* GrpcCodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
-  }
-}
-
 RequestMetrics::RequestMetrics(prometheus::Registry& registry)
     : requests_(prometheus::BuildCounter()
                     .Name("kv_requests_total")
@@ -92,16 +70,21 @@ RequestMetrics::RequestMetrics(prometheus::Registry& registry)
                      .Help("Client API request duration by operation")
                      .Register(registry)) {}
 
+int RequestMetrics::OpIndex(absl::string_view op) {
+  static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == kOps);
+  for (int i = 0; i < kOps; ++i) {
+    if (kOpNames[i] == op) return i;
+  }
+  return kOps - 1;
+}
+
 void RequestMetrics::Record(absl::string_view op, grpc::StatusCode code,
                             absl::Duration duration) {
-  static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == kOps);
-  int op_index = kOps - 1;
-  for (int i = 0; i < kOps; ++i) {
-    if (kOpNames[i] == op) {
-      op_index = i;
-      break;
-    }
-  }
+  Record(OpIndex(op), code, duration);
+}
+
+void RequestMetrics::Record(int op_index, grpc::StatusCode code, absl::Duration duration) {
+  if (op_index < 0 || op_index >= kOps) op_index = kOps - 1;
   int code_index = static_cast<int>(code);
   if (code_index < 0 || code_index >= kCodes) code_index = static_cast<int>(grpc::StatusCode::UNKNOWN);
   prometheus::Counter* counter = counters_[op_index][code_index].load(std::memory_order_acquire);

@@ -29,6 +29,11 @@ class RequestMetrics {
   // Unknown operations are recorded as "other". Lock-free after the first
   // call of each (op, code).
   void Record(absl::string_view op, grpc::StatusCode code, absl::Duration duration);
+  // The same by OpIndex(op), without comparing names: for servers that
+  // resolve a method's operation once, not per call.
+  void Record(int op_index, grpc::StatusCode code, absl::Duration duration);
+  // The index Record takes for `op`; unknown operations get "other"'s.
+  static int OpIndex(absl::string_view op);
 
   // "/kv.v1.Kv/BulkPut" -> "bulk_put"; empty for methods of other services.
   static std::string OpOfMethod(absl::string_view method);
@@ -51,8 +56,6 @@ class RequestMetrics {
   std::atomic<prometheus::Histogram*> histograms_[kOps] = {};
 };
 
-// "OK", "NOT_FOUND", ... for a gRPC status code.
-const char* GrpcCodeName(grpc::StatusCode code);
 
 }  // namespace kv
 

@@ -3,12 +3,20 @@
 #include <functional>
 #include <optional>
 
+#include "absl/time/clock.h"
 #include "common/grpc_auth.h"
 
 namespace kv::edge {
 namespace {
 
 using AsyncService = kv::v1::Kv::AsyncService;
+
+// Calls of each method waiting for a request. Get, the hot path, keeps as
+// many as a client has in flight (as the bare server of kv-bench does), so
+// that a burst of requests read together is matched at once instead of
+// queueing in gRPC until the polling thread re-registers one by one.
+constexpr int kGetCallsWaiting = 64;
+constexpr int kOtherCallsWaiting = 4;
 
 // One unary call of method Request→Response. Lives from its Request*
 // registration until its Finish completes; deleted on the polling thread.
@@ -17,23 +25,23 @@ class UnaryCall final : public AsyncKvServer::Call {
  public:
   using RequestMethod = void (AsyncService::*)(grpc::ServerContext*, Request*,
                                                grpc::ServerAsyncResponseWriter<Response>*,
-                                               grpc::CompletionQueue*,
-                                               grpc::ServerCompletionQueue*, void*);
-  using Handler =
-      grpc::Status (EdgeKvService::*)(const RequestContext&, const Request*, Response*);
+                                               grpc::CompletionQueue*, grpc::ServerCompletionQueue*,
+                                               void*);
+  using Handler = grpc::Status (EdgeKvService::*)(const RequestContext&, const Request*, Response*);
   // A non-blocking attempt (nullopt: hand the call to a worker).
-  using FastHandler = std::optional<grpc::Status> (EdgeKvService::*)(
-      const RequestContext&, const Request&, Response*);
+  using FastHandler = std::optional<grpc::Status> (EdgeKvService::*)(const RequestContext&,
+                                                                     const Request&, Response*);
 
-  UnaryCall(AsyncKvServer& server, RequestMethod request_method, Handler handler,
+  UnaryCall(AsyncKvServer& server, int op_index, RequestMethod request_method, Handler handler,
             FastHandler fast_handler)
       : server_(server),
+        op_index_(op_index),
         request_method_(request_method),
         handler_(handler),
         fast_handler_(fast_handler),
         responder_(&context_) {
-    (server_.async_service().*request_method_)(&context_, &request_, &responder_,
-                                                server_.cq(), server_.cq(), this);
+    (server_.async_service().*request_method_)(&context_, &request_, &responder_, server_.cq(),
+                                               server_.cq(), this);
   }
 
   void Proceed(bool ok) override {
@@ -41,7 +49,9 @@ class UnaryCall final : public AsyncKvServer::Call {
       delete this;  // finished, or the server is shutting down
       return;
     }
-    new UnaryCall(server_, request_method_, handler_, fast_handler_);  // the next call
+    arrival_ = absl::Now();
+    // Keeps as many calls of this method waiting as before.
+    new UnaryCall(server_, op_index_, request_method_, handler_, fast_handler_);
     request_context_ = RequestContextOf(context_);
     if (fast_handler_ != nullptr) {
       if (std::optional<grpc::Status> status =
@@ -50,13 +60,15 @@ class UnaryCall final : public AsyncKvServer::Call {
         return;
       }
     }
-    server_.workers().Submit(
-        [this] { Finish((server_.handlers().*handler_)(request_context_, &request_, &response_)); });
+    server_.workers().Submit([this] {
+      Finish((server_.handlers().*handler_)(request_context_, &request_, &response_));
+    });
   }
 
  private:
   void Finish(const grpc::Status& status) {
     finishing_ = true;
+    server_.metrics().Record(op_index_, status.error_code(), absl::Now() - arrival_);
     if (status.ok()) {
       responder_.Finish(response_, status, this);
     } else {
@@ -65,6 +77,7 @@ class UnaryCall final : public AsyncKvServer::Call {
   }
 
   AsyncKvServer& server_;
+  const int op_index_;  // RequestMetrics::OpIndex
   const RequestMethod request_method_;
   const Handler handler_;
   const FastHandler fast_handler_;
@@ -73,48 +86,66 @@ class UnaryCall final : public AsyncKvServer::Call {
   Request request_;
   Response response_;
   grpc::ServerAsyncResponseWriter<Response> responder_;
+  absl::Time arrival_;
   bool finishing_ = false;
 };
 
+// Registers the calls of one method; `op` names it in the request metrics.
 template <typename Request, typename Response>
-void Accept(AsyncKvServer& server,
+void Accept(AsyncKvServer& server, absl::string_view op,
             typename UnaryCall<Request, Response>::RequestMethod request_method,
             typename UnaryCall<Request, Response>::Handler handler,
-            typename UnaryCall<Request, Response>::FastHandler fast_handler = nullptr) {
-  new UnaryCall<Request, Response>(server, request_method, handler, fast_handler);
+            typename UnaryCall<Request, Response>::FastHandler fast_handler = nullptr,
+            int waiting = kOtherCallsWaiting) {
+  const int op_index = RequestMetrics::OpIndex(op);
+  for (int i = 0; i < waiting; ++i) {
+    new UnaryCall<Request, Response>(server, op_index, request_method, handler, fast_handler);
+  }
 }
 
 }  // namespace
 
-AsyncKvServer::AsyncKvServer(EdgeKvService& handlers, int worker_threads)
-    : handlers_(handlers), worker_threads_(worker_threads) {}
+AsyncKvServer::AsyncKvServer(EdgeKvService& handlers, int worker_threads, RequestMetrics& metrics)
+    : handlers_(handlers), metrics_(metrics), worker_threads_(worker_threads) {}
 
 AsyncKvServer::~AsyncKvServer() { Shutdown(); }
+
+void AsyncKvServer::RegisterWith(grpc::ServerBuilder& builder) {
+  builder.RegisterService(&service_);
+  builder.RegisterService(health_.service());
+  builder.SetOption(health_.BuilderOption());
+}
 
 void AsyncKvServer::Start(std::unique_ptr<grpc::ServerCompletionQueue> cq) {
   cq_ = std::move(cq);
   workers_ = std::make_unique<WorkerPool>(worker_threads_);
   using namespace kv::v1;  // NOLINT: the message types below
-  Accept<GetRequest, GetResponse>(*this, &AsyncService::RequestGet, &EdgeKvService::Get,
-                                  &EdgeKvService::TryGetFromCache);
-  Accept<PutRequest, PutResponse>(*this, &AsyncService::RequestPut, &EdgeKvService::Put);
-  Accept<DeleteRequest, DeleteResponse>(*this, &AsyncService::RequestDelete,
+  Accept<GetRequest, GetResponse>(*this, "get", &AsyncService::RequestGet, &EdgeKvService::Get,
+                                  &EdgeKvService::TryGetFromCache, kGetCallsWaiting);
+  Accept<PutRequest, PutResponse>(*this, "put", &AsyncService::RequestPut, &EdgeKvService::Put);
+  Accept<DeleteRequest, DeleteResponse>(*this, "delete", &AsyncService::RequestDelete,
                                         &EdgeKvService::Delete);
-  Accept<ListRequest, ListResponse>(*this, &AsyncService::RequestList, &EdgeKvService::List);
-  Accept<BulkPutRequest, BulkPutResponse>(*this, &AsyncService::RequestBulkPut,
+  Accept<ListRequest, ListResponse>(*this, "list", &AsyncService::RequestList,
+                                    &EdgeKvService::List);
+  Accept<BulkPutRequest, BulkPutResponse>(*this, "bulk_put", &AsyncService::RequestBulkPut,
                                           &EdgeKvService::BulkPut);
-  Accept<BulkDeleteRequest, BulkDeleteResponse>(*this, &AsyncService::RequestBulkDelete,
-                                                &EdgeKvService::BulkDelete);
-  Accept<CreateNamespaceRequest, Namespace>(*this, &AsyncService::RequestCreateNamespace,
+  Accept<BulkDeleteRequest, BulkDeleteResponse>(
+      *this, "bulk_delete", &AsyncService::RequestBulkDelete, &EdgeKvService::BulkDelete);
+  Accept<CreateNamespaceRequest, Namespace>(*this, "create_namespace",
+                                            &AsyncService::RequestCreateNamespace,
                                             &EdgeKvService::CreateNamespace);
-  Accept<ListNamespacesRequest, ListNamespacesResponse>(
-      *this, &AsyncService::RequestListNamespaces, &EdgeKvService::ListNamespaces);
-  Accept<GetNamespaceRequest, Namespace>(*this, &AsyncService::RequestGetNamespace,
+  Accept<ListNamespacesRequest, ListNamespacesResponse>(*this, "list_namespaces",
+                                                        &AsyncService::RequestListNamespaces,
+                                                        &EdgeKvService::ListNamespaces);
+  Accept<GetNamespaceRequest, Namespace>(*this, "get_namespace", &AsyncService::RequestGetNamespace,
                                          &EdgeKvService::GetNamespace);
-  Accept<RenameNamespaceRequest, Namespace>(*this, &AsyncService::RequestRenameNamespace,
+  Accept<RenameNamespaceRequest, Namespace>(*this, "rename_namespace",
+                                            &AsyncService::RequestRenameNamespace,
                                             &EdgeKvService::RenameNamespace);
-  Accept<DeleteNamespaceRequest, DeleteNamespaceResponse>(
-      *this, &AsyncService::RequestDeleteNamespace, &EdgeKvService::DeleteNamespace);
+  Accept<DeleteNamespaceRequest, DeleteNamespaceResponse>(*this, "delete_namespace",
+                                                          &AsyncService::RequestDeleteNamespace,
+                                                          &EdgeKvService::DeleteNamespace);
+  health_.Start(cq_.get());
   poller_ = std::thread([this] { Poll(); });
 }
 
@@ -127,7 +158,8 @@ void AsyncKvServer::Poll() {
 void AsyncKvServer::Shutdown() {
   if (shut_down_ || cq_ == nullptr) return;
   shut_down_ = true;
-  workers_.reset();  // runs the handed-off calls to their Finish
+  health_.Shutdown();  // in case the server's Shutdown did not
+  workers_.reset();    // runs the handed-off calls to their Finish
   cq_->Shutdown();
   if (poller_.joinable()) poller_.join();
 }

@@ -36,13 +36,29 @@ class CentralPool {
   // `fn`: grpc::Status(kv::v1::Kv::Stub&, grpc::ClientContext&).
   template <typename Fn>
   grpc::Status Call(absl::string_view authorization, Fn fn) const {
+    return CallEach(authorization, [&](size_t i, grpc::ClientContext& context) {
+      return fn(*stubs_[i], context);
+    });
+  }
+
+  // `fn(stub, context)` on central `i` alone.
+  template <typename Fn>
+  grpc::Status CallOne(size_t i, absl::string_view authorization, Fn fn) const {
+    grpc::ClientContext context;
+    Prepare(context, authorization);
+    return fn(*stubs_[i], context);
+  }
+
+  // As Call, for other services: `fn(i, context)` calls central `i`.
+  template <typename Fn>
+  grpc::Status CallEach(absl::string_view authorization, Fn fn) const {
     grpc::Status status;
     const size_t first = preferred();
     for (size_t attempt = 0; attempt < stubs_.size(); ++attempt) {
       const size_t i = (first + attempt) % stubs_.size();
       grpc::ClientContext context;
       Prepare(context, authorization);
-      status = fn(*stubs_[i], context);
+      status = fn(i, context);
       if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
           status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
         return status;

@@ -1,5 +1,6 @@
 #include "edge/edge_kv_service.h"
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_space.h"
 #include "common/grpc_auth.h"
@@ -15,12 +16,13 @@ namespace {
 }  // namespace
 
 EdgeKvService::EdgeKvService(CentralPool& pool, LruCache& cache, Fetcher& fetcher,
-                             NamespaceDirectory& directory, StreamState& stream,
+                             RecentWrites& recent_writes, NamespaceDirectory& directory, StreamState& stream,
                              const TokenAuthenticator& auth, const Limits& limits,
                              absl::Duration window, EdgeMetrics& metrics, Clock& clock)
     : pool_(pool),
       cache_(cache),
       fetcher_(fetcher),
+      recent_writes_(recent_writes),
       directory_(directory),
       stream_(stream),
       auth_(auth),
@@ -103,6 +105,8 @@ grpc::Status EdgeKvService::List(const RequestContext& context, const kv::v1::Li
 bool EdgeKvService::Servable(const CachedEntry& entry, const kv::v1::GetRequest& request,
                              absl::Duration now, bool stream_fresh) const {
   if (!stream_fresh) return false;
+  // Cached before a loss of continuity and not revalidated since.
+  if (entry.cached_at() < stream_.distrusted_before()) return false;
   if (request.cache_ttl() > 0 && now - entry.cached_at() > absl::Seconds(request.cache_ttl())) {
     return false;
   }
@@ -110,7 +114,7 @@ bool EdgeKvService::Servable(const CachedEntry& entry, const kv::v1::GetRequest&
 }
 
 absl::Status EdgeKvService::BuildGetResponse(const kv::v1::GetRequest& request,
-                                             const std::vector<CachedEntryRef>& entries,
+                                             absl::Span<const CachedEntryRef> entries,
                                              kv::v1::GetResponse* response) const {
   const int64_t now_s = absl::ToUnixSeconds(clock_.TimeNow());
   size_t total_bytes = 0;
@@ -157,9 +161,10 @@ std::optional<grpc::Status> EdgeKvService::TryGetFromCache(const RequestContext&
 
   const absl::Duration now = clock_.MonotonicNow();
   const bool stream_fresh = stream_.Staleness() < window_;
-  std::vector<CachedEntryRef> entries(request.keys_size());
+  // No heap allocation here for the usual one short key.
+  absl::InlinedVector<CachedEntryRef, 1> entries(request.keys_size());
   for (int i = 0; i < request.keys_size(); ++i) {
-    entries[i] = cache_.Get(LruCache::CacheKey(request.namespace_id(), request.keys(i)));
+    entries[i] = cache_.Get(LruCache::KeyBuffer(request.namespace_id(), request.keys(i)).view());
     if (!entries[i] || !Servable(*entries[i], request, now, stream_fresh)) return std::nullopt;
   }
   metrics_.cache_hits.Increment(request.keys_size());
@@ -208,7 +213,11 @@ grpc::Status EdgeKvService::Get(const RequestContext& context,
         }
         return fetched.status();
       }
-      for (size_t j = 0; j < fetched->size(); ++j) entries[fetch_index[j]] = (*fetched)[j];
+      for (size_t j = 0; j < fetched->size(); ++j) {
+        const int i = fetch_index[j];
+        KV_ASSIGN_OR_RETURN(entries[i],
+                            NewEnough(context, request, request.keys(i), (*fetched)[j]));
+      }
     }
     metrics_.cache_hits.Increment(n - static_cast<double>(to_fetch.size()));
     metrics_.cache_revalidations.Increment(static_cast<double>(revalidations));
@@ -219,6 +228,42 @@ grpc::Status EdgeKvService::Get(const RequestContext& context,
     return BuildGetResponse(request, entries, response);
   }();
   return ToGrpcStatus(status);
+}
+
+absl::StatusOr<CachedEntryRef> EdgeKvService::NewEnough(const RequestContext& context,
+                                                        const kv::v1::GetRequest& request,
+                                                        const std::string& key,
+                                                        CachedEntryRef entry) {
+  std::optional<RecentWrites::Write> need = recent_writes_.Lookup(entry->cache_key());
+  const Version min_version = Version::FromProto(request.min_version());
+  if (!min_version.IsZero() && (!need || need->version < min_version)) {
+    need = RecentWrites::Write{min_version, /*deleted=*/false};
+  }
+  if (!need || RecentWrites::Satisfies(entry->found(), entry->version(), *need)) return entry;
+  // The central that answered has not received it yet: ask each in turn.
+  kv::v1::GetRequest one;
+  one.set_namespace_id(request.namespace_id());
+  one.add_keys(key);
+  one.set_with_metadata(true);
+  for (size_t c = 0; c < pool_.size(); ++c) {
+    kv::v1::GetResponse response;
+    const absl::Duration asked_at = clock_.MonotonicNow();
+    const grpc::Status status = pool_.CallOne(
+        c, context.authorization, [&](kv::v1::Kv::Stub& stub, grpc::ClientContext& upstream) {
+          return stub.Get(&upstream, one, &response);
+        });
+    if (!status.ok() || response.entries_size() != 1) continue;
+    const kv::v1::Entry& e = response.entries(0);
+    if (RecentWrites::Satisfies(e.found(), Version::FromProto(e.version()), *need)) {
+      // Not cached: an invalidation may have passed during this call.
+      return EntryFromProto(entry->cache_key(), e, asked_at);
+    }
+  }
+  metrics_.unavailable_reads.Increment();
+  return absl::UnavailableError(absl::StrCat(
+      "no central reachable from this edge holds version ", need->version.ToString(),
+      " of this key yet (a write acknowledged through this edge, or the read's min_version); "
+      "retry later"));
 }
 
 // --- Writes ----------------------------------------------------------------
@@ -239,6 +284,7 @@ grpc::Status EdgeKvService::Put(const RequestContext& context, const kv::v1::Put
                                 : std::nullopt,
         response->expiration(), Version::FromProto(response->version()),
         clock_.MonotonicNow()));
+    recent_writes_.Record(cache_key, entry->version(), /*deleted=*/false);
     fetcher_.ApplyInvalidation(cache_key, [&] { cache_.Insert(entry); });
     return absl::OkStatus();
   }();
@@ -258,6 +304,7 @@ grpc::Status EdgeKvService::Delete(const RequestContext& context,
     const std::string cache_key = LruCache::CacheKey(request->namespace_id(), request->key());
     CachedEntryRef entry(CachedEntry::NewNotFound(
         cache_key, Version::FromProto(response->version()), clock_.MonotonicNow()));
+    recent_writes_.Record(cache_key, entry->version(), /*deleted=*/true);
     fetcher_.ApplyInvalidation(cache_key, [&] { cache_.Insert(entry); });
     return absl::OkStatus();
   }();

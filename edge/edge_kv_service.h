@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "common/auth.h"
 #include "common/clock.h"
 #include "common/limits.h"
@@ -24,8 +25,11 @@ namespace kv::edge {
 // read's cache_ttl allows); otherwise they are revalidated with a central,
 // and when no central answers the read fails with UNAVAILABLE rather than
 // return data older than the window. Writes are checked here, forwarded to
-// a central and, once acknowledged, refresh the edge's own entry
-// (read-your-writes). Namespace operations and lists are forwarded.
+// a central and, once acknowledged, refresh the edge's own entry; their
+// versions are kept for the window (RecentWrites), so a read through this
+// edge returns its own write or newer even after the entry was evicted,
+// whichever central answers (read-your-writes). A read's min_version is
+// honoured per key the same way. Namespace operations and lists are forwarded.
 // Thread-safe; handlers block on upstream calls (sync server threads).
 //
 // The handlers of the kv.v1.Kv methods; AsyncKvServer serves them. A Get
@@ -35,7 +39,7 @@ class EdgeKvService final {
  public:
   // All references must outlive the service.
   EdgeKvService(CentralPool& pool, LruCache& cache, Fetcher& fetcher,
-                NamespaceDirectory& directory, StreamState& stream,
+                RecentWrites& recent_writes, NamespaceDirectory& directory, StreamState& stream,
                 const TokenAuthenticator& auth, const Limits& limits, absl::Duration window,
                 EdgeMetrics& metrics, Clock& clock);
 
@@ -91,8 +95,14 @@ class EdgeKvService final {
                 absl::Duration now, bool stream_fresh) const;
   // Fills the response from resolved entries (one per key, in order).
   absl::Status BuildGetResponse(const kv::v1::GetRequest& request,
-                                const std::vector<CachedEntryRef>& entries,
+                                absl::Span<const CachedEntryRef> entries,
                                 kv::v1::GetResponse* response) const;
+  // `entry` (fetched for `key`) when it is at least as new as this edge's
+  // own recent write of the key and the read's min_version; else the first
+  // central's answer that is; UNAVAILABLE when no central holds it yet.
+  absl::StatusOr<CachedEntryRef> NewEnough(const RequestContext& context,
+                                           const kv::v1::GetRequest& request,
+                                           const std::string& key, CachedEntryRef entry);
   // Drops `keys` from the cache after a bulk write.
   void DropKeys(const std::string& namespace_id,
                 const google::protobuf::RepeatedPtrField<std::string>& keys);
@@ -100,6 +110,7 @@ class EdgeKvService final {
   CentralPool& pool_;
   LruCache& cache_;
   Fetcher& fetcher_;
+  RecentWrites& recent_writes_;
   NamespaceDirectory& directory_;
   StreamState& stream_;
   const TokenAuthenticator& auth_;

@@ -26,6 +26,15 @@ prometheus::Gauge& Gauge(prometheus::Registry& r, const std::string& name,
   return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
 }
 
+prometheus::Family<prometheus::Counter>& BulkRevalidated(prometheus::Registry& r) {
+  // Registering the same family twice returns the first one.
+  return prometheus::BuildCounter()
+      .Name("kv_cache_bulk_revalidated_total")
+      .Help("Cached entries revalidated in bulk after a loss of continuity: "
+            "current = kept, changed = dropped")
+      .Register(r);
+}
+
 }  // namespace
 
 EdgeMetrics::EdgeMetrics(prometheus::Registry& r, absl::Duration window)
@@ -41,8 +50,12 @@ EdgeMetrics::EdgeMetrics(prometheus::Registry& r, absl::Duration window)
       cache_misses(Counter(r, "kv_cache_misses_total", "Reads fetched from a central")),
       cache_revalidations(Counter(r, "kv_cache_revalidations_total",
                                   "Cached entries revalidated with a central")),
-      cache_flushes(Counter(r, "kv_cache_flushes_total",
-                            "Cache flushes (the edge could not prove it missed nothing)")),
+      stream_continuity_lost(
+          Counter(r, "kv_stream_continuity_lost_total",
+                  "Times the edge could not prove it missed nothing (resume refused, "
+                  "sequence gap) and marked its cache for revalidation")),
+      cache_bulk_revalidated_current(BulkRevalidated(r).Add({{"result", "current"}})),
+      cache_bulk_revalidated_changed(BulkRevalidated(r).Add({{"result", "changed"}})),
       cache_bytes(Gauge(r, "kv_cache_bytes", "Bytes held by the cache, overhead included")),
       cache_entries(Gauge(r, "kv_cache_entries", "Entries in the cache")),
       cache_capacity_bytes(Gauge(r, "kv_cache_capacity_bytes", "The cache's byte bound")),

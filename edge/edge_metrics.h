@@ -24,7 +24,12 @@ struct EdgeMetrics {
   prometheus::Counter& cache_hits;
   prometheus::Counter& cache_misses;
   prometheus::Counter& cache_revalidations;
-  prometheus::Counter& cache_flushes;
+  // The stream could not prove the edge missed nothing (a resume refused,
+  // a gap): the cache was marked for revalidation (never cleared).
+  prometheus::Counter& stream_continuity_lost;
+  // Entries revalidated in bulk afterwards: still current, or dropped.
+  prometheus::Counter& cache_bulk_revalidated_current;
+  prometheus::Counter& cache_bulk_revalidated_changed;
   prometheus::Gauge& cache_bytes;
   prometheus::Gauge& cache_entries;
   prometheus::Gauge& cache_capacity_bytes;

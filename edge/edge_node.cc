@@ -53,8 +53,10 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   node->cache_ = std::make_unique<LruCache>(options.cache);
   node->pool_ = std::make_unique<CentralPool>(options.central_addrs, options.rpc_timeout);
   node->stream_state_ = std::make_unique<StreamState>(clock);
-  node->fetcher_ =
-      std::make_unique<Fetcher>(*node->pool_, *node->cache_, *node->stream_state_, clock);
+  node->recent_writes_ =
+      std::make_unique<RecentWrites>(options.window, options.recent_writes, clock);
+  node->fetcher_ = std::make_unique<Fetcher>(*node->pool_, *node->cache_, *node->stream_state_,
+                                             clock, node->recent_writes_.get());
   node->directory_ = std::make_unique<NamespaceDirectory>(*node->pool_);
   StreamClientOptions stream_options;
   stream_options.edge_id = options.edge_id;
@@ -64,11 +66,17 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   stream_options.silence_timeout = options.stream_silence_timeout;
   stream_options.max_clock_offset = options.max_clock_offset;
   stream_options.write_deadline = options.write_deadline;
+  RevalidatorOptions revalidator_options;
+  revalidator_options.authorization = stream_options.authorization;
+  node->revalidator_ = std::make_unique<Revalidator>(revalidator_options, *node->pool_,
+                                                     *node->cache_, *node->fetcher_,
+                                                     *node->stream_state_, *node->metrics_, clock);
   node->stream_client_ = std::make_unique<StreamClient>(
-      stream_options, *node->pool_, *node->cache_, *node->fetcher_, *node->directory_,
-      *node->stream_state_, *node->metrics_, clock);
+      stream_options, *node->pool_, *node->cache_, *node->fetcher_, *node->revalidator_,
+      *node->directory_, *node->stream_state_, *node->metrics_, clock);
   node->service_ = std::make_unique<EdgeKvService>(
-      *node->pool_, *node->cache_, *node->fetcher_, *node->directory_, *node->stream_state_,
+      *node->pool_, *node->cache_, *node->fetcher_, *node->recent_writes_, *node->directory_,
+      *node->stream_state_,
       *node->auth_, options.limits, options.window, *node->metrics_, clock);
 
   try {
@@ -81,22 +89,20 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   const std::vector<int> metrics_ports = node->exposer_->GetListeningPorts();
   node->metrics_port_ = metrics_ports.empty() ? 0 : metrics_ports[0];
 
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.grpc_addr, grpc::InsecureServerCredentials(),
                            &node->grpc_port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
-  node->async_server_ = std::make_unique<AsyncKvServer>(*node->service_, options.fetch_threads);
-  {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-    creators.push_back(RequestMetrics::InterceptorFactory(*node->request_metrics_));
-    builder.experimental().SetInterceptorCreators(std::move(creators));
-  }
-  builder.RegisterService(node->async_server_->service());
-  // Reflection is the one sync service left: one poller for it, so fewer
-  // threads compete with the completion queue for the same connections.
+  // The async server counts its calls in the request metrics itself and
+  // serves health on its queue (async_kv_server.h says why).
+  node->async_server_ = std::make_unique<AsyncKvServer>(*node->service_, options.fetch_threads,
+                                                        *node->request_metrics_);
+  node->async_server_->RegisterWith(builder);
+  // Reflection is the one sync service left. Its queue does not poll (a
+  // server with a completion queue gives sync methods non-polling queues),
+  // so its one thread waits without reading the client connections.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 1);
@@ -126,7 +132,8 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
     KV_ASSIGN_OR_RETURN(node->workerd_server_,
                         http::HttpServer::Start(options.workerd, *node->workerd_handler_));
   }
-  node->stream_client_->Start();
+  node->revalidator_->Start();
+  node->stream_client_->Start(node->async_server_->cq());
   node->gauge_thread_ = std::thread([n = node.get()] { n->GaugeLoop(); });
 
   LOG(INFO) << "kv-edge " << options.edge_id << " serving gRPC on port " << node->grpc_port_
@@ -166,13 +173,15 @@ void EdgeNode::Shutdown() {
   if (http_server_ != nullptr) http_server_->Shutdown();
   if (workerd_server_ != nullptr) workerd_server_->Shutdown();
   if (server_ != nullptr) {
-    server_->GetHealthCheckService()->SetServingStatus(false);
+    server_->GetHealthCheckService()->Shutdown();  // NOT_SERVING; Watch streams end
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
+  // The stream's events come through the server's queue: stop it first.
+  if (stream_client_ != nullptr) stream_client_->Stop();
   if (async_server_ != nullptr) async_server_->Shutdown();
   if (server_ != nullptr) server_->Wait();
   stop_.Notify();
-  if (stream_client_ != nullptr) stream_client_->Stop();
+  if (revalidator_ != nullptr) revalidator_->Stop();
   if (gauge_thread_.joinable()) gauge_thread_.join();
   server_.reset();
   exposer_.reset();

@@ -27,6 +27,7 @@
 #include "edge/fetcher.h"
 #include "edge/lru_cache.h"
 #include "edge/namespace_directory.h"
+#include "edge/revalidator.h"
 #include "edge/stream_client.h"
 #include "edge/stream_state.h"
 
@@ -64,6 +65,9 @@ struct EdgeOptions {
   std::string upstream_token;
   // Cache size and shards. Default: 256 MiB, 16 shards (--cache_bytes).
   LruCacheOptions cache;
+  // Own writes whose versions are kept for the window even when their
+  // cache entries are evicted (--recent_writes). Default: 100,000.
+  size_t recent_writes = 100000;
   // Longest a read may be served without proof that nothing changed.
   // Default: 60 s (--window).
   absl::Duration window = absl::Seconds(60);
@@ -108,8 +112,10 @@ class EdgeNode {
   std::unique_ptr<LruCache> cache_;
   std::unique_ptr<CentralPool> pool_;
   std::unique_ptr<StreamState> stream_state_;
+  std::unique_ptr<RecentWrites> recent_writes_;
   std::unique_ptr<Fetcher> fetcher_;
   std::unique_ptr<NamespaceDirectory> directory_;
+  std::unique_ptr<Revalidator> revalidator_;
   std::unique_ptr<StreamClient> stream_client_;
   std::unique_ptr<EdgeKvService> service_;
   std::unique_ptr<grpc::Server> server_;

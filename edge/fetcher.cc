@@ -4,8 +4,25 @@
 
 namespace kv::edge {
 
-Fetcher::Fetcher(CentralPool& pool, LruCache& cache, StreamState& stream, Clock& clock)
-    : pool_(pool), cache_(cache), stream_(stream), clock_(clock) {}
+CachedEntryRef EntryFromProto(absl::string_view cache_key, const kv::v1::Entry& e,
+                              absl::Duration asked_at) {
+  const Version version = Version::FromProto(e.version());
+  if (!e.found()) return CachedEntryRef(CachedEntry::NewNotFound(cache_key, version, asked_at));
+  return CachedEntryRef(CachedEntry::NewFound(
+      cache_key, e.value(),
+      e.has_metadata() ? std::optional<absl::string_view>(e.metadata()) : std::nullopt,
+      e.expiration(), version, asked_at));
+}
+
+Fetcher::Fetcher(CentralPool& pool, LruCache& cache, StreamState& stream, Clock& clock,
+                 RecentWrites* recent)
+    : pool_(pool), cache_(cache), stream_(stream), clock_(clock), recent_(recent) {}
+
+bool Fetcher::OlderThanOwnWrite(const CachedEntry& entry) const {
+  if (recent_ == nullptr) return false;
+  std::optional<RecentWrites::Write> write = recent_->Lookup(entry.cache_key());
+  return write && !RecentWrites::Satisfies(entry.found(), entry.version(), *write);
+}
 
 void Fetcher::ApplyInvalidation(absl::string_view cache_key,
                                 absl::FunctionRef<void()> update_cache) {
@@ -40,11 +57,13 @@ absl::StatusOr<std::vector<CachedEntryRef>> Fetcher::Fetch(
     request.set_with_metadata(true);
     for (size_t i : mine) request.add_keys(keys[i]);
     kv::v1::GetResponse response;
+    // The result is current as of when it was asked for, not when it came
+    // back: a change missed in between is the stream's to report.
+    const absl::Duration now = clock_.MonotonicNow();
     const grpc::Status status =
         pool_.Call(authorization, [&](kv::v1::Kv::Stub& stub, grpc::ClientContext& context) {
           return stub.Get(&context, request, &response);
         });
-    const absl::Duration now = clock_.MonotonicNow();
     for (size_t j = 0; j < mine.size(); ++j) {
       InFlight& flight = *flights[mine[j]];
       if (!status.ok()) {
@@ -52,19 +71,13 @@ absl::StatusOr<std::vector<CachedEntryRef>> Fetcher::Fetch(
       } else if (j >= static_cast<size_t>(response.entries_size())) {
         flight.status = absl::InternalError("a central answered fewer entries than asked");
       } else {
-        const kv::v1::Entry& e = response.entries(j);
-        const Version version = Version::FromProto(e.version());
-        flight.result = CachedEntryRef(
-            e.found() ? CachedEntry::NewFound(
-                            cache_keys[mine[j]], e.value(),
-                            e.has_metadata() ? std::optional<absl::string_view>(e.metadata())
-                                             : std::nullopt,
-                            e.expiration(), version, now)
-                      : CachedEntry::NewNotFound(cache_keys[mine[j]], version, now));
+        flight.result = EntryFromProto(cache_keys[mine[j]], response.entries(j), now);
       }
       {
         absl::MutexLock lock(&mu_);
-        if (flight.status.ok() && !flight.superseded) cache_.Insert(flight.result);
+        if (flight.status.ok() && !flight.superseded && !OlderThanOwnWrite(*flight.result)) {
+          cache_.Insert(flight.result);
+        }
         in_flight_.erase(cache_keys[mine[j]]);
       }
       flight.done.Notify();

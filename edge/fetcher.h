@@ -15,9 +15,15 @@
 #include "common/clock.h"
 #include "edge/central_pool.h"
 #include "edge/lru_cache.h"
+#include "edge/recent_writes.h"
 #include "edge/stream_state.h"
 
 namespace kv::edge {
+
+// A cache entry from a central's answer for the key of `cache_key`, current
+// as of `asked_at`.
+CachedEntryRef EntryFromProto(absl::string_view cache_key, const kv::v1::Entry& entry,
+                              absl::Duration asked_at);
 
 // Fills the cache from the centrals. Concurrent misses on one key share one
 // fetch; several keys of one read go in one upstream call. An invalidation
@@ -28,7 +34,10 @@ namespace kv::edge {
 class Fetcher {
  public:
   // All references must outlive the fetcher.
-  Fetcher(CentralPool& pool, LruCache& cache, StreamState& stream, Clock& clock);
+  // With `recent`, a fetched result older than this edge's own recent write
+  // of the key is returned but never cached.
+  Fetcher(CentralPool& pool, LruCache& cache, StreamState& stream, Clock& clock,
+          RecentWrites* recent = nullptr);
 
   // One entry per key (found or "not found"), in order. The namespace's
   // ownership has been checked by the caller. UNAVAILABLE when no central
@@ -54,10 +63,13 @@ class Fetcher {
     bool superseded = false;  // guarded by Fetcher::mu_
   };
 
+  bool OlderThanOwnWrite(const CachedEntry& entry) const;
+
   CentralPool& pool_;
   LruCache& cache_;
   StreamState& stream_;
   Clock& clock_;
+  RecentWrites* const recent_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<InFlight>> in_flight_ ABSL_GUARDED_BY(mu_);
 };

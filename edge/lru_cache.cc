@@ -1,6 +1,8 @@
 // Invariants, per shard, under its mutex:
 //  - every entry in `table` is in the circular list at `head` and has
 //    in_cache_ = true, and the cache holds one reference to it;
+//  - the list runs from the oldest (head) to the newest (head->prev_) by
+//    insertion or last second chance; a hit only sets referenced_;
 //  - `bytes` is the sum of charge() over the entries in `table`;
 //  - after Insert returns, bytes <= shard capacity (older entries evicted).
 // Entries are released (Unref) only after the shard mutex is dropped.
@@ -47,7 +49,7 @@ CachedEntry* CachedEntry::NewFound(absl::string_view cache_key, absl::string_vie
   e->has_metadata_ = metadata.has_value();
   e->expiration_ = expiration;
   e->version_ = version;
-  e->cached_at_ns_ = absl::ToInt64Nanoseconds(cached_at);
+  e->cached_at_ns_.store(absl::ToInt64Nanoseconds(cached_at), std::memory_order_relaxed);
   e->SetHash();
   return e;
 }
@@ -62,7 +64,7 @@ CachedEntry* CachedEntry::NewNotFound(absl::string_view cache_key, const Version
   e->key_bytes_ = static_cast<uint16_t>(cache_key.size());
   std::memcpy(e->data_, cache_key.data(), cache_key.size());
   e->version_ = version;
-  e->cached_at_ns_ = absl::ToInt64Nanoseconds(cached_at);
+  e->cached_at_ns_.store(absl::ToInt64Nanoseconds(cached_at), std::memory_order_relaxed);
   e->SetHash();
   return e;
 }
@@ -114,6 +116,12 @@ std::string LruCache::CacheKey(absl::string_view namespace_id, absl::string_view
   return out;
 }
 
+LruCache::KeyBuffer::KeyBuffer(absl::string_view namespace_id, absl::string_view key) {
+  bytes_.reserve(namespace_id.size() + key.size());
+  bytes_.insert(bytes_.end(), namespace_id.begin(), namespace_id.end());
+  bytes_.insert(bytes_.end(), key.begin(), key.end());
+}
+
 void LruCache::Remove(Shard& shard, CachedEntry* e, std::vector<CachedEntry*>& garbage) {
   shard.table.erase(e);
   e->prev_->next_ = e->next_;
@@ -137,17 +145,7 @@ CachedEntryRef LruCache::Get(absl::string_view cache_key) {
   auto it = shard.table.find(cache_key, hash);
   if (it == shard.table.end()) return CachedEntryRef();
   CachedEntry* e = *it;
-  // Move to the newest end: unlink, then insert before head (the oldest).
-  if (shard.head == e) {
-    shard.head = e->next_;
-  } else {
-    e->prev_->next_ = e->next_;
-    e->next_->prev_ = e->prev_;
-    e->next_ = shard.head;
-    e->prev_ = shard.head->prev_;
-    shard.head->prev_->next_ = e;
-    shard.head->prev_ = e;
-  }
+  if (!e->referenced_) e->referenced_ = true;  // no list change: see Link
   e->Ref();
   return CachedEntryRef(e);
 }
@@ -169,8 +167,18 @@ void LruCache::Link(Shard& shard, CachedEntry* entry, std::vector<CachedEntry*>&
     shard.head->prev_ = entry;
   }
   shard.bytes += entry->charge();
-  while (shard.bytes > shard_capacity_ && shard.head != entry) {
-    Remove(shard, shard.head, garbage);
+  // Second chance: the oldest entry goes unless read since it was last
+  // here; then it becomes the newest (head moves on) and loses its mark.
+  // Ends: every pass over an entry clears its mark, and the new entry (which
+  // fits alone, see InsertImpl) is never evicted.
+  while (shard.bytes > shard_capacity_ && shard.head->next_ != shard.head) {
+    CachedEntry* oldest = shard.head;
+    if (oldest == entry || oldest->referenced_) {
+      oldest->referenced_ = false;
+      shard.head = oldest->next_;
+      continue;
+    }
+    Remove(shard, oldest, garbage);
     ++shard.evictions;
   }
 }
@@ -212,6 +220,43 @@ bool LruCache::Invalidate(absl::string_view cache_key, const Version& version) {
     if (it == shard.table.end()) return false;
     if (!version.IsZero() && !((*it)->version_ < version)) return false;
     Remove(shard, *it, garbage);
+  }
+  Release(garbage);
+  return true;
+}
+
+std::vector<CachedEntryRef> LruCache::EntriesCachedBefore(absl::Duration before) {
+  std::vector<CachedEntryRef> out;
+  for (auto& shard : shards_) {
+    absl::MutexLock lock(&shard->mu);
+    for (CachedEntry* e : shard->table) {
+      if (e->cached_at() < before) {
+        e->Ref();
+        out.emplace_back(e);
+      }
+    }
+  }
+  return out;
+}
+
+bool LruCache::MarkRevalidated(const CachedEntry& entry, absl::Duration as_of) {
+  Shard& shard = ShardFor(entry.hash_);
+  absl::MutexLock lock(&shard.mu);
+  if (!entry.in_cache_) return false;
+  const int64_t ns = absl::ToInt64Nanoseconds(as_of);
+  if (entry.cached_at_ns_.load(std::memory_order_relaxed) < ns) {
+    const_cast<CachedEntry&>(entry).cached_at_ns_.store(ns, std::memory_order_relaxed);
+  }
+  return true;
+}
+
+bool LruCache::EraseEntry(const CachedEntry& entry) {
+  Shard& shard = ShardFor(entry.hash_);
+  std::vector<CachedEntry*> garbage;
+  {
+    absl::MutexLock lock(&shard.mu);
+    if (!entry.in_cache_) return false;
+    Remove(shard, const_cast<CachedEntry*>(&entry), garbage);
   }
   Release(garbage);
   return true;

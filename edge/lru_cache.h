@@ -11,6 +11,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -51,8 +52,11 @@ class CachedEntry {
   int64_t expiration() const { return expiration_; }
   // For a "not found" entry: the version of the tombstone, or zero.
   const Version& version() const { return version_; }
-  // Monotonic time at which the entry was filled or last revalidated.
-  absl::Duration cached_at() const { return absl::Nanoseconds(cached_at_ns_); }
+  // Monotonic time as of which the entry is known current: when the read
+  // that filled it was sent, or when it was last revalidated.
+  absl::Duration cached_at() const {
+    return absl::Nanoseconds(cached_at_ns_.load(std::memory_order_relaxed));
+  }
   // Bytes charged against the capacity: the allocation plus its hash slot.
   size_t charge() const;
 
@@ -69,7 +73,7 @@ class CachedEntry {
   CachedEntry* next_ = nullptr;
   Version version_;
   int64_t expiration_ = 0;
-  int64_t cached_at_ns_ = 0;  // monotonic
+  std::atomic<int64_t> cached_at_ns_{0};  // monotonic; advanced by MarkRevalidated
   uint64_t hash_ = 0;
   std::atomic<uint32_t> refs_{1};
   uint32_t value_bytes_ = 0;
@@ -78,7 +82,11 @@ class CachedEntry {
   bool found_ = false;
   bool has_metadata_ = false;
   void SetHash();
-  bool in_cache_ = false;  // guarded by the shard mutex
+  // Guarded by the shard mutex; one byte together, apart from the
+  // immutable fields that readers see without the mutex.
+  bool in_cache_ : 1 = false;
+  // Read since it was last passed over by eviction (second chance).
+  bool referenced_ : 1 = false;
   char data_[1];           // key, metadata, value
 };
 
@@ -106,6 +114,12 @@ class CachedEntryRef {
 
 // A bytes-bounded, sharded LRU cache of CachedEntry keyed by the composite
 // cache key (namespace id + user key; see CacheKey()).
+// Eviction is LRU with second chance (CLOCK): a hit only marks the entry
+// referenced, and eviction, taking the oldest entry, makes a referenced one
+// the newest instead (clearing the mark). So a hit writes to no list
+// neighbour (on a large cache those are cache misses: the hit costs about
+// half), and an entry read since it last reached the old end is never
+// evicted before every unread one older than it.
 // Thread-safe; no method does I/O or holds more than one shard's mutex, and
 // entries are freed outside the locks.
 class LruCache {
@@ -116,8 +130,19 @@ class LruCache {
   LruCache& operator=(const LruCache&) = delete;
 
   static std::string CacheKey(absl::string_view namespace_id, absl::string_view key);
+  // CacheKey(namespace_id, key) built on the stack for keys up to ~100
+  // bytes: the read path builds one per key of every request.
+  class KeyBuffer {
+   public:
+    KeyBuffer(absl::string_view namespace_id, absl::string_view key);
+    absl::string_view view() const { return {bytes_.data(), bytes_.size()}; }
 
-  // The entry, or an empty ref when absent. Marks it most recently used.
+   private:
+    absl::InlinedVector<char, 136> bytes_;
+  };
+
+  // The entry, or an empty ref when absent. Marks it referenced: eviction
+  // passes over it once, making it the newest (second chance).
   CachedEntryRef Get(absl::string_view cache_key);
 
   // Inserts `entry` unless the cache holds a newer version of the key.
@@ -134,6 +159,19 @@ class LruCache {
   // unconditionally when `version` is zero). Returns true when one was
   // dropped.
   bool Invalidate(absl::string_view cache_key, const Version& version);
+
+  // The entries whose cached_at() is before `before` (a snapshot: the
+  // cache may change as soon as it returns).
+  std::vector<CachedEntryRef> EntriesCachedBefore(absl::Duration before);
+
+  // Advances `entry`'s cached_at() to `as_of` when it is still the cached
+  // entry of its key (not replaced, invalidated or evicted since). Returns
+  // whether it was.
+  bool MarkRevalidated(const CachedEntry& entry, absl::Duration as_of);
+
+  // Drops `entry` when it is still the cached entry of its key. Returns
+  // whether it was.
+  bool EraseEntry(const CachedEntry& entry);
 
   // Drops every entry of a namespace (namespace deleted).
   size_t EraseNamespace(absl::string_view namespace_id);
@@ -168,7 +206,7 @@ class LruCache {
   struct Shard {
     absl::Mutex mu;
     absl::flat_hash_set<CachedEntry*, KeyHash, KeyEq> table ABSL_GUARDED_BY(mu);
-    // Circular list; head.next_ is the oldest, head.prev_ the newest.
+    // Circular list; head is the oldest, head->prev_ the newest.
     CachedEntry* head ABSL_GUARDED_BY(mu) = nullptr;
     size_t bytes ABSL_GUARDED_BY(mu) = 0;
     uint64_t evictions ABSL_GUARDED_BY(mu) = 0;

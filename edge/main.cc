@@ -35,6 +35,8 @@ ABSL_FLAG(std::string, default_account, "devaccount", "Account used in dev mode.
 ABSL_FLAG(bool, insecure, false, "Allow a non-loopback address without TLS.");
 ABSL_FLAG(std::string, upstream_token, "", "Edge token for invalidation streams.");
 ABSL_FLAG(uint64_t, cache_bytes, uint64_t{256} << 20, "Cache bound in bytes, overhead included.");
+ABSL_FLAG(uint64_t, recent_writes, 100000,
+          "Own writes whose versions are kept for the window (read-your-writes after eviction).");
 ABSL_FLAG(int, cache_shards, 16, "Cache shards.");
 ABSL_FLAG(absl::Duration, window, absl::Seconds(60), "Longest staleness ever served.");
 ABSL_FLAG(absl::Duration, rpc_timeout, absl::Seconds(2), "Deadline of calls to centrals.");
@@ -80,6 +82,7 @@ int main(int argc, char** argv) {
   options.insecure = absl::GetFlag(FLAGS_insecure);
   options.upstream_token = absl::GetFlag(FLAGS_upstream_token);
   options.cache.capacity_bytes = absl::GetFlag(FLAGS_cache_bytes);
+  options.recent_writes = absl::GetFlag(FLAGS_recent_writes);
   options.cache.num_shards = absl::GetFlag(FLAGS_cache_shards);
   options.window = absl::GetFlag(FLAGS_window);
   options.rpc_timeout = absl::GetFlag(FLAGS_rpc_timeout);

@@ -3,17 +3,20 @@
 #include <algorithm>
 
 #include "common/logging.h"
+#include "edge/cq_stream_reader.h"
 #include "common/version.h"
 
 namespace kv::edge {
 
 StreamClient::StreamClient(const StreamClientOptions& options, CentralPool& pool,
-                           LruCache& cache, Fetcher& fetcher, NamespaceDirectory& directory,
-                           StreamState& state, EdgeMetrics& metrics, Clock& clock)
+                           LruCache& cache, Fetcher& fetcher, Revalidator& revalidator,
+                           NamespaceDirectory& directory, StreamState& state,
+                           EdgeMetrics& metrics, Clock& clock)
     : options_(options),
       pool_(pool),
       cache_(cache),
       fetcher_(fetcher),
+      revalidator_(revalidator),
       directory_(directory),
       state_(state),
       metrics_(metrics),
@@ -25,7 +28,8 @@ StreamClient::StreamClient(const StreamClientOptions& options, CentralPool& pool
 
 StreamClient::~StreamClient() { Stop(); }
 
-void StreamClient::Start() {
+void StreamClient::Start(grpc::CompletionQueue* events) {
+  events_ = events;
   thread_ = std::thread([this] { Run(); });
   watchdog_ = std::thread([this] { Watchdog(); });
 }
@@ -111,8 +115,11 @@ bool StreamClient::SubscribeOnce(size_t index) {
         complete - absl::ToInt64Milliseconds(options_.max_clock_offset + options_.write_deadline));
   }
 
-  std::unique_ptr<grpc::ClientReader<kv::v1::InvalidationMessage>> reader =
-      stubs_[index]->Subscribe(&context, request);
+  // Events collected by the server's queue thread (cq_stream_reader.h).
+  auto reader = std::make_unique<CqStreamReader<kv::v1::InvalidationMessage>>(
+      events_, [&](grpc::CompletionQueue* cq) {
+        return stubs_[index]->PrepareAsyncSubscribe(&context, request, cq);
+      });
   kv::v1::InvalidationMessage message;
   bool connected = false;
   uint64_t replay_until = 0;
@@ -121,12 +128,12 @@ bool StreamClient::SubscribeOnce(size_t index) {
     connected = true;
     metrics_.stream_reconnects.Increment();
     if (!hello.resumed()) {
+      // Whatever was cached before this stream may have missed changes
+      // (on a first subscription, only what was fetched before it).
       if (position.central_id == 0) {
-        // First subscription: whatever was fetched before it may have
-        // missed changes, but nothing was ever proven fresh; not a flush.
-        cache_.Clear();
+        revalidator_.DistrustCache();
       } else {
-        Flush("the central cannot resume at the edge's position");
+        LoseContinuity("the central cannot resume at the edge's position");
       }
     }
     state_.OnConnected(hello.central_id(), hello.incarnation(), hello.start_sequence());
@@ -143,7 +150,7 @@ bool StreamClient::SubscribeOnce(size_t index) {
       if (message.has_batch()) {
         for (const kv::v1::ChangeEvent& event : message.batch().events()) {
           if (event.sequence() != applied + 1) {
-            Flush("a gap in the stream's sequences");
+            LoseContinuity("a gap in the stream's sequences");
             context.TryCancel();
             break;
           }
@@ -210,11 +217,11 @@ void StreamClient::Apply(const kv::v1::ChangeEvent& event, bool live) {
   }
 }
 
-void StreamClient::Flush(absl::string_view reason) {
-  const size_t entries = cache_.entries();
-  cache_.Clear();
-  metrics_.cache_flushes.Increment();
-  LOG(WARNING) << "cache flushed (" << entries << " entries): " << reason;
+void StreamClient::LoseContinuity(absl::string_view reason) {
+  revalidator_.DistrustCache();
+  metrics_.stream_continuity_lost.Increment();
+  LOG(WARNING) << "continuity lost (" << reason << "): revalidating " << cache_.entries()
+               << " cached entries";
 }
 
 }  // namespace kv::edge

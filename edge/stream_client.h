@@ -17,6 +17,7 @@
 #include "edge/fetcher.h"
 #include "edge/lru_cache.h"
 #include "edge/namespace_directory.h"
+#include "edge/revalidator.h"
 #include "edge/stream_state.h"
 #include "proto/invalidation.grpc.pb.h"
 
@@ -45,20 +46,24 @@ struct StreamClientOptions {
 // a cached key with an older version is refreshed in place when the value
 // rides along, else dropped; a namespace deletion drops the namespace. When
 // the edge cannot prove it missed nothing (the central does not resume at
-// the edge's position, or sequences have a gap) it flushes the cache. A
-// failover to another central resumes by time (the new central replays what
-// it applied since the edge's last proof of completeness), so a warm cache
-// survives the switch.
+// the edge's position, or sequences have a gap) it has the Revalidator
+// check every cached entry against a central instead of clearing the cache.
+// A failover to another central resumes by time (the new central replays
+// what it applied since the edge's last proof of completeness), so a warm
+// cache survives the switch without even that.
 // Start() spawns the stream thread and a watchdog; Stop() cancels and joins.
+// The stream's events are collected by the thread polling `events` (the
+// edge's server queue; see cq_stream_reader.h), so Stop() must come before
+// that queue is shut down.
 class StreamClient {
  public:
   // All references must outlive the client.
   StreamClient(const StreamClientOptions& options, CentralPool& pool, LruCache& cache,
-               Fetcher& fetcher, NamespaceDirectory& directory, StreamState& state,
-               EdgeMetrics& metrics, Clock& clock);
+               Fetcher& fetcher, Revalidator& revalidator, NamespaceDirectory& directory,
+               StreamState& state, EdgeMetrics& metrics, Clock& clock);
   ~StreamClient();
 
-  void Start();
+  void Start(grpc::CompletionQueue* events);
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
@@ -68,17 +73,20 @@ class StreamClient {
   // connected (so the next attempt may retry the same central).
   bool SubscribeOnce(size_t index);
   void Apply(const kv::v1::ChangeEvent& event, bool live);
-  void Flush(absl::string_view reason);
+  // Marks the cache for revalidation (never clears it).
+  void LoseContinuity(absl::string_view reason);
 
   const StreamClientOptions options_;
   CentralPool& pool_;
   LruCache& cache_;
   Fetcher& fetcher_;
+  Revalidator& revalidator_;
   NamespaceDirectory& directory_;
   StreamState& state_;
   EdgeMetrics& metrics_;
   Clock& clock_;
   std::vector<std::unique_ptr<kv::v1::Invalidation::Stub>> stubs_;
+  grpc::CompletionQueue* events_ = nullptr;
 
   absl::Notification stop_;
   absl::Mutex mu_;

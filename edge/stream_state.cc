@@ -41,6 +41,14 @@ bool StreamState::OnHeartbeat(uint64_t head_sequence, int64_t complete_as_of_ms,
   return true;
 }
 
+void StreamState::DistrustCachedBefore(absl::Duration t) {
+  const int64_t ns = absl::ToInt64Nanoseconds(t);
+  int64_t current = distrusted_before_ns_.load(std::memory_order_relaxed);
+  while (current < ns && !distrusted_before_ns_.compare_exchange_weak(
+                             current, ns, std::memory_order_release, std::memory_order_relaxed)) {
+  }
+}
+
 int64_t StreamState::last_complete_as_of_ms() const {
   absl::MutexLock lock(&mu_);
   return last_complete_as_of_ms_;

@@ -1,6 +1,7 @@
 #ifndef KV_EDGE_STREAM_STATE_H_
 #define KV_EDGE_STREAM_STATE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -59,6 +60,14 @@ class StreamState {
   // Applied sequence, for "not found" entries cached as of a position.
   uint64_t applied_sequence() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The edge lost continuity (a resume refused, a gap): entries cached
+  // before monotonic time `t` may have missed changes and are not served
+  // until revalidated (their cached_at advanced past `t`). Never moves back.
+  void DistrustCachedBefore(absl::Duration t);
+  absl::Duration distrusted_before() const {
+    return absl::Nanoseconds(distrusted_before_ns_.load(std::memory_order_acquire));
+  }
+
  private:
   Clock& clock_;
   mutable absl::Mutex mu_;
@@ -69,6 +78,7 @@ class StreamState {
   std::optional<absl::Duration> complete_at_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::Duration> last_heartbeat_ ABSL_GUARDED_BY(mu_);
   int64_t last_complete_as_of_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<int64_t> distrusted_before_ns_{INT64_MIN};
 };
 
 }  // namespace kv::edge

@@ -6,8 +6,8 @@
 //
 // Keys are 16 bytes (plus the 32-byte namespace id the edge prefixes),
 // values 100 bytes, lookups uniform over all entries. Each op builds the
-// key, looks it up, moves it to the most-recent end and copies the value
-// out. Memory: heap bytes (glibc mallinfo2) per entry beyond key + value.
+// key, looks it up, marks it used (the edge cache: its second-chance bit;
+// the simple LRU: a move to the most-recent end) and copies the value out. Memory: heap bytes (glibc mallinfo2) per entry beyond key + value.
 #include <malloc.h>
 
 #include <chrono>

@@ -192,8 +192,8 @@ def propagation():
                              {"color": "red", "value": 10}]),
             stat("Stream reconnects (1h)",
                  [target(f"sum(increase(kv_stream_reconnects_total{{{EDGE}}}[1h]))", "reconnects")]),
-            stat("Cache flushes (1h)",
-                 [target(f"sum(increase(kv_cache_flushes_total{{{EDGE}}}[1h]))", "flushes")],
+            stat("Continuity lost (1h)",
+                 [target(f"sum(increase(kv_stream_continuity_lost_total{{{EDGE}}}[1h]))", "lost")],
                  thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 1}]),
             timeseries("Stream connected", [target(f"kv_stream_connected{{{EDGE}}}")],
                        description="1 while the edge has an invalidation stream to a central."),
@@ -237,13 +237,15 @@ def edges():
             timeseries("Entries", [target(f"kv_cache_entries{{{EDGE}}}")]),
             timeseries("Evictions per second",
                        [target(f"rate(kv_cache_evictions_total{{{EDGE}}}[$__rate_interval])")], unit="ops"),
-            timeseries("Flushes and refused reads per second",
-                       [target(f"rate(kv_cache_flushes_total{{{EDGE}}}[$__rate_interval])", "flushes {{node}}", "A"),
+            timeseries("Bulk revalidations and refused reads per second",
+                       [target(f"sum by (node, result) (rate(kv_cache_bulk_revalidated_total{{{EDGE}}}[$__rate_interval]))",
+                               "revalidated {{result}} {{node}}", "A"),
                         target(f"rate(kv_edge_unavailable_reads_total{{{EDGE}}}[$__rate_interval])",
                                "refused reads {{node}}", "B")],
                        unit="ops",
-                       description="A flush: the edge could not prove it missed nothing. A refused read: "
-                                   "the cache was past the window and no central answered."),
+                       description="Bulk revalidation: after the edge could not prove it missed nothing, "
+                                   "cached entries checked with a central (current = kept, changed = dropped). "
+                                   "A refused read: the cache was past the window and no central answered."),
         ])
 
 
@@ -316,6 +318,11 @@ def centrals():
             timeseries("Completeness age (complete_as_of)",
                        [target(f"kv_complete_as_of_age_seconds{{{CENTRAL}}}")], unit="s",
                        description="Past the window a central refuses reads from its data."),
+            timeseries("Tombstone purge horizon age",
+                       [target(f"kv_tombstone_purge_horizon_age_seconds{{{CENTRAL}}}")], unit="s",
+                       min_zero=False,
+                       description="Deletes older than this (and the grace) may be purged: every central "
+                                   "holds them. -1: none may be (a central has not caught up)."),
             timeseries("Peer clock offset",
                        [target(f"kv_peer_clock_offset_seconds{{{CENTRAL}}}", "{{node}} vs {{peer}}")],
                        unit="s", min_zero=False),

@@ -1,6 +1,7 @@
 #include "tests/integration/cluster_fixture.h"
 
 #include "absl/strings/str_cat.h"
+#include "tests/harness/eventually.h"
 #include "tests/harness/status_matchers.h"
 
 namespace kv::testing {
@@ -27,6 +28,41 @@ void ClusterTest::StartCluster(std::vector<std::string> flags,
   ASSERT_OK(cluster_->WaitConnected());
 }
 
+AckedWriter::AckedWriter(std::unique_ptr<kv::v1::Kv::Stub> stub, std::string ns,
+                         std::string prefix, int keys)
+    : thread_([this, stub = std::move(stub), ns = std::move(ns), prefix = std::move(prefix),
+               keys] {
+        for (int n = 1; !stop_.HasBeenNotified(); ++n) {
+          const int k = n % keys;
+          kv::v1::PutRequest request;
+          request.set_namespace_id(ns);
+          request.set_key(absl::StrCat(prefix, k));
+          request.set_value(absl::StrCat(n));
+          kv::v1::PutResponse response;
+          if (!stub->Put(NewClientContext("", absl::Seconds(5)).get(), request, &response).ok()) {
+            continue;
+          }
+          absl::MutexLock lock(&mu_);
+          last_acked_[k] = absl::StrCat(n);
+          ++writes_;
+        }
+      }) {}
+
+std::map<int, std::string> AckedWriter::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+  absl::MutexLock lock(&mu_);
+  return last_acked_;
+}
+
+absl::StatusOr<std::unique_ptr<EdgeProcess>> ClusterTest::StartEdge(
+    std::vector<std::string> flags, std::vector<std::string> centrals) {
+  EdgeProcessOptions options;
+  options.centrals = centrals.empty() ? cluster_->grpc_addrs() : std::move(centrals);
+  options.extra_flags = std::move(flags);
+  return EdgeProcess::Start(absl::StrCat(dir_->path(), "/edge"), options);
+}
+
 std::unique_ptr<kv::v1::Kv::Stub> ClusterTest::Stub(int index) {
   return kv::v1::Kv::NewStub(NewKvChannel(cluster_->central(index).grpc_addr()));
 }
@@ -37,6 +73,19 @@ std::string ClusterTest::CreateNamespace(int index, const std::string& title) {
   kv::v1::Namespace ns;
   grpc::Status status = Stub(index)->CreateNamespace(NewClientContext("").get(), request, &ns);
   EXPECT_TRUE(status.ok()) << status.error_message();
+  if (!status.ok()) return ns.id();
+  // Replicated like a write: wait until every running central knows it, so
+  // a test can write to any of them next.
+  for (int i = 0; i < cluster_->size(); ++i) {
+    if (!cluster_->central(i).IsRunning()) continue;
+    EXPECT_EVENTUALLY([&] {
+      kv::v1::GetNamespaceRequest get;
+      get.set_namespace_id(ns.id());
+      kv::v1::Namespace got;
+      grpc::Status s = Stub(i)->GetNamespace(NewClientContext("").get(), get, &got);
+      ASSERT_TRUE(s.ok()) << "central " << i << ": " << s.error_message();
+    });
+  }
   return ns.id();
 }
 

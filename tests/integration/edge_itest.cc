@@ -386,6 +386,14 @@ TEST_F(EdgeTest, ReadYourWritesThroughTheSameEdge) {
       EXPECT_FALSE(r.found) << "the edge still shows a key it deleted: " << r.ToString();
     }
   }
+  // Every call was counted in the edge's request metrics (by its server,
+  // not an interceptor): 2 sizes x 10 rounds of 2 puts, 3 gets, 1 delete.
+  for (const auto& [op, calls] :
+       {std::pair<const char*, double>{"put", 40}, {"get", 60}, {"delete", 20}}) {
+    ASSERT_OK_AND_ASSIGN(double counted,
+                         edge->Metric("kv_requests_total", {{"op", op}, {"code", "OK"}}));
+    EXPECT_EQ(counted, calls) << op;
+  }
   // And the central agrees.
   EXPECT_EQ(Get(ns, "k16-0"), "<not found>");
 }
@@ -547,10 +555,12 @@ TEST_F(EdgeTest, PausedCentralStreamFailsOverToTheNextCentral) {
 }
 
 // (e) A central SIGKILLed and restarted on the same data dir (and port):
-// the edge resumes at its position without flushing (a cached key stays a
-// HIT, later updates arrive). Restarted on a wiped data dir (a new log
-// incarnation) the edge cannot prove it missed nothing and flushes.
-TEST_F(EdgeTest, CentralRestartResumesAndNewIncarnationFlushes) {
+// the edge resumes at its position without losing continuity (a cached key
+// stays a HIT, later updates arrive). Restarted on a wiped data dir (a new
+// log incarnation) the edge cannot prove it missed nothing: it revalidates
+// its cache, and the old incarnation's value is dropped (the new central
+// does not hold it).
+TEST_F(EdgeTest, CentralRestartResumesAndNewIncarnationRevalidates) {
   ASSERT_NO_FATAL_FAILURE(StartFastCentral({}, /*keep_port=*/true));
   const int port = central_->grpc_port();
   const std::string ns = MustCreateNamespace("edge-restart");
@@ -560,7 +570,7 @@ TEST_F(EdgeTest, CentralRestartResumesAndNewIncarnationFlushes) {
   ASSERT_NO_FATAL_FAILURE(WaitFresh(*edge));
   ASSERT_TRUE(ReadIs(*via, ns, "k", "MISS", "v1"));
   ASSERT_TRUE(ReadIs(*via, ns, "k", "HIT", "v1"));
-  ASSERT_OK_AND_ASSIGN(double flushes_before, edge->Metric("kv_cache_flushes_total"));
+  ASSERT_OK_AND_ASSIGN(double lost_before, edge->Metric("kv_stream_continuity_lost_total"));
   ASSERT_OK_AND_ASSIGN(double reconnects_before, edge->Metric("kv_stream_reconnects_total"));
 
   ASSERT_OK(central_->Kill());
@@ -592,9 +602,10 @@ TEST_F(EdgeTest, CentralRestartResumesAndNewIncarnationFlushes) {
   for (const std::string& s : seen) {
     EXPECT_THAT(s, Not(HasSubstr("MISS"))) << "the cached key was lost across the restart";
   }
-  ASSERT_OK_AND_ASSIGN(double flushes_after_restart, edge->Metric("kv_cache_flushes_total"));
-  EXPECT_EQ(flushes_after_restart, flushes_before)
-      << "the edge flushed although the central's log covers its position";
+  ASSERT_OK_AND_ASSIGN(double lost_after_restart,
+                       edge->Metric("kv_stream_continuity_lost_total"));
+  EXPECT_EQ(lost_after_restart, lost_before)
+      << "the edge lost continuity although the central's log covers its position";
 
   ASSERT_OK(Put(ns, "k", "v2"));
   ASSERT_EVENTUALLY(
@@ -614,10 +625,13 @@ TEST_F(EdgeTest, CentralRestartResumesAndNewIncarnationFlushes) {
   ASSERT_EVENTUALLY(
       [&] {
         ASSERT_OK_AND_ASSIGN(MetricsSnapshot m, edge->Metrics());
-        ASSERT_OK_AND_ASSIGN(double flushes, m.Value("kv_cache_flushes_total"));
-        ASSERT_GT(flushes, flushes_before) << "no flush after the central's new incarnation";
+        ASSERT_OK_AND_ASSIGN(double lost, m.Value("kv_stream_continuity_lost_total"));
+        ASSERT_GT(lost, lost_before) << "continuity not lost after the central's new incarnation";
         ASSERT_OK_AND_ASSIGN(double connected, m.Value("kv_stream_connected"));
         ASSERT_EQ(connected, 1);
+        ASSERT_OK_AND_ASSIGN(double dropped, m.Value("kv_cache_bulk_revalidated_total",
+                                                     {{"result", "changed"}}));
+        ASSERT_GE(dropped, 1) << "the revalidation kept the old incarnation's value";
       },
       absl::Seconds(15));
   // The old incarnation's value is gone from the cache (the new central

@@ -141,16 +141,67 @@ TEST_F(PartitionTest, DeleteDuringPartitionIsNotResurrected) {
 // Issue 9: cut one central off from its peers (not from its edge) and keep
 // writing through the others: the edge never serves a value older than its
 // window, and at least 99 % of its reads succeed.
+// Tombstones are purged only once every central holds them (DESIGN §4.2):
+// each central's purge horizon (the time before which every central holds
+// every write, from its own streams and what its peers advertise in their
+// heartbeats) advances while all are connected, stops while one central is
+// cut off, on the majority side too, and advances again after the heal.
+TEST_F(PartitionTest, TombstonePurgeHorizonWaitsForEveryCentral) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  const std::string ns = CreateNamespace(0, "purge-horizon");
+  ASSERT_OK(ToAbslStatus(Put(0, ns, "k", "v")));
+  // The horizon's time at central `i`: its scrape time minus its age.
+  auto horizon = [&](int i) -> absl::StatusOr<absl::Time> {
+    const absl::Time now = absl::Now();
+    absl::StatusOr<double> age =
+        cluster_->central(i).Metric("kv_tombstone_purge_horizon_age_seconds");
+    if (!age.ok()) return age.status();
+    if (*age < 0) return absl::FailedPreconditionError("no horizon yet");
+    return now - absl::Seconds(*age);
+  };
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EVENTUALLY([&] { ASSERT_OK(horizon(i).status()) << "central " << i; });
+  }
+  ASSERT_OK_AND_ASSIGN(const absl::Time before, horizon(0));
+  ASSERT_EVENTUALLY([&] {
+    ASSERT_OK_AND_ASSIGN(absl::Time h, horizon(0));
+    ASSERT_GT(h, before + absl::Seconds(1)) << "the horizon does not advance";
+  });
+
+  ASSERT_OK(cluster_->Isolate(2));
+  ASSERT_OK(ToAbslStatus(Put(0, ns, "k", "during")));
+  // Once central 0 notices, its horizon stays put while central 2 is away:
+  // it no longer moves by a second over several seconds of wall time.
+  absl::Time pinned;
+  ASSERT_EVENTUALLY(
+      [&] {
+        ASSERT_OK_AND_ASSIGN(pinned, horizon(0));
+        const absl::Time wall = absl::Now();
+        ASSERT_EVENTUALLY([&] { ASSERT_GT(absl::Now(), wall + absl::Seconds(3)); });
+        ASSERT_OK_AND_ASSIGN(absl::Time later, horizon(0));
+        ASSERT_LT(later, pinned + absl::Seconds(1))
+            << "central 0's horizon advances though central 2 is cut off";
+      },
+      absl::Seconds(30));
+
+  ASSERT_OK(cluster_->Heal());
+  ASSERT_EVENTUALLY(
+      [&] {
+        ASSERT_OK_AND_ASSIGN(absl::Time h, horizon(0));
+        ASSERT_GT(h, pinned + absl::Seconds(2)) << "the horizon did not resume after the heal";
+      },
+      absl::Seconds(30));
+}
+
 TEST_F(PartitionTest, EdgeOfCutOffCentralStaysWithinWindow) {
   constexpr absl::Duration kWindow = absl::Seconds(3);
   ASSERT_NO_FATAL_FAILURE(StartCluster({"--window=3s"}));
   const std::string ns = CreateNamespace(0, "window");
-  EdgeProcessOptions options;
   std::vector<std::string> addrs = cluster_->grpc_addrs();
-  options.centrals = {addrs[2], addrs[0], addrs[1]};  // prefers the central we cut off
-  options.extra_flags = {"--window=3s", "--rpc_timeout=1s", "--stream_silence_timeout=1s"};
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EdgeProcess> edge,
-                       EdgeProcess::Start(absl::StrCat(dir_->path(), "/edge"), options));
+  ASSERT_OK_AND_ASSIGN(  // prefers the central we cut off
+      std::unique_ptr<EdgeProcess> edge,
+      StartEdge({"--window=3s", "--rpc_timeout=1s", "--stream_silence_timeout=1s"},
+                {addrs[2], addrs[0], addrs[1]}));
   constexpr int kKeys = 10;
   // ack_time[key][n]: when value n of the key was acknowledged.
   absl::Mutex mu;

@@ -394,11 +394,8 @@ TEST_F(ReplicationTest, KillLoopLosesNoAcknowledgedWrite) {
 TEST_F(ReplicationTest, EdgeFailsOverFromKilledCentral) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   const std::string ns = CreateNamespace(0, "failover");
-  EdgeProcessOptions options;
-  options.centrals = cluster_->grpc_addrs();
-  options.extra_flags = {"--window=3s", "--stream_silence_timeout=1s", "--rpc_timeout=2s"};
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<EdgeProcess> edge,
-                       EdgeProcess::Start(absl::StrCat(dir_->path(), "/edge"), options));
+                       StartEdge({"--window=3s", "--stream_silence_timeout=1s", "--rpc_timeout=2s"}));
   auto edge_stub = kv::v1::Kv::NewStub(NewKvChannel(edge->grpc_addr()));
   auto edge_get = [&](const std::string& key) {
     kv::v1::GetRequest request;
@@ -432,12 +429,7 @@ TEST_F(ReplicationTest, EdgeFailoverUnderWriteLoadResumesByTimeWithoutFlush) {
   const absl::Time cluster_start = absl::Now();
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   const std::string ns = CreateNamespace(0, "failover-load");
-  EdgeProcessOptions options;
-  options.centrals = cluster_->grpc_addrs();
-  options.extra_flags = {"--window=3s", "--stream_silence_timeout=1s", "--rpc_timeout=2s",
-                         "--write_deadline=2s"};
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EdgeProcess> edge,
-                       EdgeProcess::Start(absl::StrCat(dir_->path(), "/edge"), options));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EdgeProcess> edge, StartEdge(FastFailoverEdgeFlags()));
   auto edge_stub = kv::v1::Kv::NewStub(NewKvChannel(edge->grpc_addr()));
   constexpr int kKeys = 40;
   auto edge_get = [&](int k) {
@@ -458,32 +450,14 @@ TEST_F(ReplicationTest, EdgeFailoverUnderWriteLoadResumesByTimeWithoutFlush) {
   });
   ASSERT_OK_AND_ASSIGN(const double reconnects_before, edge->Metric("kv_stream_reconnects_total"));
 
-  absl::Mutex mu;
-  std::map<int, std::string> last_acked;
-  std::atomic<int> writes{0};
-  absl::Notification stop;
-  std::thread writer([&] {
-    auto stub = Stub(1);
-    for (int n = 1; !stop.HasBeenNotified(); ++n) {
-      const int k = n % kKeys;
-      kv::v1::PutRequest request;
-      request.set_namespace_id(ns);
-      request.set_key(absl::StrCat("k", k));
-      request.set_value(absl::StrCat(n));
-      kv::v1::PutResponse response;
-      if (!stub->Put(NewClientContext("", absl::Seconds(5)).get(), request, &response).ok()) continue;
-      absl::MutexLock lock(&mu);
-      last_acked[k] = absl::StrCat(n);
-      ++writes;
-    }
-  });
-  ASSERT_EVENTUALLY([&] { ASSERT_GE(writes.load(), 2 * kKeys); });  // writes before the kill
+  AckedWriter writer(Stub(1), ns, "k", kKeys);
+  ASSERT_EVENTUALLY([&] { ASSERT_GE(writer.writes(), 2 * kKeys); });  // writes before the kill
   // The edge resumes from its last completeness minus the clock offset and
   // write deadline (2.5 s here): the survivors' logs must reach back that
   // far, as a long-running central's do. Time itself is the condition.
   absl::SleepFor(cluster_start + absl::Seconds(5) - absl::Now());
   ASSERT_OK(cluster_->central(0).Kill());  // the edge's stream central
-  const int writes_at_kill = writes.load();
+  const int writes_at_kill = writer.writes();
   // Writes go on across the failover: until the edge streams from another
   // central and more writes were acknowledged after that.
   ASSERT_EVENTUALLY([&] {
@@ -492,25 +466,20 @@ TEST_F(ReplicationTest, EdgeFailoverUnderWriteLoadResumesByTimeWithoutFlush) {
     ASSERT_GT(reconnects, reconnects_before);
     ASSERT_EQ(connected, 1);
   });
-  const int writes_at_failover = writes.load();
+  const int writes_at_failover = writer.writes();
   ASSERT_EVENTUALLY([&] {
-    ASSERT_GE(writes.load(), writes_at_failover + 2 * kKeys);
-    ASSERT_GT(writes.load(), writes_at_kill);
+    ASSERT_GE(writer.writes(), writes_at_failover + 2 * kKeys);
+    ASSERT_GT(writer.writes(), writes_at_kill);
   });
-  stop.Notify();
-  writer.join();
-  std::map<int, std::string> expected;
-  {
-    absl::MutexLock lock(&mu);
-    expected = last_acked;
-  }
+  const std::map<int, std::string> expected = writer.Stop();
   ASSERT_GT(expected.size(), 0u);
   for (const auto& [k, value] : expected) {
     ASSERT_EVENTUALLY([&] { ASSERT_EQ(edge_get(k), value) << "k" << k; });
   }
   ASSERT_OK_AND_ASSIGN(MetricsSnapshot metrics, edge->Metrics());
-  ASSERT_OK_AND_ASSIGN(double flushes, metrics.Value("kv_cache_flushes_total"));
-  EXPECT_EQ(flushes, 0) << "the failover flushed the cache instead of resuming by time";
+  ASSERT_OK_AND_ASSIGN(double lost, metrics.Value("kv_stream_continuity_lost_total"));
+  EXPECT_EQ(lost, 0) << "the failover lost continuity (cache revalidated) instead of "
+                        "resuming by time";
   ASSERT_OK_AND_ASSIGN(double hits, metrics.Value("kv_cache_hits_total"));
   EXPECT_GT(hits, 0);
 }

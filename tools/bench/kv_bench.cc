@@ -120,6 +120,10 @@ ABSL_FLAG(int, channels, 1, "edge-hit: client connections the calls are spread o
 ABSL_FLAG(bool, baseline, false,
           "Also run the same-run baseline (put, bulk: db_bench; edge-hit, edge-miss: bare "
           "gRPC server; mixed: redis-server) and print ratios.");
+ABSL_FLAG(int, rounds, 1,
+          "edge-hit, edge-miss with --baseline: alternate the edge and the bare server this "
+          "many times (--duration split between the rounds, order swapped every round) and "
+          "print the ratio of the totals: fair when other work on the machine drifts.");
 ABSL_FLAG(std::string, bare_api, "async",
           "edge-hit baseline server API: async (completion queue, one thread) or sync.");
 ABSL_FLAG(std::string, put_client, "cq",
@@ -253,6 +257,11 @@ int main(int argc, char** argv) {
   }
   if (o.put_client != "cq" && o.put_client != "sync") {
     std::cerr << "kv-bench: --put_client must be cq or sync\n";
+    return 2;
+  }
+  o.rounds = absl::GetFlag(FLAGS_rounds);
+  if (o.rounds < 1) {
+    std::cerr << "kv-bench: --rounds must be at least 1\n";
     return 2;
   }
 

@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/grpc_code_name.h"
 #include "tools/kvctl/exit_codes.h"
 #include "tools/kvctl/flags.h"
 

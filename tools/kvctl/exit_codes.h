@@ -28,8 +28,6 @@ enum ExitCode : int {
 
 // The exit code for a failed RPC.
 ExitCode ExitCodeFor(grpc::StatusCode code);
-// "NOT_FOUND", "UNAVAILABLE", ...
-const char* GrpcCodeName(grpc::StatusCode code);
 
 }  // namespace kv::kvctl
 

@@ -115,5 +115,41 @@ TEST_F(ExpiryTest, TombstonesArePurgedAfterGrace) {
   EXPECT_THAT(raw.keys, Contains("live"));
 }
 
+// Past the grace, a tombstone is purged only before the purge horizon (the
+// time before which every central holds every write): a central that has
+// not caught up keeps it from being purged anywhere. A "not found" read
+// reports the tombstone's version while it is held.
+TEST_F(ExpiryTest, TombstonesWaitForThePurgeHorizon) {
+  Put("deleted", "v");
+  Delete("deleted");
+  auto dead_version = [&] {
+    std::vector<Version> dead;
+    absl::StatusOr<std::vector<std::optional<Record>>> records =
+        storage_->GetMany(ns_, {"deleted"}, &dead);
+    EXPECT_OK(records);
+    EXPECT_FALSE(records.ok() && (*records)[0].has_value());
+    return dead.empty() ? Version() : dead[0];
+  };
+  const Version tombstone = dead_version();
+  ASSERT_FALSE(tombstone.IsZero());
+
+  storage_->SetTombstonePurgeHorizon(absl::InfinitePast());  // a peer never caught up
+  clock_.Advance(options_.tombstone_grace + absl::Seconds(1));
+  ASSERT_OK(storage_->CompactForTesting());
+  EXPECT_EQ(dead_version(), tombstone);
+
+  // Every central holds writes up to just before the delete: still kept.
+  storage_->SetTombstonePurgeHorizon(absl::FromUnixMillis(
+      static_cast<int64_t>(tombstone.physical_ms)));
+  ASSERT_OK(storage_->CompactForTesting());
+  EXPECT_EQ(dead_version(), tombstone);
+
+  // ... and just after it: purged.
+  storage_->SetTombstonePurgeHorizon(absl::FromUnixMillis(
+      static_cast<int64_t>(tombstone.physical_ms) + 1));
+  ASSERT_OK(storage_->CompactForTesting());
+  EXPECT_TRUE(dead_version().IsZero()) << "the tombstone was not purged";
+}
+
 }  // namespace
 }  // namespace kv::central

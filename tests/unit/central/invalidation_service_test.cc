@@ -180,7 +180,7 @@ class InvalidationTest : public StorageTest {
     hub_ = std::make_unique<StreamHub>(storage_->change_log(), options_.node_id,
                                        RealClock::Get(), std::move(options));
     hub_->Start();
-    service_ = std::make_unique<InvalidationService>(*hub_, *auth_);
+    service_ = std::make_unique<InvalidationService>(*hub_, *storage_, *auth_);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(service_.get());
@@ -577,6 +577,69 @@ TEST_F(InvalidationTest, NeedsAnEdgeToken) {
   StreamClient edge(*stub_, kv::v1::ResumeToken(), kEdgeToken);
   ASSERT_TRUE(edge.WaitForHello().has_value());
   ASSERT_TRUE(edge.WaitForHeartbeats(1));
+}
+
+// Revalidate answers each key's live version in order: found with the
+// stored version, not found for absent, deleted and expired keys and for a
+// namespace that does not exist; it needs an edge token and refuses more
+// than 1000 keys, or a central whose read gate is closed.
+TEST_F(InvalidationTest, RevalidateAnswersCurrentVersions) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TokenAuthenticator> auth,
+                       TokenAuthenticator::FromText(absl::StrCat(
+                           kEdgeToken, " acct edge\n", kWriteToken, " acct write\n")));
+  ASSERT_NO_FATAL_FAILURE(StartServer(FastOptions(), std::move(auth)));
+  const Version live = Put("live", "v");
+  Put("deleted", "v");
+  Delete("deleted");
+  Put("expiring", "v", absl::ToUnixSeconds(clock_.TimeNow()) + 60);
+  clock_.Advance(absl::Seconds(61));
+  const Version again = Put("live2", "v");
+
+  kv::v1::RevalidateRequest request;
+  for (const char* key : {"live", "absent", "deleted", "expiring", "live2"}) {
+    kv::v1::RevalidateRequest::Key* k = request.add_keys();
+    k->set_namespace_id(ns_);
+    k->set_key(key);
+  }
+  kv::v1::RevalidateRequest::Key* other = request.add_keys();
+  other->set_namespace_id(std::string(32, 'f'));
+  other->set_key("live");
+  auto call = [&](const std::string& token, const kv::v1::RevalidateRequest& r,
+                  kv::v1::RevalidateResponse* response) {
+    grpc::ClientContext context;
+    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+    return stub_->Revalidate(&context, r, response);
+  };
+
+  kv::v1::RevalidateResponse response;
+  grpc::Status status = call(kEdgeToken, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.keys_size(), 6);
+  EXPECT_TRUE(response.keys(0).found());
+  EXPECT_EQ(Version::FromProto(response.keys(0).version()), live);
+  for (int i : {1, 2, 3, 5}) EXPECT_FALSE(response.keys(i).found()) << i;
+  EXPECT_TRUE(response.keys(4).found());
+  EXPECT_EQ(Version::FromProto(response.keys(4).version()), again);
+
+  response.Clear();
+  EXPECT_EQ(call(kWriteToken, request, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(call("", request, &response).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  kv::v1::RevalidateRequest too_many;
+  for (int i = 0; i <= InvalidationService::kMaxRevalidateKeys; ++i) {
+    kv::v1::RevalidateRequest::Key* k = too_many.add_keys();
+    k->set_namespace_id(ns_);
+    k->set_key(absl::StrCat("k", i));
+  }
+  status = call(kEdgeToken, too_many, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("at most 1000 keys, got 1001"));
+
+  storage_->SetReadGate([] { return absl::UnavailableError("not complete"); });
+  status = call(kEdgeToken, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  storage_->SetReadGate(nullptr);
 }
 
 // A StreamWriter that records; the test completes writes by hand.

@@ -34,6 +34,45 @@ TEST(LruCacheTest, GetReturnsWhatWasInserted) {
   EXPECT_FALSE(cache.Get(LruCache::CacheKey(kNs, "other")));
 }
 
+// Revalidation after a loss of continuity: the entries cached before a mark
+// are listed; marking one revalidated advances its cached_at only while it
+// is still the cached entry of its key (never backwards), and EraseEntry
+// drops only that very entry.
+TEST(LruCacheTest, RevalidationTouchesOnlyTheEntryStillCached) {
+  LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 4});
+  auto at = [](absl::string_view key, absl::Duration t, Version v = {1, 0, 1}) {
+    return CachedEntryRef(CachedEntry::NewFound(LruCache::CacheKey(kNs, key), "v",
+                                                std::nullopt, 0, v, t));
+  };
+  ASSERT_TRUE(cache.Insert(at("old1", absl::Seconds(1))));
+  ASSERT_TRUE(cache.Insert(at("old2", absl::Seconds(2))));
+  ASSERT_TRUE(cache.Insert(at("new", absl::Seconds(5))));
+  std::vector<CachedEntryRef> suspects = cache.EntriesCachedBefore(absl::Seconds(3));
+  ASSERT_EQ(suspects.size(), 2u);
+  for (const CachedEntryRef& e : suspects) EXPECT_LT(e->cached_at(), absl::Seconds(3));
+
+  const CachedEntryRef& first = suspects[0];
+  EXPECT_TRUE(cache.MarkRevalidated(*first, absl::Seconds(7)));
+  EXPECT_EQ(cache.Get(std::string(first->cache_key()))->cached_at(), absl::Seconds(7));
+  EXPECT_TRUE(cache.MarkRevalidated(*first, absl::Seconds(6)));  // never backwards
+  EXPECT_EQ(first->cached_at(), absl::Seconds(7));
+
+  // Replaced by the stream (newer version): the old entry is left alone.
+  const CachedEntryRef& second = suspects[1];
+  const std::string key(second->cache_key().substr(sizeof(kNs) - 1));
+  ASSERT_TRUE(cache.Insert(at(key, absl::Seconds(2), Version{9, 0, 1})));
+  EXPECT_FALSE(cache.MarkRevalidated(*second, absl::Seconds(8)));
+  EXPECT_FALSE(cache.EraseEntry(*second));
+  CachedEntryRef current = cache.Get(std::string(second->cache_key()));
+  ASSERT_TRUE(current);
+  EXPECT_EQ(current->version(), (Version{9, 0, 1}));
+  EXPECT_EQ(current->cached_at(), absl::Seconds(2));
+  EXPECT_TRUE(cache.EraseEntry(*current));
+  EXPECT_FALSE(cache.Get(std::string(second->cache_key())));
+  EXPECT_EQ(cache.entries(), 2u);
+  EXPECT_EQ(cache.EntriesCachedBefore(absl::Seconds(3)).size(), 0u);
+}
+
 TEST(LruCacheTest, NotFoundEntries) {
   LruCache cache({.capacity_bytes = 1 << 20, .num_shards = 1});
   cache.Insert(CachedEntryRef(CachedEntry::NewNotFound(LruCache::CacheKey(kNs, "gone"),
@@ -99,6 +138,42 @@ TEST(LruCacheTest, EvictsLeastRecentlyUsedWithinTheByteBound) {
   EXPECT_GT(cache.evictions(), 100u);
   // Nearly full: within one entry of the bound.
   EXPECT_GT(cache.bytes(), cache.capacity_bytes() - 2 * 1200);
+}
+
+// Second chance, step by step: one shard holding exactly three entries.
+// (Here the outcome is the same as strict LRU's.)
+TEST(LruCacheTest, EvictionGivesEntriesReadSinceTheyWereOldestASecondChance) {
+  const std::string value(1000, 'v');
+  // Room for three and a half: malloc may hand out a few bytes more than
+  // asked, so charges differ slightly from entry to entry.
+  const size_t charge = Found("a", value)->charge();
+  LruCache cache({.capacity_bytes = 3 * charge + charge / 2, .num_shards = 1});
+  auto cached = [&](const char* key) {
+    return static_cast<bool>(cache.Get(LruCache::CacheKey(kNs, key)));
+  };
+  cache.Insert(Found("a", value));
+  cache.Insert(Found("b", value));
+  cache.Insert(Found("c", value));
+  ASSERT_EQ(cache.entries(), 3u);
+  // a was read: d evicts b, the oldest unread entry; a becomes the newest.
+  ASSERT_TRUE(cached("a"));
+  cache.Insert(Found("d", value));
+  EXPECT_EQ(cache.entries(), 3u);
+  EXPECT_EQ(cache.evictions(), 1u);
+  EXPECT_FALSE(cached("b"));
+  // Oldest first: c, d, a. e evicts c, never read.
+  cache.Insert(Found("e", value));
+  EXPECT_FALSE(cached("c"));
+  // d, a, e remain; every one read; f passes over all of them once
+  // (clearing their marks) and evicts the oldest, d.
+  ASSERT_TRUE(cached("d") && cached("a") && cached("e"));
+  cache.Insert(Found("f", value));
+  EXPECT_EQ(cache.entries(), 3u);
+  EXPECT_FALSE(cached("d"));
+  EXPECT_TRUE(cached("a"));
+  EXPECT_TRUE(cached("e"));
+  EXPECT_TRUE(cached("f"));
+  EXPECT_LE(cache.bytes(), cache.capacity_bytes());
 }
 
 TEST(LruCacheTest, RefusesAnEntryLargerThanAShard) {

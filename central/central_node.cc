@@ -70,6 +70,12 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
         absl::FormatDuration(options.replication.follower_linger),
         "; the first must be at least 1, the others not negative"));
   }
+  if (options.grpc_threads.poll_threads < 1 || options.grpc_threads.worker_threads < 1 ||
+      options.quorum_wait_threads < 1) {
+    return absl::InvalidArgumentError(
+        "--grpc_poll_threads, --grpc_worker_threads and --quorum_wait_threads must be at "
+        "least 1");
+  }
 
   auto node = std::unique_ptr<CentralNode>(new CentralNode(options));
   if (options.dev) {
@@ -109,6 +115,22 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   node->storage_->SetWriteGate([replicator] { return replicator->CheckClockForWrites(); });
   node->storage_->SetDurabilityHook(
       [replicator](uint64_t last_sequence) { return replicator->AwaitQuorum(last_sequence); });
+  // Alone, AwaitQuorum answers at once; with peers it blocks, so the wait
+  // moves off the committing thread.
+  node->quorum_waiters_ = std::make_unique<ThreadPool>(options.quorum_wait_threads, "kv-quorum");
+  node->storage_->SetAsyncDurabilityHook(
+      [replicator, waiters = node->quorum_waiters_.get()](
+          uint64_t last_sequence, absl::AnyInvocable<void(absl::Status) &&> done) {
+        if (replicator->peers().cluster_size() <= 1) {
+          std::move(done)(replicator->AwaitQuorum(last_sequence));
+          return;
+        }
+        waiters->Submit([replicator, last_sequence,
+                         done = std::make_shared<absl::AnyInvocable<void(absl::Status) &&>>(
+                             std::move(done))]() mutable {
+          std::move(*done)(replicator->AwaitQuorum(last_sequence));
+        });
+      });
   node->storage_->SetReadGate([replicator, window = options.window]() -> absl::Status {
     const absl::Time complete = replicator->CompleteAsOf();
     const absl::Duration age = RealClock::Get().TimeNow() - complete;
@@ -159,13 +181,16 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
     creators.push_back(RequestMetrics::InterceptorFactory(*node->request_metrics_));
     builder.experimental().SetInterceptorCreators(std::move(creators));
   }
-  builder.RegisterService(node->kv_service_.get());
+  node->async_kv_server_ = std::make_unique<AsyncKvServer>(*node->kv_service_, options.grpc_threads);
+  builder.RegisterService(node->async_kv_server_->service());
+  std::unique_ptr<grpc::ServerCompletionQueue> cq = builder.AddCompletionQueue();
   builder.RegisterService(node->invalidation_service_.get());
   builder.RegisterService(node->replication_service_.get());
   node->server_ = builder.BuildAndStart();
   if (node->server_ == nullptr || node->grpc_port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.grpc_addr));
   }
+  node->async_kv_server_->Start(std::move(cq));
   node->server_->GetHealthCheckService()->SetServingStatus(true);
   if (!options.http.addr.empty()) {
     node->http_api_ = std::make_unique<CentralKvApi>(*node->kv_service_);
@@ -232,6 +257,10 @@ void CentralNode::Shutdown() {
     server_->Shutdown(std::chrono::system_clock::now());
     server_->Wait();
   }
+  // Every call answered (writes waiting for their quorum included), then
+  // the completion queue shut down.
+  if (async_kv_server_ != nullptr) async_kv_server_->Shutdown();
+  quorum_waiters_.reset();
   if (replicator_ != nullptr) replicator_->Stop();
   stop_.Notify();
   if (trim_thread_.joinable()) trim_thread_.join();
@@ -250,6 +279,7 @@ void CentralNode::Shutdown() {
   replicator_.reset();
   invalidation_service_.reset();
   stream_hub_.reset();
+  async_kv_server_.reset();
   kv_service_.reset();
   storage_.reset();
   LOG(INFO) << "kv-central stopped";

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "central/async_kv_server.h"
 #include "central/central_metrics.h"
 #include "central/engine_collector.h"
 #include "central/central_kv_api.h"
@@ -27,6 +28,7 @@
 #include "common/http/http_server.h"
 #include "common/http/rest_handler.h"
 #include "common/limits.h"
+#include "common/thread_pool.h"
 
 namespace kv::central {
 
@@ -67,6 +69,11 @@ struct CentralOptions {
   absl::Duration window = absl::Seconds(60);
   // Prometheus /metrics listen address; empty = none; port 0 = any.
   std::string metrics_addr;
+  // Threads of the client API's completion queue and its worker pool.
+  AsyncKvServerOptions grpc_threads;
+  // Threads that wait for the write quorum of client writes when the
+  // membership has peers (each waits for one write at a time). Default: 64.
+  int quorum_wait_threads = 64;
 };
 
 // A running kv-central: storage, the gRPC server (client API, health,
@@ -98,6 +105,8 @@ class CentralNode {
   std::unique_ptr<TokenAuthenticator> auth_;
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<KvService> kv_service_;
+  std::unique_ptr<AsyncKvServer> async_kv_server_;
+  std::unique_ptr<ThreadPool> quorum_waiters_;
   std::unique_ptr<StreamHub> stream_hub_;
   std::unique_ptr<InvalidationService> invalidation_service_;
   std::shared_ptr<prometheus::Registry> registry_;

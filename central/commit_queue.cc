@@ -1,10 +1,12 @@
 #include "central/commit_queue.h"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "central/meta_keys.h"
 #include "common/logging.h"
+#include "common/thread_pool.h"
 #include "common/status_macros.h"
 
 namespace kv::central {
@@ -24,18 +26,37 @@ CommitQueue::CommitQueue(const Options& options, RocksDb& db,
       hlc_(hlc),
       clock_(clock),
       next_sequence_(log.LastSequence() + 1),
-      last_written_(log.LastSequence()) {}
+      last_written_(log.LastSequence()) {
+  committer_ = std::thread([this] {
+    NameThisThread("kv-commit");
+    CommitterLoop();
+  });
+}
+
+CommitQueue::~CommitQueue() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    committer_cv_.Signal();
+  }
+  committer_.join();
+}
 
 absl::StatusOr<std::vector<Version>> CommitQueue::Commit(Request&& request) {
   Writer self(&request);
-  std::vector<Writer*> group;
+  bool lead = false;
   {
     absl::MutexLock lock(&mu_);
     writers_.push_back(&self);
-    while (!self.done && writers_.front() != &self) self.cv.Wait(&mu_);
-    if (!self.done) group = TakeGroup();
+    if (!leader_active_) {
+      leader_active_ = true;
+      lead = true;
+    } else {
+      while (!self.done && !self.lead) self.cv.Wait(&mu_);
+      lead = !self.done;
+    }
   }
-  if (!self.done) LeadGroup(group);
+  if (lead) Lead(&self);
   if (!self.status.ok()) return self.status;
   if (request.await_replicas && durability_hook_) {
     KV_RETURN_IF_ERROR(durability_hook_(self.last_sequence));
@@ -43,7 +64,65 @@ absl::StatusOr<std::vector<Version>> CommitQueue::Commit(Request&& request) {
   return std::move(self.versions);
 }
 
-void CommitQueue::LeadGroup(const std::vector<Writer*>& group) {
+void CommitQueue::CommitAsync(Request request, Done done) {
+  auto* writer = new Writer(nullptr);
+  writer->owned.emplace(std::move(request));
+  writer->request = &*writer->owned;
+  writer->async_done = std::move(done);
+  bool lead = false;
+  {
+    absl::MutexLock lock(&mu_);
+    writers_.push_back(writer);
+    if (!leader_active_) {
+      leader_active_ = true;
+      lead = true;
+    }
+  }
+  if (lead) Lead(writer);  // `writer` is deleted once complete
+}
+
+void CommitQueue::CommitterLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      while (!committer_lead_ && !stopping_) committer_cv_.Wait(&mu_);
+      if (!committer_lead_) return;  // stopping, nothing handed over
+      committer_lead_ = false;
+    }
+    Lead(nullptr);
+  }
+}
+
+void CommitQueue::Lead(Writer* own) {
+  bool own_done = false;
+  while (true) {
+    std::vector<Writer*> group;
+    {
+      absl::MutexLock lock(&mu_);
+      if (writers_.empty()) {
+        leader_active_ = false;
+        return;
+      }
+      if (own_done) {
+        // Hand the rest on: to the next blocked Commit caller, else to the
+        // committer thread. leader_active_ stays true.
+        Writer* next = writers_.front();
+        if (!next->async_done) {
+          next->lead = true;
+          next->cv.Signal();
+        } else {
+          committer_lead_ = true;
+          committer_cv_.Signal();
+        }
+        return;
+      }
+      group = TakeGroup();
+    }
+    if (LeadGroup(group, own) && own != nullptr) own_done = true;
+  }
+}
+
+bool CommitQueue::LeadGroup(const std::vector<Writer*>& group, const Writer* own) {
   std::optional<uint64_t> published;
   {
     absl::MutexLock lock(&leader_mu_);
@@ -60,16 +139,57 @@ void CommitQueue::LeadGroup(const std::vector<Writer*>& group) {
     log_.Publish(*published);
   }
 
+  bool own_in_group = false;
+  std::vector<Writer*> async_writers;
   {
     absl::MutexLock lock(&mu_);
     for (Writer* writer : group) {
       CHECK(!writers_.empty() && writers_.front() == writer);
       writers_.pop_front();
-      writer->done = true;
-      writer->cv.Signal();
+      if (writer == own) own_in_group = true;
+      if (writer->async_done) {
+        async_writers.push_back(writer);
+      } else {
+        writer->done = true;
+        writer->cv.Signal();
+      }
     }
-    if (!writers_.empty()) writers_.front()->cv.Signal();  // the next leader
   }
+  // Completed outside the lock: the callbacks may enqueue more writes.
+  for (Writer* writer : async_writers) CompleteAsync(writer);
+  return own_in_group;
+}
+
+void CommitQueue::CompleteAsync(Writer* writer) {
+  std::unique_ptr<Writer> owned(writer);
+  Done done = std::move(writer->async_done);
+  if (!writer->status.ok()) {
+    std::move(done)(std::move(writer->status));
+    return;
+  }
+  if (!writer->request->await_replicas ||
+      (!async_durability_hook_ && !durability_hook_)) {
+    std::move(done)(std::move(writer->versions));
+    return;
+  }
+  if (!async_durability_hook_) {
+    absl::Status s = durability_hook_(writer->last_sequence);
+    if (s.ok()) {
+      std::move(done)(std::move(writer->versions));
+    } else {
+      std::move(done)(std::move(s));
+    }
+    return;
+  }
+  async_durability_hook_(
+      writer->last_sequence,
+      [done = std::move(done), versions = std::move(writer->versions)](absl::Status s) mutable {
+        if (s.ok()) {
+          std::move(done)(std::move(versions));
+        } else {
+          std::move(done)(std::move(s));
+        }
+      });
 }
 
 std::vector<CommitQueue::Writer*> CommitQueue::TakeGroup() {

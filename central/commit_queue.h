@@ -7,9 +7,11 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -24,23 +26,37 @@
 
 namespace kv::central {
 
-// Group commit, LevelDB style (leveldb DBImpl::Write). Writers enqueue; the
-// writer at the front becomes the leader, takes a bounded run of queued
-// writers, gives each mutation its HLC version and its change-log sequence,
-// builds ONE WriteBatch (data rows + change-log entries + the "max_version"
-// meta key), writes it (synced when `sync`), publishes the new last sequence
-// to the ChangeLogImpl (listeners run on the leader thread), and wakes the
-// group. So:
+// Group commit, LevelDB style (leveldb DBImpl::Write), with an asynchronous
+// entry point. Writers enqueue; one thread at a time is the leader: it takes
+// a bounded run of queued writers, gives each mutation its HLC version and
+// its change-log sequence, builds ONE WriteBatch (data rows + change-log
+// entries + the "max_version" meta key), writes it (synced when `sync`),
+// runs the `on_commit` hooks, publishes the new last sequence to the
+// ChangeLogImpl (listeners run on the leader thread), and completes the
+// group: blocked Commit callers are woken, CommitAsync callbacks are run by
+// the leader itself. So:
 //  - versions increase with sequence order, and sequences are contiguous
 //    and follow commit order;
 //  - concurrent writers share one WAL sync;
 //  - when the write fails, every writer of the group gets the error and the
 //    sequences are reused by the next group (no hole in the log);
+//  - an error of `prepare` rejects that request alone;
+//  - exclusive requests commit in a group of their own;
 //  - the next group starts only after the previous one's `on_commit` hooks
 //    and listeners have run.
 //
-// Thread-safe. Commit blocks until the caller's group is durable.
-// `db`, `log`, `hlc` and `clock` must outlive the queue.
+// Who leads: a caller that finds no leader leads at once, on its own thread
+// (so an idle queue costs no thread hand-off), until its own request is
+// complete. Work left then goes to the next blocked Commit caller in line,
+// or else to the queue's committer thread, which leads until the queue is
+// empty. So a busy queue costs one wake-up per group, not one per writer,
+// and no caller leads on behalf of others for longer than its own group.
+//
+// Thread-safe. Commit blocks until the caller's group is durable (and its
+// write quorum reached); CommitAsync may block as long as one group takes
+// when it finds the queue idle (the caller leads), never on the quorum.
+// `db`, `log`, `hlc` and `clock` must outlive the queue; no call may be in
+// flight when it is destroyed.
 class CommitQueue {
  public:
   struct Request {
@@ -79,6 +95,12 @@ class CommitQueue {
   // await_replicas, with the last sequence of the caller's group; its error
   // is the caller's result (the write stays: it is repaired later).
   using DurabilityHook = std::function<absl::Status(uint64_t last_sequence)>;
+  // The same for CommitAsync: must not block; calls `done` exactly once, on
+  // any thread, now or later, with what DurabilityHook would return.
+  using AsyncDurabilityHook = std::function<void(
+      uint64_t last_sequence, absl::AnyInvocable<void(absl::Status) &&> done)>;
+  // The result of CommitAsync: the versions of the request's entries.
+  using Done = absl::AnyInvocable<void(absl::StatusOr<std::vector<Version>>) &&>;
 
   struct Options {
     // Sync the WAL with every group. Default: true.
@@ -96,9 +118,11 @@ class CommitQueue {
     absl::Duration max_clock_offset = absl::Milliseconds(500);
   };
 
-  // Sequences continue after log.LastSequence().
+  // Sequences continue after log.LastSequence(). Starts the committer thread.
   CommitQueue(const Options& options, RocksDb& db, ChangeLogImpl& log, Hlc& hlc,
               Clock& clock);
+  // Joins the committer thread.
+  ~CommitQueue();
 
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
@@ -110,9 +134,21 @@ class CommitQueue {
   absl::StatusOr<std::vector<Version>> Commit(Request&& request)
       ABSL_LOCKS_EXCLUDED(mu_, leader_mu_);
 
-  // Installs the durability hook (before writes start; not thread-safe
-  // against Commit).
+  // Commits `request` with others and calls `done` with the versions of its
+  // entries once its group is durable (and, with await_replicas, once the
+  // async durability hook says so). Same errors as Commit. `done` runs on
+  // the leader's thread (possibly this one, before CommitAsync returns) or
+  // the hook's: it must not block and must not call Commit (CommitAsync is
+  // fine).
+  void CommitAsync(Request request, Done done) ABSL_LOCKS_EXCLUDED(mu_, leader_mu_);
+
+  // Install the durability hooks (before writes start; not thread-safe
+  // against Commit). Without an async hook, CommitAsync calls the blocking
+  // one on the leader's thread.
   void SetDurabilityHook(DurabilityHook hook) { durability_hook_ = std::move(hook); }
+  void SetAsyncDurabilityHook(AsyncDurabilityHook hook) {
+    async_durability_hook_ = std::move(hook);
+  }
   // How many replicated versions were too far in the future to observe.
   uint64_t future_versions() const { return future_versions_.load(); }
 
@@ -120,17 +156,32 @@ class CommitQueue {
   struct Writer {
     explicit Writer(Request* r) : request(r) {}
     Request* request;
+    // Set for CommitAsync writers (which own their request and are deleted
+    // once completed); Commit writers live on their caller's stack.
+    std::optional<Request> owned;
+    Done async_done;
     bool done = false;
+    // Commit writers: told to lead (the previous leader's request is done).
+    bool lead = false;
     absl::Status status;
     std::vector<Version> versions;
     uint64_t last_sequence = 0;
     absl::CondVar cv;
   };
 
-  // Commits `group` as its leader (the front writer), runs its hooks and
-  // listeners, marks every writer done and hands leadership on.
-  void LeadGroup(const std::vector<Writer*>& group) ABSL_LOCKS_EXCLUDED(mu_, leader_mu_);
-  // Takes the run of writers that `leader` (the front) commits.
+  // Leads groups until `own` (null: the committer thread) is complete, then
+  // hands what is left on (see the class comment).
+  void Lead(Writer* own) ABSL_LOCKS_EXCLUDED(mu_, leader_mu_);
+  // Commits `group`, runs its hooks and listeners, pops it, wakes its Commit
+  // writers and runs its CommitAsync callbacks. Returns whether `own` was
+  // in it.
+  bool LeadGroup(const std::vector<Writer*>& group, const Writer* own)
+      ABSL_LOCKS_EXCLUDED(mu_, leader_mu_);
+  // Completes a CommitAsync writer (its durability hook, then `done`) and
+  // deletes it.
+  void CompleteAsync(Writer* writer) ABSL_LOCKS_EXCLUDED(mu_, leader_mu_);
+  void CommitterLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  // Takes the run of writers at the front that one group commits.
   std::vector<Writer*> TakeGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Prepares and writes `group`, filling each writer's result. Returns the
   // new last sequence to publish, or nullopt when nothing was written.
@@ -145,6 +196,12 @@ class CommitQueue {
 
   absl::Mutex mu_;
   std::deque<Writer*> writers_ ABSL_GUARDED_BY(mu_);
+  // Some thread leads (or has been told to).
+  bool leader_active_ ABSL_GUARDED_BY(mu_) = false;
+  // The committer thread is told to lead / to exit.
+  bool committer_lead_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::CondVar committer_cv_;
 
   // Held by the leader while it commits its group (never contended: one
   // leader at a time); guards the leader's state.
@@ -153,7 +210,9 @@ class CommitQueue {
   uint64_t last_written_ ABSL_GUARDED_BY(leader_mu_);
 
   DurabilityHook durability_hook_;
+  AsyncDurabilityHook async_durability_hook_;
   std::atomic<uint64_t> future_versions_{0};
+  std::thread committer_;
 };
 
 }  // namespace kv::central

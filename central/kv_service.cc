@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/error_space.h"
 #include "common/grpc_auth.h"
 #include "common/request_validation.h"
@@ -20,19 +21,51 @@ void ToProto(const NamespaceInfo& info, kv::v1::Namespace* out) {
 
 }  // namespace
 
-template <typename Body>
-absl::Status KvService::Handle(Body body) {
-  {
-    absl::MutexLock lock(&drain_mu_);
-    if (draining_) {
-      return absl::UnavailableError("this node is shutting down; retry on another node");
-    }
-    ++in_flight_;
+absl::Status KvService::BeginCall() {
+  absl::MutexLock lock(&drain_mu_);
+  if (draining_) {
+    return absl::UnavailableError("this node is shutting down; retry on another node");
   }
-  absl::Status status = body();
+  ++in_flight_;
+  return absl::OkStatus();
+}
+
+void KvService::EndCall() {
   absl::MutexLock lock(&drain_mu_);
   --in_flight_;
+}
+
+template <typename Body>
+absl::Status KvService::Handle(Body body) {
+  KV_RETURN_IF_ERROR(BeginCall());
+  absl::Status status = body();
+  EndCall();
   return status;
+}
+
+template <typename Start>
+void KvService::HandleAsync(Done done, Start start) {
+  if (absl::Status s = BeginCall(); !s.ok()) return std::move(done)(std::move(s));
+  // The call ends once answered, so Drain() returns only after every answer.
+  Done tracked = [this, done = std::move(done)](absl::Status s) mutable {
+    std::move(done)(std::move(s));
+    EndCall();
+  };
+  // `start` hands `tracked` on only when it returns OK.
+  absl::Status s = start(tracked);
+  if (!s.ok()) std::move(tracked)(std::move(s));
+}
+
+template <typename Start>
+absl::Status KvService::Wait(Start start) {
+  absl::Notification answered;
+  absl::Status result;
+  start([&](absl::Status s) {
+    result = std::move(s);
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  return result;
 }
 
 bool KvService::Drain(absl::Duration timeout) {
@@ -195,30 +228,113 @@ absl::Status KvService::Get(const RequestContext& context, const kv::v1::GetRequ
 
 absl::Status KvService::Put(const RequestContext& context, const kv::v1::PutRequest* request,
                             kv::v1::PutResponse* response) {
-  return Handle([&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(context, request->account_id(),
-                                                           request->namespace_id(), Scope::kWrite));
-    KV_ASSIGN_OR_RETURN(int64_t expiration, ValidatePut(*request, clock_.TimeNow(), limits_));
-    KV_ASSIGN_OR_RETURN(Version version,
-                        storage_.Put(ns, MakePutOp(request->key(), request->value(),
-                                                   request->has_metadata() ? &request->metadata()
-                                                                           : nullptr,
-                                                   expiration)));
-    version.ToProto(response->mutable_version());
-    response->set_expiration(expiration);
-    return absl::OkStatus();
-  });
+  return Wait([&](Done done) { PutAsync(context, request, response, std::move(done)); });
 }
 
 absl::Status KvService::Delete(const RequestContext& context,
                                const kv::v1::DeleteRequest* request,
                                kv::v1::DeleteResponse* response) {
-  return Handle([&]() -> absl::Status {
+  return Wait([&](Done done) { DeleteAsync(context, request, response, std::move(done)); });
+}
+
+absl::Status KvService::BulkPut(const RequestContext& context,
+                                const kv::v1::BulkPutRequest* request,
+                                kv::v1::BulkPutResponse* response) {
+  return Wait([&](Done done) { BulkPutAsync(context, request, response, std::move(done)); });
+}
+
+absl::Status KvService::BulkDelete(const RequestContext& context,
+                                   const kv::v1::BulkDeleteRequest* request,
+                                   kv::v1::BulkDeleteResponse* response) {
+  return Wait([&](Done done) { BulkDeleteAsync(context, request, response, std::move(done)); });
+}
+
+void KvService::PutAsync(const RequestContext& context, const kv::v1::PutRequest* request,
+                         kv::v1::PutResponse* response, Done done) {
+  HandleAsync(std::move(done), [&](Done& done) -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(context, request->account_id(),
+                                                           request->namespace_id(), Scope::kWrite));
+    KV_ASSIGN_OR_RETURN(int64_t expiration, ValidatePut(*request, clock_.TimeNow(), limits_));
+    std::vector<PutOp> ops;
+    ops.push_back(MakePutOp(request->key(), request->value(),
+                            request->has_metadata() ? &request->metadata() : nullptr,
+                            expiration));
+    storage_.PutManyAsync(
+        ns, std::move(ops),
+        [response, expiration, done = std::move(done)](absl::StatusOr<Version> version) mutable {
+          if (version.ok()) {
+            version->ToProto(response->mutable_version());
+            response->set_expiration(expiration);
+          }
+          std::move(done)(version.status());
+        });
+    return absl::OkStatus();
+  });
+}
+
+void KvService::DeleteAsync(const RequestContext& context, const kv::v1::DeleteRequest* request,
+                            kv::v1::DeleteResponse* response, Done done) {
+  HandleAsync(std::move(done), [&](Done& done) -> absl::Status {
     KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(context, request->account_id(),
                                                            request->namespace_id(), Scope::kWrite));
     KV_RETURN_IF_ERROR(ValidateKey(request->key(), limits_));
-    KV_ASSIGN_OR_RETURN(Version version, storage_.Delete(ns, request->key()));
-    version.ToProto(response->mutable_version());
+    storage_.DeleteManyAsync(
+        ns, {request->key()},
+        [response, done = std::move(done)](absl::StatusOr<Version> version) mutable {
+          if (version.ok()) version->ToProto(response->mutable_version());
+          std::move(done)(version.status());
+        });
+    return absl::OkStatus();
+  });
+}
+
+void KvService::BulkPutAsync(const RequestContext& context,
+                             const kv::v1::BulkPutRequest* request,
+                             kv::v1::BulkPutResponse* response, Done done) {
+  HandleAsync(std::move(done), [&](Done& done) -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(context, request->account_id(),
+                                                           request->namespace_id(), Scope::kWrite));
+    KV_ASSIGN_OR_RETURN(std::vector<int64_t> expirations,
+                        ValidateBulkPut(*request, clock_.TimeNow(), limits_));
+    std::vector<PutOp> ops;
+    ops.reserve(request->entries_size());
+    for (int i = 0; i < request->entries_size(); ++i) {
+      const kv::v1::BulkPutEntry& e = request->entries(i);
+      ops.push_back(MakePutOp(e.key(), e.value(), e.has_metadata() ? &e.metadata() : nullptr,
+                              expirations[i]));
+    }
+    storage_.PutManyAsync(
+        ns, std::move(ops),
+        [response, count = request->entries_size(),
+         done = std::move(done)](absl::StatusOr<Version> version) mutable {
+          if (version.ok()) {
+            response->set_successful_key_count(count);
+            version->ToProto(response->mutable_version());
+          }
+          std::move(done)(version.status());
+        });
+    return absl::OkStatus();
+  });
+}
+
+void KvService::BulkDeleteAsync(const RequestContext& context,
+                                const kv::v1::BulkDeleteRequest* request,
+                                kv::v1::BulkDeleteResponse* response, Done done) {
+  HandleAsync(std::move(done), [&](Done& done) -> absl::Status {
+    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(context, request->account_id(),
+                                                           request->namespace_id(), Scope::kWrite));
+    KV_RETURN_IF_ERROR(ValidateBulkDelete(*request, limits_));
+    std::vector<std::string> keys(request->keys().begin(), request->keys().end());
+    storage_.DeleteManyAsync(
+        ns, std::move(keys),
+        [response, count = request->keys_size(),
+         done = std::move(done)](absl::StatusOr<Version> version) mutable {
+          if (version.ok()) {
+            response->set_successful_key_count(count);
+            version->ToProto(response->mutable_version());
+          }
+          std::move(done)(version.status());
+        });
     return absl::OkStatus();
   });
 }
@@ -244,41 +360,5 @@ absl::Status KvService::List(const RequestContext& context, const kv::v1::ListRe
   });
 }
 
-absl::Status KvService::BulkPut(const RequestContext& context,
-                                const kv::v1::BulkPutRequest* request,
-                                kv::v1::BulkPutResponse* response) {
-  return Handle([&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(context, request->account_id(),
-                                                           request->namespace_id(), Scope::kWrite));
-    KV_ASSIGN_OR_RETURN(std::vector<int64_t> expirations,
-                        ValidateBulkPut(*request, clock_.TimeNow(), limits_));
-    std::vector<PutOp> ops;
-    ops.reserve(request->entries_size());
-    for (int i = 0; i < request->entries_size(); ++i) {
-      const kv::v1::BulkPutEntry& e = request->entries(i);
-      ops.push_back(MakePutOp(e.key(), e.value(), e.has_metadata() ? &e.metadata() : nullptr,
-                              expirations[i]));
-    }
-    KV_ASSIGN_OR_RETURN(Version version, storage_.PutMany(ns, std::move(ops)));
-    response->set_successful_key_count(request->entries_size());
-    version.ToProto(response->mutable_version());
-    return absl::OkStatus();
-  });
-}
-
-absl::Status KvService::BulkDelete(const RequestContext& context,
-                                   const kv::v1::BulkDeleteRequest* request,
-                                   kv::v1::BulkDeleteResponse* response) {
-  return Handle([&]() -> absl::Status {
-    KV_ASSIGN_OR_RETURN(std::string ns, AuthorizeNamespace(context, request->account_id(),
-                                                           request->namespace_id(), Scope::kWrite));
-    KV_RETURN_IF_ERROR(ValidateBulkDelete(*request, limits_));
-    std::vector<std::string> keys(request->keys().begin(), request->keys().end());
-    KV_ASSIGN_OR_RETURN(Version version, storage_.DeleteMany(ns, keys));
-    response->set_successful_key_count(request->keys_size());
-    version.ToProto(response->mutable_version());
-    return absl::OkStatus();
-  });
-}
 
 }  // namespace kv::central

@@ -66,10 +66,8 @@ absl::StatusOr<std::optional<Record>> RecordStore::LiveRecord(
   return std::optional<Record>(std::move(record));
 }
 
-absl::StatusOr<Version> RecordStore::PutMany(absl::string_view namespace_id,
-                                             std::vector<PutOp> ops) {
-  if (!namespaces_.Exists(namespace_id)) return NamespaceTable::NotFoundError();
-  if (ops.empty()) return Version();
+CommitQueue::Request RecordStore::PutRequest(absl::string_view namespace_id,
+                                             std::vector<PutOp> ops) const {
   CommitQueue::Request request;
   request.entries.reserve(ops.size());
   for (const PutOp& op : ops) {
@@ -87,10 +85,10 @@ absl::StatusOr<Version> RecordStore::PutMany(absl::string_view namespace_id,
                      (op.metadata ? op.metadata->size() : 0) +
                      kEntryOverheadBytes;
   }
-  request.prepare = [&](absl::Span<const Version> versions,
-                        rocksdb::WriteBatch& batch) {
-    if (!namespaces_.Exists(namespace_id))
-      return NamespaceTable::NotFoundError();
+  request.prepare = [this, ns = std::string(namespace_id), ops = std::move(ops)](
+                        absl::Span<const Version> versions,
+                        rocksdb::WriteBatch& batch) mutable {
+    if (!namespaces_.Exists(ns)) return NamespaceTable::NotFoundError();
     Record record;
     for (size_t i = 0; i < ops.size(); ++i) {
       PutOp& op = ops[i];
@@ -98,23 +96,18 @@ absl::StatusOr<Version> RecordStore::PutMany(absl::string_view namespace_id,
       record.metadata = std::move(op.metadata);
       record.expiration = op.expiration;
       record.version = versions[i];
-      batch.Put(db_.records(), RecordKey(namespace_id, op.key),
-                EncodeRecord(record));
+      batch.Put(db_.records(), RecordKey(ns, op.key), EncodeRecord(record));
       // Borrowed to save a copy; given back.
       op.value = std::move(record.value);
       op.metadata = std::move(record.metadata);
     }
     return absl::OkStatus();
   };
-  KV_ASSIGN_OR_RETURN(std::vector<Version> versions,
-                      queue_.Commit(std::move(request)));
-  return versions.back();
+  return request;
 }
 
-absl::StatusOr<Version> RecordStore::DeleteMany(
-    absl::string_view namespace_id, const std::vector<std::string>& keys) {
-  if (!namespaces_.Exists(namespace_id)) return NamespaceTable::NotFoundError();
-  if (keys.empty()) return Version();
+CommitQueue::Request RecordStore::DeleteRequest(absl::string_view namespace_id,
+                                                std::vector<std::string> keys) const {
   CommitQueue::Request request;
   request.entries.reserve(keys.size());
   for (const std::string& key : keys) {
@@ -124,22 +117,63 @@ absl::StatusOr<Version> RecordStore::DeleteMany(
     entry.set_key(key);
     request.bytes += key.size() + kEntryOverheadBytes;
   }
-  request.prepare = [&](absl::Span<const Version> versions,
-                        rocksdb::WriteBatch& batch) {
-    if (!namespaces_.Exists(namespace_id))
-      return NamespaceTable::NotFoundError();
+  request.prepare = [this, ns = std::string(namespace_id), keys = std::move(keys)](
+                        absl::Span<const Version> versions, rocksdb::WriteBatch& batch) {
+    if (!namespaces_.Exists(ns)) return NamespaceTable::NotFoundError();
     Record tombstone;
     tombstone.tombstone = true;
     for (size_t i = 0; i < keys.size(); ++i) {
       tombstone.version = versions[i];
-      batch.Put(db_.records(), RecordKey(namespace_id, keys[i]),
-                EncodeRecord(tombstone));
+      batch.Put(db_.records(), RecordKey(ns, keys[i]), EncodeRecord(tombstone));
     }
     return absl::OkStatus();
   };
-  KV_ASSIGN_OR_RETURN(std::vector<Version> versions,
-                      queue_.Commit(std::move(request)));
-  return versions.back();
+  return request;
+}
+
+namespace {
+
+// The version of the last mutation of a commit (a zero Version for none).
+absl::StatusOr<Version> LastVersion(absl::StatusOr<std::vector<Version>> versions) {
+  if (!versions.ok()) return versions.status();
+  if (versions->empty()) return Version();
+  return versions->back();
+}
+
+}  // namespace
+
+absl::StatusOr<Version> RecordStore::PutMany(absl::string_view namespace_id,
+                                             std::vector<PutOp> ops) {
+  if (!namespaces_.Exists(namespace_id)) return NamespaceTable::NotFoundError();
+  if (ops.empty()) return Version();
+  return LastVersion(queue_.Commit(PutRequest(namespace_id, std::move(ops))));
+}
+
+void RecordStore::PutManyAsync(absl::string_view namespace_id, std::vector<PutOp> ops,
+                               WriteDone done) {
+  if (!namespaces_.Exists(namespace_id)) return std::move(done)(NamespaceTable::NotFoundError());
+  if (ops.empty()) return std::move(done)(Version());
+  queue_.CommitAsync(PutRequest(namespace_id, std::move(ops)),
+                     [done = std::move(done)](absl::StatusOr<std::vector<Version>> v) mutable {
+                       std::move(done)(LastVersion(std::move(v)));
+                     });
+}
+
+absl::StatusOr<Version> RecordStore::DeleteMany(
+    absl::string_view namespace_id, const std::vector<std::string>& keys) {
+  if (!namespaces_.Exists(namespace_id)) return NamespaceTable::NotFoundError();
+  if (keys.empty()) return Version();
+  return LastVersion(queue_.Commit(DeleteRequest(namespace_id, keys)));
+}
+
+void RecordStore::DeleteManyAsync(absl::string_view namespace_id,
+                                  std::vector<std::string> keys, WriteDone done) {
+  if (!namespaces_.Exists(namespace_id)) return std::move(done)(NamespaceTable::NotFoundError());
+  if (keys.empty()) return std::move(done)(Version());
+  queue_.CommitAsync(DeleteRequest(namespace_id, std::move(keys)),
+                     [done = std::move(done)](absl::StatusOr<std::vector<Version>> v) mutable {
+                       std::move(done)(LastVersion(std::move(v)));
+                     });
 }
 
 absl::StatusOr<std::optional<Record>> RecordStore::Get(

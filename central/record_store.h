@@ -52,6 +52,11 @@ class RecordStore {
                                   std::vector<PutOp> ops);
   absl::StatusOr<Version> DeleteMany(absl::string_view namespace_id,
                                      const std::vector<std::string>& keys);
+  // The same through CommitQueue::CommitAsync: `done` gets the result on
+  // the committing thread (see there; it must not block).
+  void PutManyAsync(absl::string_view namespace_id, std::vector<PutOp> ops, WriteDone done);
+  void DeleteManyAsync(absl::string_view namespace_id, std::vector<std::string> keys,
+                       WriteDone done);
   absl::StatusOr<std::optional<Record>> Get(absl::string_view namespace_id,
                                             absl::string_view key);
   absl::StatusOr<std::vector<std::optional<Record>>> GetMany(
@@ -68,6 +73,12 @@ class RecordStore {
                                absl::string_view key);
 
  private:
+  // The commit requests of a put and a delete (the namespace is checked
+  // again at commit time).
+  CommitQueue::Request PutRequest(absl::string_view namespace_id,
+                                  std::vector<PutOp> ops) const;
+  CommitQueue::Request DeleteRequest(absl::string_view namespace_id,
+                                     std::vector<std::string> keys) const;
   // The live record in `bytes` at `now`, nullopt when dead.
   static absl::StatusOr<std::optional<Record>> LiveRecord(
       absl::string_view bytes, absl::Time now);

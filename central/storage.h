@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -83,6 +84,14 @@ struct PutOp {
   int64_t expiration = 0;
 };
 
+// The result of an asynchronous write: its version (that of the last
+// mutation for many), or the error the synchronous call would return.
+using WriteDone = absl::AnyInvocable<void(absl::StatusOr<Version>) &&>;
+// Waits for a write quorum without blocking: calls `done` once, on any
+// thread, now or later (CommitQueue::AsyncDurabilityHook).
+using AsyncDurabilityHook =
+    std::function<void(uint64_t last_sequence, absl::AnyInvocable<void(absl::Status) &&> done)>;
+
 struct ListedRecord {
   std::string key;
   int64_t expiration = 0;
@@ -147,6 +156,16 @@ class Storage {
                                          absl::string_view key) = 0;
   virtual absl::StatusOr<Version> DeleteMany(absl::string_view namespace_id,
                                              const std::vector<std::string>& keys) = 0;
+  // PutMany and DeleteMany without blocking on the commit: `done` is called
+  // exactly once with what they would return, on the thread that commits
+  // the group (maybe this one, before returning: a caller that finds the
+  // commit queue idle commits at once) or the one that sees the write
+  // quorum. `done` must not block. The write gate and the namespace are
+  // checked before anything is queued.
+  virtual void PutManyAsync(absl::string_view namespace_id, std::vector<PutOp> ops,
+                            WriteDone done) = 0;
+  virtual void DeleteManyAsync(absl::string_view namespace_id, std::vector<std::string> keys,
+                               WriteDone done) = 0;
   // The live record, or nullopt when missing, deleted or expired.
   virtual absl::StatusOr<std::optional<Record>> Get(absl::string_view namespace_id,
                                                     absl::string_view key) = 0;
@@ -172,6 +191,10 @@ class Storage {
   // Installs the hook every local mutation waits on after its commit (the
   // write quorum); before serving.
   virtual void SetDurabilityHook(std::function<absl::Status(uint64_t last_sequence)> hook) = 0;
+  // The same for the asynchronous writes: must not block, and calls `done`
+  // once (any thread) with what the blocking hook would return. Without it
+  // the asynchronous writes call the blocking hook on the committing thread.
+  virtual void SetAsyncDurabilityHook(AsyncDurabilityHook hook) = 0;
   // Installs a check every read passes first (Get, GetMany, List,
   // ListNamespaces, and GetNamespace before it answers NOT_FOUND): a central
   // that cannot vouch for its completeness refuses reads.

@@ -149,6 +149,22 @@ absl::StatusOr<Version> StorageEngine::DeleteMany(
   return records_->DeleteMany(namespace_id, keys);
 }
 
+void StorageEngine::PutManyAsync(absl::string_view namespace_id, std::vector<PutOp> ops,
+                                 WriteDone done) {
+  if (write_gate_) {
+    if (absl::Status s = write_gate_(); !s.ok()) return std::move(done)(std::move(s));
+  }
+  records_->PutManyAsync(namespace_id, std::move(ops), std::move(done));
+}
+
+void StorageEngine::DeleteManyAsync(absl::string_view namespace_id,
+                                    std::vector<std::string> keys, WriteDone done) {
+  if (write_gate_) {
+    if (absl::Status s = write_gate_(); !s.ok()) return std::move(done)(std::move(s));
+  }
+  records_->DeleteManyAsync(namespace_id, std::move(keys), std::move(done));
+}
+
 absl::StatusOr<std::optional<Record>> StorageEngine::Get(
     absl::string_view namespace_id, absl::string_view key) {
   if (read_gate_) KV_RETURN_IF_ERROR(read_gate_());

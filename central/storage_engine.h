@@ -56,6 +56,10 @@ class StorageEngine final : public Storage {
   absl::StatusOr<Version> DeleteMany(
       absl::string_view namespace_id,
       const std::vector<std::string>& keys) override;
+  void PutManyAsync(absl::string_view namespace_id, std::vector<PutOp> ops,
+                    WriteDone done) override;
+  void DeleteManyAsync(absl::string_view namespace_id, std::vector<std::string> keys,
+                       WriteDone done) override;
   absl::StatusOr<std::optional<Record>> Get(absl::string_view namespace_id,
                                             absl::string_view key) override;
   absl::StatusOr<std::vector<std::optional<Record>>> GetMany(
@@ -69,6 +73,9 @@ class StorageEngine final : public Storage {
   ReplicaStore& replica() override { return *replica_; }
   void SetDurabilityHook(std::function<absl::Status(uint64_t)> hook) override {
     queue_->SetDurabilityHook(std::move(hook));
+  }
+  void SetAsyncDurabilityHook(AsyncDurabilityHook hook) override {
+    queue_->SetAsyncDurabilityHook(std::move(hook));
   }
   void SetNamespaceCoordinator(NamespaceCoordinator* coordinator) override {
     coordinator_ = coordinator;

@@ -32,6 +32,13 @@ struct HubShared {
     absl::MutexLock lock(&mu);
     wake = true;
   }
+  // The same for a commit: nothing to do without streams (a new stream
+  // wakes the pump itself), so writes to a central without edges cost no
+  // wake-up of the pump.
+  void WakeForCommit() ABSL_LOCKS_EXCLUDED(mu) {
+    absl::MutexLock lock(&mu);
+    if (live > 0) wake = true;
+  }
   void NoteQueuedBytes(size_t bytes) {
     size_t seen = max_queued_bytes.load(std::memory_order_relaxed);
     while (bytes > seen &&
@@ -353,7 +360,7 @@ const StreamOptions& StreamHub::options() const { return shared_->options; }
 
 void StreamHub::Start() {
   CHECK(!pump_.joinable()) << "StreamHub started twice";
-  listener_id_ = log_.AddListener([shared = shared_](uint64_t) { shared->Wake(); });
+  listener_id_ = log_.AddListener([shared = shared_](uint64_t) { shared->WakeForCommit(); });
   pump_ = std::thread([this] { PumpLoop(); });
 }
 

@@ -126,6 +126,12 @@ ABSL_FLAG(int, rounds, 1,
           "print the ratio of the totals: fair when other work on the machine drifts.");
 ABSL_FLAG(std::string, bare_api, "async",
           "edge-hit baseline server API: async (completion queue, one thread) or sync.");
+ABSL_FLAG(std::string, put_client, "cq",
+          "put: the client API: cq (one thread keeps C calls in flight, like the bare "
+          "baselines) or sync (C threads, one blocking call each).");
+ABSL_FLAG(int, put_connections, 0,
+          "put (cq client): connections the writers' calls are spread over; 0 = one per "
+          "writer (like distinct clients).");
 ABSL_FLAG(std::string, db_bench, "db_bench", "db_bench binary (Debian rocksdb-tools).");
 ABSL_FLAG(bool, json, false, "Print one JSON object per result.");
 ABSL_FLAG(bool, pin, DefaultPin(),
@@ -243,6 +249,16 @@ int main(int argc, char** argv) {
   }
   o.max_hit_fraction = absl::GetFlag(FLAGS_max_hit_fraction);
   o.plot = absl::GetFlag(FLAGS_plot);
+  o.put_client = absl::GetFlag(FLAGS_put_client);
+  o.put_connections = absl::GetFlag(FLAGS_put_connections);
+  if (o.put_connections < 0) {
+    std::cerr << "kv-bench: --put_connections must not be negative\n";
+    return 2;
+  }
+  if (o.put_client != "cq" && o.put_client != "sync") {
+    std::cerr << "kv-bench: --put_client must be cq or sync\n";
+    return 2;
+  }
   o.rounds = absl::GetFlag(FLAGS_rounds);
   if (o.rounds < 1) {
     std::cerr << "kv-bench: --rounds must be at least 1\n";

@@ -43,6 +43,8 @@ struct Options {
   std::string redis_appendfsync = "always";  // mixed --baseline: always | everysec | no
   int batch = 1000;               // bulk: entries per BulkPut
   std::string plot;               // --plot FILE.png; empty: none
+  int put_connections = 0;         // put (cq client): 0 = one per writer
+  std::string put_client = "cq";  // put: cq (one thread, C calls in flight) | sync (C threads)
   int rounds = 1;                 // edge-hit/miss --baseline: interleaved rounds
 };
 

@@ -1,0 +1,78 @@
+#ifndef KV_CENTRAL_ASYNC_KV_SERVER_H_
+#define KV_CENTRAL_ASYNC_KV_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "central/kv_service.h"
+#include "common/thread_pool.h"
+#include "proto/kv.grpc.pb.h"
+
+namespace kv::central {
+
+struct AsyncKvServerOptions {
+  // Threads polling the completion queue. A poller that finds the commit
+  // queue idle commits the write it just read (no thread hand-off), so a
+  // second one keeps reading requests meanwhile. Default: 2.
+  int poll_threads = 2;
+  // Threads running the calls that may block: reads, lists, namespace
+  // calls. Default: 16.
+  int worker_threads = 16;
+};
+
+// Serves a central's KvService (kv.v1.Kv) on a gRPC completion queue:
+//  - record writes (Put, Delete, BulkPut, BulkDelete) are validated on the
+//    polling thread and handed to the commit queue without blocking; the
+//    thread that commits their group (or sees their write quorum) answers
+//    them, so a write costs no thread of its own while it waits;
+//  - every other call runs on a worker pool and is answered from there.
+// Register service() with the ServerBuilder and take the queue from it
+// (AddCompletionQueue) before BuildAndStart; Start() after it. Shutdown()
+// (after the grpc::Server's): waits until every call handed off has been
+// answered, then shuts the queue down, drains it and joins. Thread-safe.
+class AsyncKvServer {
+ public:
+  AsyncKvServer(KvService& service, const AsyncKvServerOptions& options);
+  ~AsyncKvServer();
+  AsyncKvServer(const AsyncKvServer&) = delete;
+  AsyncKvServer& operator=(const AsyncKvServer&) = delete;
+
+  kv::v1::Kv::AsyncService* service() { return &async_service_; }
+  void Start(std::unique_ptr<grpc::ServerCompletionQueue> cq);
+  void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  // Serves a method on the worker pool with a blocking KvService handler.
+  template <typename Request, typename Response, typename RequestMethod>
+  void ServeBlocking(RequestMethod request_method,
+                     absl::Status (KvService::*handler)(const RequestContext&, const Request*,
+                                                        Response*));
+  // Serves a method with an asynchronous KvService handler.
+  template <typename Request, typename Response, typename RequestMethod>
+  void ServeAsync(RequestMethod request_method,
+                  void (KvService::*handler)(const RequestContext&, const Request*, Response*,
+                                             KvService::Done));
+  void BeginCall() ABSL_LOCKS_EXCLUDED(mu_);
+  void EndCall() ABSL_LOCKS_EXCLUDED(mu_);
+
+  KvService& kv_service_;
+  const AsyncKvServerOptions options_;
+  kv::v1::Kv::AsyncService async_service_;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  std::unique_ptr<ThreadPool> workers_;
+  std::vector<std::thread> pollers_;
+
+  absl::Mutex mu_;
+  // Calls handed to a handler and not yet answered.
+  int outstanding_ ABSL_GUARDED_BY(mu_) = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace kv::central
+
+#endif  // KV_CENTRAL_ASYNC_KV_SERVER_H_

@@ -118,7 +118,7 @@ void AsyncKvServer::RegisterWith(grpc::ServerBuilder& builder) {
 
 void AsyncKvServer::Start(std::unique_ptr<grpc::ServerCompletionQueue> cq) {
   cq_ = std::move(cq);
-  workers_ = std::make_unique<WorkerPool>(worker_threads_);
+  workers_ = std::make_unique<ThreadPool>(worker_threads_, "edge-worker");
   using namespace kv::v1;  // NOLINT: the message types below
   Accept<GetRequest, GetResponse>(*this, "get", &AsyncService::RequestGet, &EdgeKvService::Get,
                                   &EdgeKvService::TryGetFromCache, kGetCallsWaiting);

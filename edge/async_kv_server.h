@@ -7,10 +7,10 @@
 #include <thread>
 
 #include "common/request_metrics.h"
+#include "common/thread_pool.h"
 #include "edge/async_health_service.h"
 #include "edge/cq_call.h"
 #include "edge/edge_kv_service.h"
-#include "edge/worker_pool.h"
 #include "proto/kv.grpc.pb.h"
 
 namespace kv::edge {
@@ -49,7 +49,7 @@ class AsyncKvServer {
   RequestMetrics& metrics() { return metrics_; }
   kv::v1::Kv::AsyncService& async_service() { return service_; }
   grpc::ServerCompletionQueue* cq() { return cq_.get(); }
-  WorkerPool& workers() { return *workers_; }
+  ThreadPool& workers() { return *workers_; }
 
  private:
   void Poll();
@@ -59,7 +59,7 @@ class AsyncKvServer {
   kv::v1::Kv::AsyncService service_;
   AsyncHealthService health_;
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
-  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<ThreadPool> workers_;
   const int worker_threads_;
   std::thread poller_;
   bool shut_down_ = false;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "tests/harness/simulated_clock.h"
+#include "tests/unit/edge/fake_central_fixture.h"
 
 namespace kv::edge {
 namespace {
@@ -39,31 +40,12 @@ class FakeCentral final : public kv::v1::Kv::Service {
   absl::Notification release;
 };
 
-class FetcherTest : public ::testing::Test {
+class FetcherTest : public FakeCentralFixture<FakeCentral> {
  protected:
-  void SetUp() override {
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-    builder.RegisterService(&central_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    pool_ = std::make_unique<CentralPool>(
-        std::vector<std::string>{absl::StrCat("127.0.0.1:", port_)}, absl::Seconds(5));
-    fetcher_ = std::make_unique<Fetcher>(*pool_, cache_, stream_, clock_);
-  }
   void TearDown() override {
     if (!central_.release.HasBeenNotified()) central_.release.Notify();
-    server_->Shutdown();
+    FakeCentralFixture::TearDown();
   }
-
-  FakeCentral central_;
-  std::unique_ptr<grpc::Server> server_;
-  int port_ = 0;
-  kv::testing::SimulatedClock clock_;
-  LruCache cache_{LruCacheOptions{.capacity_bytes = 1 << 20, .num_shards = 2}};
-  StreamState stream_{clock_};
-  std::unique_ptr<CentralPool> pool_;
-  std::unique_ptr<Fetcher> fetcher_;
 };
 
 TEST_F(FetcherTest, FetchesAndCachesFoundAndMissingKeys) {

@@ -14,6 +14,7 @@
 #include "prometheus/registry.h"
 #include "tests/harness/eventually.h"
 #include "tests/harness/simulated_clock.h"
+#include "tests/unit/edge/fake_central_fixture.h"
 
 namespace kv::edge {
 namespace {
@@ -47,21 +48,11 @@ class FakeCentral final : public kv::v1::Invalidation::Service {
   std::atomic<int> keys_asked{0};  // in answered calls
 };
 
-class RevalidatorTest : public ::testing::Test {
+class RevalidatorTest : public FakeCentralFixture<FakeCentral> {
  protected:
-  void SetUp() override {
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-    builder.RegisterService(&central_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    pool_ = std::make_unique<CentralPool>(
-        std::vector<std::string>{absl::StrCat("127.0.0.1:", port_)}, absl::Seconds(5));
-    fetcher_ = std::make_unique<Fetcher>(*pool_, cache_, stream_, clock_);
-  }
   void TearDown() override {
     if (revalidator_) revalidator_->Stop();
-    server_->Shutdown();
+    FakeCentralFixture::TearDown();
   }
 
   void StartRevalidator(int batch_keys) {
@@ -97,16 +88,8 @@ class RevalidatorTest : public ::testing::Test {
                                : metrics_.cache_bulk_revalidated_changed.Value();
   }
 
-  FakeCentral central_;
-  std::unique_ptr<grpc::Server> server_;
-  int port_ = 0;
-  kv::testing::SimulatedClock clock_;
-  LruCache cache_{LruCacheOptions{.capacity_bytes = 1 << 20, .num_shards = 2}};
-  StreamState stream_{clock_};
   prometheus::Registry registry_;
   EdgeMetrics metrics_{registry_, absl::Seconds(60)};
-  std::unique_ptr<CentralPool> pool_;
-  std::unique_ptr<Fetcher> fetcher_;
   std::unique_ptr<Revalidator> revalidator_;
 };
 

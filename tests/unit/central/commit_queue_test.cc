@@ -19,6 +19,7 @@
 #include "tests/harness/simulated_clock.h"
 #include "tests/harness/status_matchers.h"
 #include "tests/harness/temp_dir.h"
+#include "tests/unit/central/commit_queue_fixture.h"
 
 namespace kv::central {
 namespace {
@@ -26,41 +27,7 @@ namespace {
 using ::kv::storage::v1::ChangeEntry;
 using ::kv::testing::StatusIs;
 
-class CommitQueueTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(dir_, kv::testing::TempDir::Create("commit-queue"));
-    RocksDbOptions options;
-    options.data_dir = dir_->Path("db");
-    ASSERT_OK_AND_ASSIGN(db_, RocksDb::Open(std::move(options)));
-    ASSERT_OK_AND_ASSIGN(log_, ChangeLogImpl::Open(*db_));
-    queue_ = std::make_unique<CommitQueue>(CommitQueue::Options(), *db_, *log_,
-                                           hlc_, clock_);
-  }
-
-  // A request writing key -> value in the records column family.
-  CommitQueue::Request PutRequest(const std::string& key) {
-    CommitQueue::Request request;
-    ChangeEntry entry;
-    entry.set_kind(ChangeEntry::PUT);
-    entry.set_key(key);
-    request.entries.push_back(entry);
-    request.bytes = key.size();
-    request.prepare = [this, key](absl::Span<const Version> versions,
-                                  rocksdb::WriteBatch& batch) {
-      batch.Put(db_->records(), key, versions[0].ToString());
-      return absl::OkStatus();
-    };
-    return request;
-  }
-
-  kv::testing::SimulatedClock clock_;
-  Hlc hlc_{clock_, 3};
-  std::unique_ptr<kv::testing::TempDir> dir_;
-  std::unique_ptr<RocksDb> db_;
-  std::unique_ptr<ChangeLogImpl> log_;
-  std::unique_ptr<CommitQueue> queue_;
-};
+using CommitQueueTest = CommitQueueFixture;
 
 TEST_F(CommitQueueTest, RejectedPrepareWritesNothing) {
   ASSERT_OK(queue_->Commit(PutRequest("a")));

@@ -125,10 +125,11 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
           std::move(done)(replicator->AwaitQuorum(last_sequence));
           return;
         }
-        waiters->Submit([replicator, last_sequence,
+        // The deadline runs from the commit, not from when a waiter is free.
+        waiters->Submit([replicator, last_sequence, committed_at = RealClock::Get().TimeNow(),
                          done = std::make_shared<absl::AnyInvocable<void(absl::Status) &&>>(
                              std::move(done))]() mutable {
-          std::move(*done)(replicator->AwaitQuorum(last_sequence));
+          std::move(*done)(replicator->AwaitQuorum(last_sequence, committed_at));
         });
       });
   node->storage_->SetReadGate([replicator, window = options.window]() -> absl::Status {

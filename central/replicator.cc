@@ -76,7 +76,7 @@ size_t Replicator::PeersNeededForQuorum() const {
   return n == 0 ? 0 : WriteQuorum(n) - 1;
 }
 
-absl::Status Replicator::AwaitQuorum(uint64_t last_sequence) {
+absl::Status Replicator::AwaitQuorum(uint64_t last_sequence, absl::Time committed_at) {
   const size_t n = peers_->cluster_size();
   if (n == 0) {
     return absl::UnavailableError(
@@ -85,8 +85,8 @@ absl::Status Replicator::AwaitQuorum(uint64_t last_sequence) {
   }
   const size_t w = WriteQuorum(n);
   if (w <= 1) return absl::OkStatus();
-  const size_t got = tracker_.WaitFor(last_sequence, w - 1,
-                                      RealClock::Get().TimeNow() + options_.write_deadline);
+  if (committed_at == absl::InfinitePast()) committed_at = RealClock::Get().TimeNow();
+  const size_t got = tracker_.WaitFor(last_sequence, w - 1, committed_at + options_.write_deadline);
   if (got >= w - 1) return absl::OkStatus();
   if (metrics_ != nullptr) metrics_->quorum_failures.Increment();
   return absl::UnavailableError(absl::StrCat(

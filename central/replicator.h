@@ -73,7 +73,11 @@ class Replicator final : public NamespaceCoordinator {
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
   // The durability hook of every local write.
-  absl::Status AwaitQuorum(uint64_t last_sequence);
+  // `committed_at`: when the write was committed locally; the write
+  // deadline runs from there, so a wait that starts late (queued behind
+  // others) never acknowledges a write after its deadline. Default: now.
+  absl::Status AwaitQuorum(uint64_t last_sequence,
+                           absl::Time committed_at = absl::InfinitePast());
   // Peers that must ack a write for its quorum (W − 1; 0 while the
   // membership is unknown).
   size_t PeersNeededForQuorum() const;

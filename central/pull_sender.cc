@@ -88,6 +88,11 @@ bool PullSender::SendPending(Sink& sink) {
   return written;
 }
 
+uint64_t PullSender::settled_through() const {
+  absl::MutexLock lock(&mu_);
+  return settled_through_;
+}
+
 absl::Status PullSender::Run(Sink& sink, const std::function<bool()>& stop) {
   const int listener = log_.AddListener([this](uint64_t) {
     // Replicated applies commit in groups of their own, on the applying
@@ -185,6 +190,7 @@ absl::Status PullSender::Run(Sink& sink, const std::function<bool()>& stop) {
     const bool wake_on_any_commit = !gathering;
     const bool wake_on_own_commit = !gathering || (!pending_own_ && quorum_peer);
     absl::MutexLock lock(&mu_);
+    settled_through_ = next_ - 1;
     auto changed = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
       return events_ != seen || reader_done_ ||
              (wake_on_own_commit && own_commits_ != seen_own) ||

@@ -94,6 +94,11 @@ class PullSender {
   // The peer's half of the stream has ended.
   void OnReaderDone() ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The last sequence Run had read from the log when it last went to sleep:
+  // each entry up to it was sent or is being held on purpose (a test waits
+  // on this before checking that nothing was sent).
+  uint64_t settled_through() const ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   // Moves entries from the log into pending_ (up to the batch bounds).
   absl::Status ReadPending(absl::Time now);
@@ -114,7 +119,7 @@ class PullSender {
   // (every entry applied before it is at or before the sent sequence).
   absl::Time sent_as_of_ = absl::InfinitePast();
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   // What Run waits on: acks that open a full window and the reader's end
   // (events_), commits of this
   // central's own writes (own_commits_) and of replicated entries
@@ -126,6 +131,7 @@ class PullSender {
   // The last sequence of each batch sent and not yet acked.
   std::deque<uint64_t> in_flight_ ABSL_GUARDED_BY(mu_);
   bool reader_done_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t settled_through_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace kv::central

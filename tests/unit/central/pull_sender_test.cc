@@ -101,6 +101,12 @@ class PullSenderTest : public StorageTest {
     entries.push_back(std::move(entry));
     ASSERT_OK(storage_->replica().Apply(std::move(entries), 9, std::nullopt).status());
   }
+  // Waits until the sender has read the whole log and gone to sleep: what
+  // it has not sent by then it holds on purpose.
+  void WaitUntilSettled() {
+    const uint64_t last = storage_->change_log().LastSequence();
+    ASSERT_EVENTUALLY([&] { ASSERT_GE(sender_->settled_through(), last); });
+  }
   static std::vector<std::string> Keys(const PullResponse& batch) {
     std::vector<std::string> keys;
     for (const auto& e : batch.batch().entries()) keys.push_back(e.entry().key());
@@ -130,7 +136,7 @@ TEST_F(PullSenderTest, OwnWritesGatherForAFollowerUntilItBecomesAQuorumPeer) {
   ASSERT_NO_FATAL_FAILURE(Start(Options()));
   Put("a", "1");
   Put("b", "2");
-  absl::SleepFor(absl::Milliseconds(300));  // a batch sent at once would be here by now
+  ASSERT_NO_FATAL_FAILURE(WaitUntilSettled());
   EXPECT_TRUE(sink_.Batches().empty());
   quorum_peer_.store(true);  // e.g. the quorum peer's stream went down
   ASSERT_EVENTUALLY([&] { ASSERT_EQ(sink_.Batches().size(), 1u); });
@@ -141,7 +147,7 @@ TEST_F(PullSenderTest, RelayedEntriesGatherAndGoWithTheNextOwnWrite) {
   ASSERT_NO_FATAL_FAILURE(Start(Options()));
   ApplyRelayed("r1");
   ApplyRelayed("r2");
-  absl::SleepFor(absl::Milliseconds(300));
+  ASSERT_NO_FATAL_FAILURE(WaitUntilSettled());
   EXPECT_TRUE(sink_.Batches().empty());
   Put("own", "1");
   ASSERT_EVENTUALLY([&] { ASSERT_EQ(sink_.Batches().size(), 1u); });
@@ -166,7 +172,7 @@ TEST_F(PullSenderTest, TheWindowHoldsBatchesUntilAcked) {
   const uint64_t first = sink_.Batches()[0].batch().entries(0).sequence();
   Put("b", "2");
   Put("c", "3");
-  absl::SleepFor(absl::Milliseconds(300));
+  ASSERT_NO_FATAL_FAILURE(WaitUntilSettled());
   EXPECT_EQ(sink_.Batches().size(), 1u);
   sender_->OnAck(first);
   EXPECT_EQ(tracker_.Acked(kPeer), first);

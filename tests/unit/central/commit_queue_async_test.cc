@@ -17,6 +17,7 @@
 #include "common/hlc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/harness/eventually.h"
 #include "tests/harness/simulated_clock.h"
 #include "tests/harness/status_matchers.h"
 #include "tests/harness/temp_dir.h"
@@ -178,9 +179,7 @@ TEST_F(CommitQueueAsyncTest, MixedWritersKeepTheLogContiguousAndOrdered) {
   }
   for (std::thread& thread : threads) thread.join();
   const int expected = kThreads * (kPerThread + kPerThread / 3);
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (answered.load() < expected && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(2));
-  ASSERT_EQ(answered.load(), expected);
+  ASSERT_EVENTUALLY([&] { ASSERT_EQ(answered.load(), expected); }, absl::Seconds(30));
   EXPECT_EQ(errors.load(), 0);
 
   ASSERT_EQ(log_->LastSequence(), static_cast<uint64_t>(expected));

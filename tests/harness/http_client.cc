@@ -10,11 +10,15 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
 namespace kv::testing {
@@ -45,6 +49,25 @@ absl::Status PollUntil(int fd, short events, absl::Time deadline, absl::string_v
     if (r < 0 && errno != EINTR) {
       return absl::InternalError(absl::StrCat("HTTP: poll while ", what, ": ", strerror(errno)));
     }
+  }
+}
+
+absl::StatusOr<std::string> DecodeChunked(absl::string_view body) {
+  std::string out;
+  while (true) {
+    const size_t eol = body.find("\r\n");
+    if (eol == absl::string_view::npos) return absl::InternalError("truncated chunk size");
+    absl::string_view size_text = body.substr(0, eol);
+    size_text = size_text.substr(0, size_text.find(';'));  // chunk extensions
+    uint64_t size = 0;
+    if (!absl::SimpleHexAtoi(absl::StripAsciiWhitespace(size_text), &size)) {
+      return absl::InternalError(absl::StrCat("bad chunk size \"", size_text, "\""));
+    }
+    body.remove_prefix(eol + 2);
+    if (size == 0) return out;
+    if (body.size() < size + 2) return absl::InternalError("truncated chunk");
+    out.append(body.data(), size);
+    body.remove_prefix(size + 2);
   }
 }
 
@@ -104,14 +127,41 @@ absl::StatusOr<HttpResult> HttpRequest(int port, absl::string_view method, absl:
     return absl::InternalError(
         absl::StrCat(where, ": no header end in \"", response.substr(0, 200), "\""));
   }
-  std::vector<absl::string_view> status_line =
-      absl::StrSplit(absl::string_view(response).substr(0, response.find("\r\n")), ' ');
+  const absl::string_view head(response.data(), head_end);
+  absl::string_view payload = absl::string_view(response).substr(head_end + 4);
+  std::vector<absl::string_view> lines = absl::StrSplit(head, "\r\n");
+  std::vector<absl::string_view> status_line = absl::StrSplit(lines[0], ' ');
   HttpResult result;
   if (status_line.size() < 2 || !absl::SimpleAtoi(status_line[1], &result.status)) {
     return absl::InternalError(
         absl::StrCat(where, ": bad status line in \"", response.substr(0, 200), "\""));
   }
-  result.body = response.substr(head_end + 4);
+  bool chunked = false;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::pair<absl::string_view, absl::string_view> header =
+        absl::StrSplit(lines[i], absl::MaxSplits(':', 1));
+    const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(header.first));
+    const absl::string_view value = absl::StripAsciiWhitespace(header.second);
+    if (name == "transfer-encoding" && absl::StrContains(absl::AsciiStrToLower(value), "chunked")) {
+      chunked = true;
+    } else if (name == "content-length") {
+      size_t length = 0;
+      if (absl::SimpleAtoi(value, &length) && length < payload.size()) {
+        payload = payload.substr(0, length);
+      }
+    } else if (name == "content-encoding" && !absl::EqualsIgnoreCase(value, "identity")) {
+      return absl::InternalError(absl::StrCat(where, ": unasked content-encoding ", value));
+    }
+  }
+  if (chunked) {
+    absl::StatusOr<std::string> decoded = DecodeChunked(payload);
+    if (!decoded.ok()) {
+      return absl::InternalError(absl::StrCat(where, ": ", decoded.status().message()));
+    }
+    result.body = *std::move(decoded);
+  } else {
+    result.body = std::string(payload);
+  }
   return result;
 }
 

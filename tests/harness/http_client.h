@@ -2,7 +2,8 @@
 #define KV_TESTS_HARNESS_HTTP_CLIENT_H_
 
 // A one-shot HTTP/1.1 request to 127.0.0.1 over a plain socket, for small
-// control APIs (kv-faultproxy): no keep-alive, no chunked responses.
+// control APIs (kv-faultproxy) and /metrics: no keep-alive; chunked
+// responses are decoded, Content-Length honoured.
 
 #include <string>
 
@@ -21,7 +22,7 @@ struct HttpResult {
 // 127.0.0.1:`port` and reads the response until the server closes, all
 // within `timeout`. Any HTTP status is a result; UNAVAILABLE when the
 // connection fails, DEADLINE_EXCEEDED when time runs out, INTERNAL for an
-// unparseable response.
+// unparseable response or a content-encoding other than identity.
 absl::StatusOr<HttpResult> HttpRequest(int port, absl::string_view method, absl::string_view path,
                                        absl::string_view body, absl::Duration timeout);
 

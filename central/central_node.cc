@@ -60,14 +60,13 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
         "--heartbeat_interval, --stream_batch_entries and --stream_queue_bytes must be positive");
   }
 
-  if (options.replication.batches_in_flight == 0 ||
-      options.replication.relay_linger < absl::ZeroDuration() ||
-      options.replication.follower_linger < absl::ZeroDuration()) {
+  const PullSenderOptions& sender = options.replication_sender;
+  if (sender.batches_in_flight == 0 || sender.relay_linger < absl::ZeroDuration() ||
+      sender.follower_linger < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--replication_batches_in_flight is ", options.replication.batches_in_flight,
-        ", --replication_relay_linger ", absl::FormatDuration(options.replication.relay_linger),
-        " and --replication_follower_linger ",
-        absl::FormatDuration(options.replication.follower_linger),
+        "--replication_batches_in_flight is ", sender.batches_in_flight,
+        ", --replication_relay_linger ", absl::FormatDuration(sender.relay_linger),
+        " and --replication_follower_linger ", absl::FormatDuration(sender.follower_linger),
         "; the first must be at least 1, the others not negative"));
   }
   if (options.grpc_threads.poll_threads < 1 || options.grpc_threads.worker_threads < 1 ||
@@ -148,13 +147,13 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
         503, kCfBadRequest);
   });
   ReplicationServiceOptions replication_service;
-  replication_service.node_id = options.storage.node_id;
-  replication_service.heartbeat_interval = options.streams.heartbeat_interval;
-  replication_service.batches_in_flight = options.replication.batches_in_flight;
-  replication_service.relay_linger = options.replication.relay_linger;
-  replication_service.follower_linger = options.replication.follower_linger;
+  replication_service.sender = options.replication_sender;
+  replication_service.sender.node_id = options.storage.node_id;
+  replication_service.sender.heartbeat_interval = options.streams.heartbeat_interval;
+  replication_service.sender.holds_all_until = [replicator] {
+    return replicator->HoldsAllUntil();
+  };
   replication_service.quorum_peers = [replicator] { return replicator->PeersNeededForQuorum(); };
-  replication_service.holds_all_until = [replicator] { return replicator->HoldsAllUntil(); };
   node->replication_service_ = std::make_unique<ReplicationService>(
       replication_service, *node->storage_, *node->auth_, replicator->tracker());
   node->kv_service_ = std::make_unique<KvService>(*node->storage_, *node->auth_,

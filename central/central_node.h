@@ -63,6 +63,10 @@ struct CentralOptions {
   // Replication between centrals: membership, quorum, anti-entropy. The
   // node id is storage.node_id.
   ReplicatorOptions replication;
+  // The Pull streams this central serves to its peers: batches in flight,
+  // relay and follower lingers (--replication_*). Node id, heartbeat
+  // interval and holds_all_until are filled in at start.
+  PullSenderOptions replication_sender;
   // A central whose completeness (complete_as_of) is older than this refuses
   // record reads with UNAVAILABLE (HTTP 503): its data may miss writes
   // acknowledged elsewhere. The edges' window. Default: 60 s.

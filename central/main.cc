@@ -146,9 +146,10 @@ int main(int argc, char** argv) {
   options.replication.write_quorum = absl::GetFlag(FLAGS_write_quorum);
   options.replication.write_deadline = absl::GetFlag(FLAGS_write_deadline);
   options.replication.silence_timeout = absl::GetFlag(FLAGS_replication_silence_timeout);
-  options.replication.batches_in_flight = absl::GetFlag(FLAGS_replication_batches_in_flight);
-  options.replication.relay_linger = absl::GetFlag(FLAGS_replication_relay_linger);
-  options.replication.follower_linger = absl::GetFlag(FLAGS_replication_follower_linger);
+  options.replication_sender.batches_in_flight =
+      absl::GetFlag(FLAGS_replication_batches_in_flight);
+  options.replication_sender.relay_linger = absl::GetFlag(FLAGS_replication_relay_linger);
+  options.replication_sender.follower_linger = absl::GetFlag(FLAGS_replication_follower_linger);
   options.replication.anti_entropy.interval = absl::GetFlag(FLAGS_anti_entropy_interval);
   if (const std::string path = absl::GetFlag(FLAGS_peer_token_file); !path.empty()) {
     std::ifstream in(path);

@@ -44,9 +44,9 @@ grpc::Status ReplicationService::Pull(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a Pull starts with PullStart");
   }
   const uint32_t peer_id = first.start().node_id();
-  if (peer_id == 0 || peer_id == options_.node_id) {
+  if (peer_id == 0 || peer_id == options_.sender.node_id) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                        absl::StrCat("Pull from node id ", peer_id, " to node ", options_.node_id,
+                        absl::StrCat("Pull from node id ", peer_id, " to node ", options_.sender.node_id,
                                      ": ids must be distinct and non-zero"));
   }
   ChangeLog& log = storage_.change_log();
@@ -65,7 +65,7 @@ grpc::Status ReplicationService::Pull(
     resumed = false;
   }
   PullResponse hello;
-  hello.mutable_hello()->set_node_id(options_.node_id);
+  hello.mutable_hello()->set_node_id(options_.sender.node_id);
   hello.mutable_hello()->set_incarnation(log.incarnation());
   hello.mutable_hello()->set_resumed(resumed);
   hello.mutable_hello()->set_start_sequence(next);
@@ -74,17 +74,9 @@ grpc::Status ReplicationService::Pull(
             << (resumed ? " (resumed)" : " (cannot resume: anti-entropy repairs the rest)");
 
   // This thread sends (PullSender); a reader thread takes the acks.
-  PullSenderOptions sender_options;
-  sender_options.node_id = options_.node_id;
+  PullSenderOptions sender_options = options_.sender;
   sender_options.peer_id = peer_id;
-  sender_options.heartbeat_interval = options_.heartbeat_interval;
-  sender_options.batch_entries = options_.batch_entries;
-  sender_options.batch_bytes = options_.batch_bytes;
-  sender_options.batches_in_flight = options_.batches_in_flight;
-  sender_options.relay_linger = options_.relay_linger;
-  sender_options.follower_linger = options_.follower_linger;
   sender_options.quorum_peer = [this, peer_id] { return IsQuorumPeer(peer_id); };
-  sender_options.holds_all_until = options_.holds_all_until;
   {
     absl::MutexLock lock(&streams_mu_);
     ++open_streams_[peer_id];
@@ -131,7 +123,7 @@ bool ReplicationService::IsQuorumPeer(uint32_t peer) {
     open.reserve(open_streams_.size());
     for (const auto& [id, streams] : open_streams_) open.push_back(id);
   }
-  return IsQuorumPeerByRing(options_.node_id, peer, open, needed);
+  return IsQuorumPeerByRing(options_.sender.node_id, peer, open, needed);
 }
 
 grpc::Status ReplicationService::Digests(grpc::ServerContext* context,

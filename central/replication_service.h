@@ -10,6 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "central/pull_sender.h"
 #include "central/quorum_tracker.h"
 #include "central/storage.h"
 #include "common/auth.h"
@@ -18,30 +19,17 @@
 namespace kv::central {
 
 struct ReplicationServiceOptions {
-  // This central's node id.
-  uint32_t node_id = 1;
-  // Heartbeats go out at least this often on every Pull stream, even under
-  // load (the receiver's completeness advances with them). Default: 1 s.
-  absl::Duration heartbeat_interval = absl::Seconds(1);
-  // Bounds of one batch. Defaults: 1,000 entries, 8 MiB of values (a single
-  // larger value goes alone).
-  size_t batch_entries = 1000;
-  size_t batch_bytes = size_t{8} << 20;
-  // Batches sent and not yet acked, at most, and how long a batch without
-  // this central's own writes gathers entries: see PullSenderOptions.
-  size_t batches_in_flight = 4;
-  absl::Duration relay_linger = absl::Milliseconds(20);
+  // Every Pull stream's sender: this central's node id (sender.node_id),
+  // heartbeat interval, batch bounds, window, lingers, holds_all_until.
+  // peer_id and quorum_peer are set per stream.
+  PullSenderOptions sender;
   // How many peers must ack a write for its quorum (W − 1; the Replicator
   // knows the membership). The peers with an open Pull stream that come
   // first in ring order after this node (node id minus ours, modulo 2^32)
   // are the quorum peers: this central's writes go to them at once and to
-  // the others after `follower_linger` (PullSenderOptions). Unset: every
-  // peer gets them at once.
+  // the others after `sender.follower_linger`. Unset: every peer gets them
+  // at once.
   std::function<size_t()> quorum_peers;
-  absl::Duration follower_linger = absl::Milliseconds(5);
-  // What heartbeats advertise as holds_all_until (Replicator::HoldsAllUntil);
-  // unset or InfinitePast = nothing.
-  std::function<absl::Time()> holds_all_until;
 };
 
 // Whether `peer` is among the first `needed` of the `open` peers (those

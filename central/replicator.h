@@ -36,14 +36,6 @@ struct ReplicatorOptions {
   absl::Duration max_clock_offset = absl::Milliseconds(500);
   // A Pull stream silent this long is re-opened. Default: 3 s.
   absl::Duration silence_timeout = absl::Seconds(3);
-  // Sending side of the Pull streams this central serves (PullSenderOptions):
-  // batches unacked at most, and how long a batch without this central's
-  // own writes gathers entries. Defaults: 4, 20 ms.
-  size_t batches_in_flight = 4;
-  absl::Duration relay_linger = absl::Milliseconds(20);
-  // How long this central's writes wait, gathering, before they go to a
-  // peer whose ack the quorum does not need now. Default: 5 ms.
-  absl::Duration follower_linger = absl::Milliseconds(5);
   AntiEntropyOptions anti_entropy;
 };
 

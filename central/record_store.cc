@@ -260,6 +260,28 @@ absl::StatusOr<std::vector<std::optional<Record>>> RecordStore::GetMany(
   return out;
 }
 
+absl::StatusOr<std::vector<std::optional<Version>>> RecordStore::LiveVersions(
+    absl::string_view namespace_id, const std::vector<std::string>& keys) {
+  if (!namespaces_.Exists(namespace_id)) return NamespaceTable::NotFoundError();
+  std::vector<std::string> record_keys;
+  record_keys.reserve(keys.size());
+  for (const std::string& key : keys) record_keys.push_back(RecordKey(namespace_id, key));
+  std::vector<absl::StatusOr<std::optional<std::string>>> heads =
+      db_.MultiGet(db_.key_index(), record_keys);
+  const int64_t now_s = absl::ToUnixSeconds(clock_.TimeNow());
+  std::vector<std::optional<Version>> out;
+  out.reserve(keys.size());
+  for (absl::StatusOr<std::optional<std::string>>& head : heads) {
+    if (!head.ok()) return head.status();
+    std::optional<Version>& version = out.emplace_back();
+    if (!head->has_value()) continue;
+    KV_ASSIGN_OR_RETURN(RecordHeader header, DecodeRecordHeader(**head));
+    if (header.tombstone || (header.expiration != 0 && now_s >= header.expiration)) continue;
+    version = header.version;
+  }
+  return out;
+}
+
 absl::StatusOr<ListPage> RecordStore::List(absl::string_view namespace_id,
                                            absl::string_view prefix,
                                            uint32_t limit,

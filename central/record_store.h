@@ -69,6 +69,8 @@ class RecordStore {
   absl::StatusOr<std::vector<std::optional<Record>>> GetMany(
       absl::string_view namespace_id, const std::vector<std::string>& keys,
       std::vector<Version>* dead_versions = nullptr);
+  absl::StatusOr<std::vector<std::optional<Version>>> LiveVersions(
+      absl::string_view namespace_id, const std::vector<std::string>& keys);
   // INVALID_ARGUMENT "invalid cursor" for a cursor that is not base64url;
   // INVALID_ARGUMENT for limit 0.
   absl::StatusOr<ListPage> List(absl::string_view namespace_id,

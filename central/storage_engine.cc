@@ -182,6 +182,12 @@ absl::StatusOr<std::vector<std::optional<Record>>> StorageEngine::GetMany(
   return records_->GetMany(namespace_id, keys, dead_versions);
 }
 
+absl::StatusOr<std::vector<std::optional<Version>>> StorageEngine::LiveVersions(
+    absl::string_view namespace_id, const std::vector<std::string>& keys) {
+  if (read_gate_) KV_RETURN_IF_ERROR(read_gate_());
+  return records_->LiveVersions(namespace_id, keys);
+}
+
 absl::StatusOr<ListPage> StorageEngine::List(absl::string_view namespace_id,
                                              absl::string_view prefix,
                                              uint32_t limit,

@@ -93,6 +93,29 @@ TEST_F(KeyIndexTest, ListsDigestsAndVersionChecksReadNoValue) {
   EXPECT_GT(Figure("blob_bytes_read_total"), before);
 }
 
+TEST_F(KeyIndexTest, LiveVersionsAgreeWithReadsWithoutReadingValues) {
+  const Version big = Put("big", std::string(64 * 1024, 'b'));
+  const Version small = Put("small", "s", NowSeconds() + 60);
+  Put("deleted", "d");
+  Delete("deleted");
+  Put("expired", "e", NowSeconds() + 1);
+  ASSERT_OK(storage_->Flush());
+  clock_.Advance(absl::Seconds(1));
+  const double before = Figure("blob_bytes_read_total");
+  ASSERT_OK_AND_ASSIGN(std::vector<std::optional<Version>> versions,
+                       storage_->LiveVersions(ns_, {"big", "small", "deleted", "expired", "none"}));
+  EXPECT_EQ(Figure("blob_bytes_read_total"), before);
+  ASSERT_EQ(versions.size(), 5u);
+  EXPECT_EQ(versions[0], std::optional<Version>(big));
+  EXPECT_EQ(versions[1], std::optional<Version>(small));
+  EXPECT_EQ(versions[2], std::nullopt);
+  EXPECT_EQ(versions[3], std::nullopt);  // expired at the clock's now
+  EXPECT_EQ(versions[4], std::nullopt);
+  EXPECT_EQ(Get("expired"), "<none>");
+  EXPECT_THAT(storage_->LiveVersions("0123456789abcdef0123456789abcdef", {"k"}),
+              kv::testing::StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_F(KeyIndexTest, DeletingANamespaceClearsItsIndex) {
   Put("a", "1");
   Put("b", "2", 0, "meta");

@@ -118,7 +118,7 @@ absl::StatusOr<size_t> ReplicaStore::Apply(std::vector<ChangeEntry> entries, uin
     }
     if (!record_keys.empty()) {
       std::vector<absl::StatusOr<std::optional<std::string>>> stored =
-          db_.MultiGet(db_.records(), record_keys);
+          db_.MultiGet(db_.key_index(), record_keys);
       std::vector<bool> drop(entries.size(), false);
       for (size_t j = 0; j < positions.size(); ++j) {
         if (!stored[j].ok() || !*stored[j]) continue;
@@ -189,7 +189,7 @@ absl::StatusOr<size_t> ReplicaStore::Apply(std::vector<ChangeEntry> entries, uin
         current = it->second;
       } else {
         KV_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                            db_.Get(db_.records(), record_key));
+                            db_.Get(db_.key_index(), record_key));
         if (stored) {
           absl::StatusOr<RecordHeader> header = DecodeRecordHeader(*stored);
           if (header.ok()) current = header->version;
@@ -208,7 +208,7 @@ absl::StatusOr<size_t> ReplicaStore::Apply(std::vector<ChangeEntry> entries, uin
         if (entry.has_metadata()) record.metadata = entry.metadata();
         record.expiration = entry.expiration();
       }
-      batch.Put(db_.records(), record_key, EncodeRecord(record));
+      RecordStore::AddPut(db_, batch, record_key, record);
       written[record_key] = version;
       ++applied;
     }
@@ -305,7 +305,7 @@ absl::StatusOr<DigestResponse> ReplicaStore::Digests(const DigestRequest& reques
   for (auto& row : namespaces_.AllRows()) *response.add_namespace_rows() = std::move(row);
   rocksdb::ReadOptions options;
   options.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it = db_.NewIterator(db_.records(), options);
+  std::unique_ptr<rocksdb::Iterator> it = db_.NewIterator(db_.key_index(), options);
   kv::replication::v1::NamespaceDigest* current = nullptr;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const absl::string_view key(it->key().data(), it->key().size());
@@ -332,31 +332,55 @@ absl::StatusOr<DigestResponse> ReplicaStore::Digests(const DigestRequest& reques
 }
 
 absl::StatusOr<BucketKeysResponse> ReplicaStore::BucketKeys(const BucketKeysRequest& request) {
-  if (request.buckets() == 0 || request.bucket() >= request.buckets() ||
+  if (request.buckets() == 0 || request.buckets() > 65536 ||
       request.namespace_id().size() != kNamespaceIdBytes)
-    return absl::InvalidArgumentError("bad bucket, buckets or namespace_id");
+    return absl::InvalidArgumentError("bad buckets or namespace_id");
+  // The buckets asked for, as a bitmap.
+  std::vector<bool> wanted(request.buckets(), false);
+  if (request.bucket_set_size() == 0) {
+    if (request.bucket() >= request.buckets())
+      return absl::InvalidArgumentError("bucket must be below buckets");
+    wanted[request.bucket()] = true;
+  }
+  for (uint32_t bucket : request.bucket_set()) {
+    if (bucket >= request.buckets())
+      return absl::InvalidArgumentError("every bucket_set entry must be below buckets");
+    wanted[bucket] = true;
+  }
   BucketKeysResponse response;
-  const std::string begin = NamespaceTable::RecordsBegin(request.namespace_id());
+  response.set_paged(true);
   const std::string end = NamespaceTable::RecordsEnd(request.namespace_id());
   const rocksdb::Slice upper(end);
   rocksdb::ReadOptions options;
   options.fill_cache = false;
   options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it = db_.NewIterator(db_.records(), options);
-  for (it->Seek(begin); it->Valid(); it->Next()) {
+  std::unique_ptr<rocksdb::Iterator> it = db_.NewIterator(db_.key_index(), options);
+  if (request.start_after().empty()) {
+    it->Seek(NamespaceTable::RecordsBegin(request.namespace_id()));
+  } else {
+    // The successor of start_after: the same key with a NUL byte appended.
+    std::string first = RecordStore::RecordKey(request.namespace_id(), request.start_after());
+    first.push_back('\0');
+    it->Seek(first);
+  }
+  for (; it->Valid(); it->Next()) {
     const absl::string_view user_key =
         absl::string_view(it->key().data(), it->key().size()).substr(kNamespaceIdBytes);
-    if (BucketOf(user_key, request.buckets()) != request.bucket()) continue;
+    if (!request.until().empty() && user_key > request.until()) break;
+    if (!wanted[BucketOf(user_key, request.buckets())]) continue;
     absl::StatusOr<RecordHeader> header =
         DecodeRecordHeader(absl::string_view(it->value().data(), it->value().size()));
     if (!header.ok() ||
         OutOfDigest(*header, request.expired_before(), request.tombstones_before_ms()))
       continue;
+    if (request.max_keys() != 0 && static_cast<uint32_t>(response.keys_size()) == request.max_keys())
+      return response;  // a key follows the page: not complete
     kv::replication::v1::KeyVersion* kv = response.add_keys();
     kv->set_key(std::string(user_key));
     header->version.ToProto(kv->mutable_version());
   }
   KV_RETURN_IF_ERROR(RocksDb::IteratorStatus(*it));
+  response.set_complete(true);
   return response;
 }
 

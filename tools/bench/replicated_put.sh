@@ -44,6 +44,20 @@ ops() { echo "$1" | rate; }
 switches() { local t=0; for p in "$@"; do
   t=$((t + $(cat /proc/"$p"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }')))
   done; echo "$t"; }
+# Per thread name of one process: "name switches cpu-ticks" (threads of the
+# same name summed), for the per-thread breakdown (THREADS=1).
+per_thread() { for t in /proc/"$1"/task/*; do
+  printf '%s %s %s\n' "$(tr ' ' _ <"$t/comm")" \
+    "$(awk '/ctxt_switches/ { s += $2 } END { print s + 0 }' "$t/status" 2>/dev/null)" \
+    "$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null)"
+  done | awk '{ s[$1] += $2; c[$1] += $3; n[$1]++ } END { for (k in s) print k, n[k], s[k], c[k] }'; }
+# Prints, per thread name, the context switches and CPU per write between two
+# per_thread snapshots.
+thread_delta() {  # before after writes
+  awk -v w="$3" -v hz="$(getconf CLK_TCK)" 'NR == FNR { s[$1] = $3; c[$1] = $4; next }
+    { ds = $3 - s[$1]; dc = $4 - c[$1]; if (ds > w / 100 || dc > 0)
+        printf "  %-16s x%-3d %5.2f switches, %4.0f us CPU per write\n", $1, $2, ds / w, dc * 1e6 / hz / w }' \
+    "$1" "$2" | sort -k3 -t'x' -rn; }
 # WAL syncs of the given centrals (by id).
 syncs() { local t=0; for i in "$@"; do
   t=$(echo "$t + $(metrics "$i" | awk '$1 == "kv_rocksdb_wal_synced_total" { print $2 }')" | bc); done; echo "$t"; }
@@ -79,6 +93,7 @@ done
 echo "== 3 centrals (write quorum 2), $C writers at central 1 (load average $(loadavg))"
 cpu0=$(cpu "${PIDS[@]}"); cs0=$(switches "${PIDS[@]}"); sy0=$(syncs 1 2 3)
 cpu1=$(cpu "${PIDS[0]}"); cs1=$(switches "${PIDS[0]}"); sy1=$(syncs 1)
+if [ -n "${THREADS:-}" ]; then for i in 0 1 2; do per_thread "${PIDS[$i]}" >"$D/threads-$i.0"; done; fi
 replicated=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 1)" --concurrency="$C" --duration="$DUR" 2>&1 | tail -1)
 echo "$replicated"
 writes=$(echo "$(ops "$replicated") * ${DUR%s}" | bc -l)
@@ -90,6 +105,10 @@ printf '            of which central 1: %.0f us CPU, %.1f context switches, %.2f
   "$(echo "($(cpu "${PIDS[0]}") - $cpu1) * 1000000 / $writes" | bc -l)" \
   "$(echo "($(switches "${PIDS[0]}") - $cs1) / $writes" | bc -l)" \
   "$(echo "($(syncs 1) - $sy1) / $writes" | bc -l)"
+if [ -n "${THREADS:-}" ]; then for i in 0 1 2; do
+  per_thread "${PIDS[$i]}" >"$D/threads-$i.1"
+  echo "central $((i + 1)) by thread:"; thread_delta "$D/threads-$i.0" "$D/threads-$i.1" "$writes"
+done; fi
 secs=${DUR%s}
 for i in 2 3; do
   a=$(echo "$(metric "$i" kv_replication_applies_total) - ${before[${i}applies]}" | bc)

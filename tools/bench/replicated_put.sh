@@ -57,7 +57,7 @@ thread_delta() {  # before after writes
   awk -v w="$3" -v hz="$(getconf CLK_TCK)" 'NR == FNR { s[$1] = $3; c[$1] = $4; next }
     { ds = $3 - s[$1]; dc = $4 - c[$1]; if (ds > w / 100 || dc > 0)
         printf "  %-16s x%-3d %5.2f switches, %4.0f us CPU per write\n", $1, $2, ds / w, dc * 1e6 / hz / w }' \
-    "$1" "$2" | sort -k3 -t'x' -rn; }
+    "$1" "$2" | sort -k3 -rn; }
 # WAL syncs of the given centrals (by id).
 syncs() { local t=0; for i in "$@"; do
   t=$(echo "$t + $(metrics "$i" | awk '$1 == "kv_rocksdb_wal_synced_total" { print $2 }')" | bc); done; echo "$t"; }
@@ -65,11 +65,16 @@ syncs() { local t=0; for i in "$@"; do
 echo "== single central, $C writers (load average $(loadavg))"
 start 9
 cpu0=$(cpu "${PIDS[0]}"); cs0=$(switches "${PIDS[0]}")
+[ -n "${THREADS:-}" ] && per_thread "${PIDS[0]}" >"$D/threads-single.0"
 single=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 9)" --concurrency="$C" --duration="$DUR" 2>&1 | tail -1)
 echo "$single"
 printf 'per write: %.0f us CPU, %.1f context switches\n' \
   "$(echo "($(cpu "${PIDS[0]}") - $cpu0) * 1000000 / ($(ops "$single") * ${DUR%s})" | bc -l)" \
   "$(echo "($(switches "${PIDS[0]}") - $cs0) / ($(ops "$single") * ${DUR%s})" | bc -l)"
+if [ -n "${THREADS:-}" ]; then
+  per_thread "${PIDS[0]}" >"$D/threads-single.1"
+  echo "by thread:"; thread_delta "$D/threads-single.0" "$D/threads-single.1" "$(echo "$(ops "$single") * ${DUR%s}" | bc -l)"
+fi
 kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true; PIDS=()
 
 for i in 1 2 3; do rm -f "$D/ready-$i"; start "$i" --peers_file="$D/peers" --metrics_addr=127.0.0.1:0 ${CENTRAL_FLAGS:-}; done

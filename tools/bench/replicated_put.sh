@@ -6,8 +6,10 @@
 # CENTRAL_FLAGS adds flags to the three centrals (e.g.
 # "--replication_batches_in_flight=1"); CENTRAL picks another binary.
 # Prints the load average before each phase (the machine may be shared),
-# both rates and their ratio, and what each peer's Pull stream from central 1
+# both rates and their ratio, per write the CPU, context switches and WAL
+# syncs (all centrals, and central 1), and what each of the six Pull streams
 # did (kv_replication_*: applies, entries per apply, time applying).
+# THREADS=1 adds context switches and CPU per write by thread name.
 # Every node binds 127.0.0.1 port 0; the peers file is written once all
 # ports are known.
 set -euo pipefail
@@ -32,8 +34,9 @@ start() {  # id extra-flags...
 }
 port() { sed -n 's/^grpc_port=//p' "$D/ready-$1"; }
 metrics() { curl -s "127.0.0.1:$(sed -n 's/^metrics_port=//p' "$D/ready-$1")/metrics"; }
-# metric NODE NAME: the value of NAME{peer="1"} at central NODE.
-metric() { metrics "$1" | awk -v n="$2{peer=\"1\"}" '$1 == n { print $2 }'; }
+# metric NODE NAME [PEER]: the value of NAME{peer="PEER"} (default 1) at
+# central NODE.
+metric() { metrics "$1" | awk -v n="$2{peer=\"${3:-1}\"}" '$1 == n { print $2 }'; }
 rate() { awk '{ for (i = 1; i < NF; ++i) if ($(i + 1) == "ops/s") print $i }'; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 # CPU seconds (user + system) the given processes have used so far.
@@ -92,8 +95,12 @@ for _ in $(seq 1 300); do
 done
 [ "$connected" = 6 ] || { echo "replication did not connect"; exit 1; }
 declare -A before
-for i in 2 3; do
-  for m in applies entries apply_seconds; do before[$i$m]=$(metric "$i" "kv_replication_${m}_total"); done
+# Streams as "receiver:source".
+STREAMS="2:1 3:1 1:2 1:3 2:3 3:2"
+for st in $STREAMS; do
+  for m in applies entries apply_seconds; do
+    before[$st$m]=$(metric "${st%:*}" "kv_replication_${m}_total" "${st#*:}")
+  done
 done
 echo "== 3 centrals (write quorum 2), $C writers at central 1 (load average $(loadavg))"
 cpu0=$(cpu "${PIDS[@]}"); cs0=$(switches "${PIDS[@]}"); sy0=$(syncs 1 2 3)
@@ -115,13 +122,14 @@ if [ -n "${THREADS:-}" ]; then for i in 0 1 2; do
   echo "central $((i + 1)) by thread:"; thread_delta "$D/threads-$i.0" "$D/threads-$i.1" "$writes"
 done; fi
 secs=${DUR%s}
-for i in 2 3; do
-  a=$(echo "$(metric "$i" kv_replication_applies_total) - ${before[${i}applies]}" | bc)
-  e=$(echo "$(metric "$i" kv_replication_entries_total) - ${before[${i}entries]}" | bc)
-  t=$(echo "$(metric "$i" kv_replication_apply_seconds_total) - ${before[${i}apply_seconds]}" | bc -l)
+for st in $STREAMS; do
+  i=${st%:*}; src=${st#*:}
+  a=$(echo "$(metric "$i" kv_replication_applies_total "$src") - ${before[${st}applies]}" | bc)
+  e=$(echo "$(metric "$i" kv_replication_entries_total "$src") - ${before[${st}entries]}" | bc)
+  t=$(echo "$(metric "$i" kv_replication_apply_seconds_total "$src") - ${before[${st}apply_seconds]}" | bc -l)
   [ "$a" = 0 ] && a=1
-  printf 'central %s from central 1: %s applies, %.1f entries each, %.0f us per apply, applying %.0f%% of the time\n' \
-    "$i" "$a" "$(echo "$e / $a" | bc -l)" "$(echo "$t * 1000000 / $a" | bc -l)" "$(echo "$t * 100 / $secs" | bc -l)"
+  printf 'central %s from central %s: %s applies, %.1f entries each, %.0f us per apply, applying %.0f%% of the time\n' \
+    "$i" "$src" "$a" "$(echo "$e / $a" | bc -l)" "$(echo "$t * 1000000 / $a" | bc -l)" "$(echo "$t * 100 / $secs" | bc -l)"
 done
 printf 'ratio %.2f (load average %s)\n' \
   "$(echo "$(ops "$replicated") / $(ops "$single")" | bc -l)" "$(loadavg)"

@@ -114,17 +114,19 @@ absl::Status InvalidationService::RevalidateKeys(const kv::v1::RevalidateRequest
       keys.push_back(request.keys(end).key());
       ++end;
     }
-    absl::StatusOr<std::vector<std::optional<Record>>> records = storage_.GetMany(ns, keys);
-    if (records.ok()) {
+    // Versions alone, from the key index: no value is read.
+    absl::StatusOr<std::vector<std::optional<Version>>> versions =
+        storage_.LiveVersions(ns, keys);
+    if (versions.ok()) {
       for (int i = begin; i < end; ++i) {
-        const std::optional<Record>& record = (*records)[static_cast<size_t>(i - begin)];
-        if (!record) continue;
+        const std::optional<Version>& version = (*versions)[static_cast<size_t>(i - begin)];
+        if (!version) continue;
         kv::v1::RevalidateResponse::Current* out = response.mutable_keys(i);
         out->set_found(true);
-        record->version.ToProto(out->mutable_version());
+        version->ToProto(out->mutable_version());
       }
-    } else if (records.status().code() != absl::StatusCode::kNotFound) {
-      return records.status();  // the read gate, or a storage error
+    } else if (versions.status().code() != absl::StatusCode::kNotFound) {
+      return versions.status();  // the read gate, or a storage error
     }
     // NOT_FOUND: the namespace is gone (or unknown): none of its keys is live.
     begin = end;

@@ -18,6 +18,9 @@ inline constexpr char kMetaIncarnationKey[] = "incarnation";
 // The highest version committed, rewritten by every commit batch: the HLC
 // floor on open.
 inline constexpr char kMetaMaxVersionKey[] = "max_version";
+// Present once the key index (RecordStore) holds every record: data dirs
+// written before it existed get it built on open.
+inline constexpr char kMetaKeyIndexBuiltKey[] = "key_index_built";
 
 // 16 bytes: u64 physical_ms, u32 logical, u32 node_id, little-endian.
 inline std::string EncodeMetaVersion(const Version& version) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "central/record_store.h"
 #include "common/error_space.h"
 #include "common/logging.h"
 #include "common/random_id.h"
@@ -298,8 +299,7 @@ absl::Status NamespaceTable::Delete(absl::string_view account_id,
     batch.Put(db_.namespaces(), NamespaceKey(old.info.id), tombstone.SerializeAsString());
     batch.Delete(db_.namespaces(),
                  TitleKey(old.info.account_id, old.info.title));
-    batch.DeleteRange(db_.records(), RecordsBegin(old.info.id),
-                      RecordsEnd(old.info.id));
+    RecordStore::AddDeleteRange(db_, batch, RecordsBegin(old.info.id), RecordsEnd(old.info.id));
     return absl::OkStatus();
   };
   request.on_commit = [&](absl::Span<const Version> versions) {
@@ -334,7 +334,7 @@ bool NamespaceTable::PrepareReplicated(const ChangeEntry& entry, const Version& 
   batch.Put(db_.namespaces(), NamespaceKey(row.id()), row.SerializeAsString());
   if (live) batch.Delete(db_.namespaces(), TitleKey(live->info.account_id, live->info.title));
   if (row.deleted()) {
-    batch.DeleteRange(db_.records(), RecordsBegin(row.id()), RecordsEnd(row.id()));
+    RecordStore::AddDeleteRange(db_, batch, RecordsBegin(row.id()), RecordsEnd(row.id()));
   } else {
     const std::string holder = FindTitle(row.account_id(), row.title());
     if (holder.empty() || holder == row.id())

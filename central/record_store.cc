@@ -5,6 +5,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "central/meta_keys.h"
+#include "common/logging.h"
 #include "common/record_codec.h"
 #include "common/status_macros.h"
 #include "proto/storage.pb.h"
@@ -54,6 +56,49 @@ std::string RecordStore::RecordKey(absl::string_view namespace_id,
   return out;
 }
 
+void RecordStore::AddPut(RocksDb& db, rocksdb::WriteBatch& batch, const std::string& record_key,
+                         const Record& record) {
+  batch.Put(db.records(), record_key, EncodeRecord(record));
+  batch.Put(db.key_index(), record_key, EncodeRecordHead(record));
+}
+
+void RecordStore::AddDeleteRange(RocksDb& db, rocksdb::WriteBatch& batch,
+                                 const std::string& begin, const std::string& end) {
+  batch.DeleteRange(db.records(), begin, end);
+  batch.DeleteRange(db.key_index(), begin, end);
+}
+
+absl::Status RecordStore::EnsureKeyIndex(RocksDb& db) {
+  KV_ASSIGN_OR_RETURN(std::optional<std::string> built,
+                      db.Get(db.meta(), kMetaKeyIndexBuiltKey));
+  if (built) return absl::OkStatus();
+  // Nothing else runs yet: the records cannot change under the scan.
+  // Entries are rewritten from scratch, so an interrupted build is redone.
+  rocksdb::ReadOptions options;
+  options.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it = db.NewIterator(db.records(), options);
+  rocksdb::WriteBatch batch;
+  uint64_t indexed = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    absl::StatusOr<Record> record = DecodeRecord(ToView(it->value()));
+    if (!record.ok()) {
+      LOG(ERROR) << "key index: skipping undecodable record "
+                 << absl::CHexEscape(ToView(it->key())) << ": " << record.status();
+      continue;
+    }
+    batch.Put(db.key_index(), it->key(), EncodeRecordHead(*record));
+    if (++indexed % 1024 == 0) {
+      KV_RETURN_IF_ERROR(db.Write(batch, /*sync=*/false));
+      batch.Clear();
+    }
+  }
+  KV_RETURN_IF_ERROR(RocksDb::IteratorStatus(*it));
+  batch.Put(db.meta(), kMetaKeyIndexBuiltKey, "1");
+  KV_RETURN_IF_ERROR(db.Write(batch, /*sync=*/true));
+  if (indexed > 0) LOG(INFO) << "key index built from " << indexed << " records";
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<Record>> RecordStore::LiveRecord(
     absl::string_view bytes, absl::Time now) {
   // The header alone first: dead records need no value copy.
@@ -96,7 +141,7 @@ CommitQueue::Request RecordStore::PutRequest(absl::string_view namespace_id,
       record.metadata = std::move(op.metadata);
       record.expiration = op.expiration;
       record.version = versions[i];
-      batch.Put(db_.records(), RecordKey(ns, op.key), EncodeRecord(record));
+      AddPut(db_, batch, RecordKey(ns, op.key), record);
       // Borrowed to save a copy; given back.
       op.value = std::move(record.value);
       op.metadata = std::move(record.metadata);
@@ -124,7 +169,7 @@ CommitQueue::Request RecordStore::DeleteRequest(absl::string_view namespace_id,
     tombstone.tombstone = true;
     for (size_t i = 0; i < keys.size(); ++i) {
       tombstone.version = versions[i];
-      batch.Put(db_.records(), RecordKey(ns, keys[i]), EncodeRecord(tombstone));
+      AddPut(db_, batch, RecordKey(ns, keys[i]), tombstone);
     }
     return absl::OkStatus();
   };
@@ -215,6 +260,28 @@ absl::StatusOr<std::vector<std::optional<Record>>> RecordStore::GetMany(
   return out;
 }
 
+absl::StatusOr<std::vector<std::optional<Version>>> RecordStore::LiveVersions(
+    absl::string_view namespace_id, const std::vector<std::string>& keys) {
+  if (!namespaces_.Exists(namespace_id)) return NamespaceTable::NotFoundError();
+  std::vector<std::string> record_keys;
+  record_keys.reserve(keys.size());
+  for (const std::string& key : keys) record_keys.push_back(RecordKey(namespace_id, key));
+  std::vector<absl::StatusOr<std::optional<std::string>>> heads =
+      db_.MultiGet(db_.key_index(), record_keys);
+  const int64_t now_s = absl::ToUnixSeconds(clock_.TimeNow());
+  std::vector<std::optional<Version>> out;
+  out.reserve(keys.size());
+  for (absl::StatusOr<std::optional<std::string>>& head : heads) {
+    if (!head.ok()) return head.status();
+    std::optional<Version>& version = out.emplace_back();
+    if (!head->has_value()) continue;
+    KV_ASSIGN_OR_RETURN(RecordHeader header, DecodeRecordHeader(**head));
+    if (header.tombstone || (header.expiration != 0 && now_s >= header.expiration)) continue;
+    version = header.version;
+  }
+  return out;
+}
+
 absl::StatusOr<ListPage> RecordStore::List(absl::string_view namespace_id,
                                            absl::string_view prefix,
                                            uint32_t limit,
@@ -237,8 +304,9 @@ absl::StatusOr<ListPage> RecordStore::List(absl::string_view namespace_id,
   const rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions options;
   options.iterate_upper_bound = &upper_slice;
+  // The key index: names, expirations and metadata without the values.
   std::unique_ptr<rocksdb::Iterator> it =
-      db_.NewIterator(db_.records(), options);
+      db_.NewIterator(db_.key_index(), options);
 
   const absl::Time now = clock_.TimeNow();
   ListPage page;

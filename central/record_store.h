@@ -36,6 +36,13 @@ struct RecordStoreOptions {
 // expired at clock.TimeNow(). Every mutation goes through the CommitQueue,
 // which also checks at commit time that the namespace still exists.
 //
+// The "key_index" column family mirrors "records" without the values (same
+// key, EncodeRecordHead: version, expiration, tombstone, metadata), written
+// in the same WriteBatch by AddPut/AddDeleteRange, so at any snapshot both
+// hold the same keys and versions. List, digests and the replicas' version
+// checks read the index: they never read a value, which for a large one
+// means a blob file read (docs/design-notes.md, Storage).
+//
 // Thread-safe. Calls block on disk I/O (and mutations on the commit). The
 // referenced objects must outlive the store.
 class RecordStore {
@@ -62,6 +69,8 @@ class RecordStore {
   absl::StatusOr<std::vector<std::optional<Record>>> GetMany(
       absl::string_view namespace_id, const std::vector<std::string>& keys,
       std::vector<Version>* dead_versions = nullptr);
+  absl::StatusOr<std::vector<std::optional<Version>>> LiveVersions(
+      absl::string_view namespace_id, const std::vector<std::string>& keys);
   // INVALID_ARGUMENT "invalid cursor" for a cursor that is not base64url;
   // INVALID_ARGUMENT for limit 0.
   absl::StatusOr<ListPage> List(absl::string_view namespace_id,
@@ -71,6 +80,17 @@ class RecordStore {
   // The records column family key of (namespace, key).
   static std::string RecordKey(absl::string_view namespace_id,
                                absl::string_view key);
+  // Adds the write of `record` at `record_key` to `batch`: the record and
+  // its key index entry. Every write of a record goes through here.
+  static void AddPut(RocksDb& db, rocksdb::WriteBatch& batch, const std::string& record_key,
+                     const Record& record);
+  // Adds the removal of every record in [begin, end), index included.
+  static void AddDeleteRange(RocksDb& db, rocksdb::WriteBatch& batch, const std::string& begin,
+                             const std::string& end);
+  // Builds the key index from the records when the data dir predates it (or
+  // a previous build did not finish); a no-op once built. Call on open,
+  // before anything writes. Reads every record once.
+  static absl::Status EnsureKeyIndex(RocksDb& db);
 
  private:
   // The commit requests of a put and a delete (the namespace is checked

@@ -118,7 +118,7 @@ absl::StatusOr<size_t> ReplicaStore::Apply(std::vector<ChangeEntry> entries, uin
     }
     if (!record_keys.empty()) {
       std::vector<absl::StatusOr<std::optional<std::string>>> stored =
-          db_.MultiGet(db_.records(), record_keys);
+          db_.MultiGet(db_.key_index(), record_keys);
       std::vector<bool> drop(entries.size(), false);
       for (size_t j = 0; j < positions.size(); ++j) {
         if (!stored[j].ok() || !*stored[j]) continue;
@@ -189,7 +189,7 @@ absl::StatusOr<size_t> ReplicaStore::Apply(std::vector<ChangeEntry> entries, uin
         current = it->second;
       } else {
         KV_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                            db_.Get(db_.records(), record_key));
+                            db_.Get(db_.key_index(), record_key));
         if (stored) {
           absl::StatusOr<RecordHeader> header = DecodeRecordHeader(*stored);
           if (header.ok()) current = header->version;
@@ -208,7 +208,7 @@ absl::StatusOr<size_t> ReplicaStore::Apply(std::vector<ChangeEntry> entries, uin
         if (entry.has_metadata()) record.metadata = entry.metadata();
         record.expiration = entry.expiration();
       }
-      batch.Put(db_.records(), record_key, EncodeRecord(record));
+      RecordStore::AddPut(db_, batch, record_key, record);
       written[record_key] = version;
       ++applied;
     }
@@ -305,7 +305,7 @@ absl::StatusOr<DigestResponse> ReplicaStore::Digests(const DigestRequest& reques
   for (auto& row : namespaces_.AllRows()) *response.add_namespace_rows() = std::move(row);
   rocksdb::ReadOptions options;
   options.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it = db_.NewIterator(db_.records(), options);
+  std::unique_ptr<rocksdb::Iterator> it = db_.NewIterator(db_.key_index(), options);
   kv::replication::v1::NamespaceDigest* current = nullptr;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const absl::string_view key(it->key().data(), it->key().size());
@@ -342,7 +342,7 @@ absl::StatusOr<BucketKeysResponse> ReplicaStore::BucketKeys(const BucketKeysRequ
   rocksdb::ReadOptions options;
   options.fill_cache = false;
   options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it = db_.NewIterator(db_.records(), options);
+  std::unique_ptr<rocksdb::Iterator> it = db_.NewIterator(db_.key_index(), options);
   for (it->Seek(begin); it->Valid(); it->Next()) {
     const absl::string_view user_key =
         absl::string_view(it->key().data(), it->key().size()).substr(kNamespaceIdBytes);

@@ -16,6 +16,7 @@ namespace kv::central {
 namespace {
 
 constexpr char kRecordsCf[] = "records";
+constexpr char kKeyIndexCf[] = "key_index";
 constexpr char kChangelogCf[] = "changelog";
 constexpr char kNamespacesCf[] = "namespaces";
 constexpr char kMetaCf[] = "meta";
@@ -62,6 +63,7 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(RocksDbOptions options) {
 
   std::unique_ptr<RocksDb> db(new RocksDb());
   db->records_filter_ = std::move(options.records_filter);
+  db->key_index_filter_ = std::move(options.key_index_filter);
   db->statistics_ = rocksdb::CreateDBStatistics();
 
   rocksdb::DBOptions db_options;
@@ -89,12 +91,17 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(RocksDbOptions options) {
   records_cf.min_blob_size = options.min_blob_bytes;
   records_cf.enable_blob_garbage_collection = true;
   records_cf.compaction_filter = db->records_filter_.get();
+  // The key index: small entries (no values), point lookups (version
+  // checks) and scans (lists, digests).
+  rocksdb::ColumnFamilyOptions key_index_cf = base_cf;
+  key_index_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(records_table));
+  key_index_cf.compaction_filter = db->key_index_filter_.get();
 
   // Open every column family the DB has (a newer version may have added
   // some), plus ours.
   std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName,
                                     kRecordsCf, kChangelogCf, kNamespacesCf,
-                                    kMetaCf};
+                                    kMetaCf, kKeyIndexCf};
   if (std::filesystem::exists(
           std::filesystem::path(options.data_dir) / "CURRENT", ec)) {
     std::vector<std::string> existing;
@@ -108,7 +115,9 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(RocksDbOptions options) {
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
-    descriptors.emplace_back(name, name == kRecordsCf ? records_cf : base_cf);
+    descriptors.emplace_back(name, name == kRecordsCf    ? records_cf
+                                   : name == kKeyIndexCf ? key_index_cf
+                                                         : base_cf);
   }
 
   rocksdb::DB* raw = nullptr;
@@ -121,6 +130,7 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(RocksDbOptions options) {
   db->changelog_ = db->handles_[2];
   db->namespaces_ = db->handles_[3];
   db->meta_ = db->handles_[4];
+  db->key_index_ = db->handles_[5];
   return db;
 }
 
@@ -134,7 +144,7 @@ RocksDb::~RocksDb() {
   handles_.clear();
   rocksdb::Status s = db_->Close();
   if (!s.ok()) LOG(WARNING) << "closing RocksDB: " << s.ToString();
-  db_.reset();  // before records_filter_
+  db_.reset();  // before the compaction filters
 }
 
 absl::Status RocksDb::Write(rocksdb::WriteBatch& batch, bool sync) {

@@ -30,11 +30,14 @@ struct RocksDbOptions {
   // Compaction filter of the records column family (expiry, tombstone
   // purge); owned by the RocksDb, called on RocksDB's threads. May be null.
   std::unique_ptr<rocksdb::CompactionFilter> records_filter;
+  // The same for the key index (it holds each record's header, so the same
+  // rules apply). May be null.
+  std::unique_ptr<rocksdb::CompactionFilter> key_index_filter;
 };
 
 // The one RocksDB of a central, opened with the column families "default",
-// "records", "changelog", "namespaces" and "meta" (and any other it finds,
-// left untouched). The single place that converts rocksdb::Status to
+// "records", "key_index", "changelog", "namespaces" and "meta" (and any
+// other it finds, left untouched). The single place that converts rocksdb::Status to
 // absl::Status: IOError, Busy, TimedOut, TryAgain and ShutdownInProgress are
 // UNAVAILABLE; Corruption is DATA_LOSS; NotFound NOT_FOUND; InvalidArgument
 // and NotSupported INVALID_ARGUMENT; anything else INTERNAL.
@@ -52,6 +55,10 @@ class RocksDb {
   RocksDb& operator=(const RocksDb&) = delete;
 
   rocksdb::ColumnFamilyHandle* records() const { return records_; }
+  // Every record without its value (RecordStore::AddPut), written in the
+  // same batches as `records`: lists, digests and version checks read it
+  // and never a value.
+  rocksdb::ColumnFamilyHandle* key_index() const { return key_index_; }
   rocksdb::ColumnFamilyHandle* changelog() const { return changelog_; }
   rocksdb::ColumnFamilyHandle* namespaces() const { return namespaces_; }
   rocksdb::ColumnFamilyHandle* meta() const { return meta_; }
@@ -91,10 +98,12 @@ class RocksDb {
   RocksDb() = default;
 
   std::unique_ptr<rocksdb::CompactionFilter> records_filter_;
+  std::unique_ptr<rocksdb::CompactionFilter> key_index_filter_;
   std::shared_ptr<rocksdb::Statistics> statistics_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; all opened CFs
   rocksdb::ColumnFamilyHandle* records_ = nullptr;
+  rocksdb::ColumnFamilyHandle* key_index_ = nullptr;
   rocksdb::ColumnFamilyHandle* changelog_ = nullptr;
   rocksdb::ColumnFamilyHandle* namespaces_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;

@@ -176,6 +176,10 @@ class Storage {
   virtual absl::StatusOr<std::vector<std::optional<Record>>> GetMany(
       absl::string_view namespace_id, const std::vector<std::string>& keys,
       std::vector<Version>* dead_versions = nullptr) = 0;
+  // The version of each key's live record (nullopt when missing, deleted or
+  // expired), in order, from the key index: no value is read.
+  virtual absl::StatusOr<std::vector<std::optional<Version>>> LiveVersions(
+      absl::string_view namespace_id, const std::vector<std::string>& keys) = 0;
   // Live keys starting with `prefix` after the cursor position, in
   // lexicographic byte order, at most `limit` (>= 1). INVALID_ARGUMENT for a
   // malformed cursor.

@@ -32,8 +32,12 @@ absl::StatusOr<std::unique_ptr<StorageEngine>> StorageEngine::Open(
   db_options.records_filter =
       std::make_unique<ExpiryCompactionFilter>(clock, options.tombstone_grace,
                                                engine->purge_horizon_ms_);
+  db_options.key_index_filter =
+      std::make_unique<ExpiryCompactionFilter>(clock, options.tombstone_grace,
+                                               engine->purge_horizon_ms_);
   KV_ASSIGN_OR_RETURN(engine->db_, RocksDb::Open(std::move(db_options)));
   RocksDb& db = *engine->db_;
+  KV_RETURN_IF_ERROR(RecordStore::EnsureKeyIndex(db));
 
   KV_ASSIGN_OR_RETURN(engine->log_, ChangeLogImpl::Open(db));
 
@@ -178,6 +182,12 @@ absl::StatusOr<std::vector<std::optional<Record>>> StorageEngine::GetMany(
   return records_->GetMany(namespace_id, keys, dead_versions);
 }
 
+absl::StatusOr<std::vector<std::optional<Version>>> StorageEngine::LiveVersions(
+    absl::string_view namespace_id, const std::vector<std::string>& keys) {
+  if (read_gate_) KV_RETURN_IF_ERROR(read_gate_());
+  return records_->LiveVersions(namespace_id, keys);
+}
+
 absl::StatusOr<ListPage> StorageEngine::List(absl::string_view namespace_id,
                                              absl::string_view prefix,
                                              uint32_t limit,
@@ -200,6 +210,7 @@ absl::Status StorageEngine::Flush() { return db_->FlushAll(); }
 
 absl::Status StorageEngine::CompactForTesting() {
   KV_RETURN_IF_ERROR(db_->CompactAll(db_->records()));
+  KV_RETURN_IF_ERROR(db_->CompactAll(db_->key_index()));
   return db_->CompactAll(db_->changelog());
 }
 
@@ -213,6 +224,8 @@ std::vector<std::pair<std::string, double>> StorageEngine::EngineFigures() {
       {"bytes_read_total", static_cast<double>(db_->Ticker(rocksdb::BYTES_READ))},
       {"compaction_bytes_written_total",
        static_cast<double>(db_->Ticker(rocksdb::COMPACT_WRITE_BYTES))},
+      {"blob_bytes_read_total",
+       static_cast<double>(db_->Ticker(rocksdb::BLOB_DB_BLOB_FILE_BYTES_READ))},
   };
   auto property = [&](const char* name, rocksdb::ColumnFamilyHandle* cf, const char* property) {
     if (std::optional<uint64_t> v = db_->IntProperty(cf, property))
@@ -221,6 +234,7 @@ std::vector<std::pair<std::string, double>> StorageEngine::EngineFigures() {
   property("estimated_records", db_->records(), "rocksdb.estimate-num-keys");
   property("records_sst_bytes", db_->records(), "rocksdb.total-sst-files-size");
   property("records_blob_bytes", db_->records(), "rocksdb.live-blob-file-size");
+  property("key_index_sst_bytes", db_->key_index(), "rocksdb.total-sst-files-size");
   property("changelog_sst_bytes", db_->changelog(), "rocksdb.total-sst-files-size");
   property("memtable_bytes", db_->records(), "rocksdb.cur-size-all-mem-tables");
   property("pending_compaction_bytes", db_->records(),

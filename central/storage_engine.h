@@ -65,6 +65,8 @@ class StorageEngine final : public Storage {
   absl::StatusOr<std::vector<std::optional<Record>>> GetMany(
       absl::string_view namespace_id, const std::vector<std::string>& keys,
       std::vector<Version>* dead_versions = nullptr) override;
+  absl::StatusOr<std::vector<std::optional<Version>>> LiveVersions(
+      absl::string_view namespace_id, const std::vector<std::string>& keys) override;
   absl::StatusOr<ListPage> List(absl::string_view namespace_id,
                                 absl::string_view prefix, uint32_t limit,
                                 absl::string_view cursor) override;

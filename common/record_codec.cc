@@ -30,27 +30,41 @@ absl::Status Malformed(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("malformed record: ", what));
 }
 
+// Appends the header and metadata of `record` (everything but the value).
+void AppendHead(std::string* out, const Record& record) {
+  out->push_back(static_cast<char>(kFormat));
+  uint8_t flags = 0;
+  if (record.tombstone) flags |= kFlagTombstone;
+  if (record.metadata) flags |= kFlagMetadata;
+  out->push_back(static_cast<char>(flags));
+  AppendFixed<uint64_t>(out, record.version.physical_ms);
+  AppendFixed<uint32_t>(out, record.version.logical);
+  AppendFixed<uint32_t>(out, record.version.node_id);
+  AppendFixed<int64_t>(out, record.expiration);
+  if (record.metadata) {
+    AppendFixed<uint32_t>(out, static_cast<uint32_t>(record.metadata->size()));
+    out->append(*record.metadata);
+  }
+}
+
+size_t HeadBytes(const Record& record) {
+  return kHeaderBytes + (record.metadata ? 4 + record.metadata->size() : 0);
+}
+
 }  // namespace
 
 std::string EncodeRecord(const Record& record) {
   std::string out;
-  const size_t metadata_bytes = record.metadata ? record.metadata->size() : 0;
-  out.reserve(kHeaderBytes + (record.metadata ? 4 + metadata_bytes : 0) +
-              record.value.size());
-  out.push_back(static_cast<char>(kFormat));
-  uint8_t flags = 0;
-  if (record.tombstone) flags |= kFlagTombstone;
-  if (record.metadata) flags |= kFlagMetadata;
-  out.push_back(static_cast<char>(flags));
-  AppendFixed<uint64_t>(&out, record.version.physical_ms);
-  AppendFixed<uint32_t>(&out, record.version.logical);
-  AppendFixed<uint32_t>(&out, record.version.node_id);
-  AppendFixed<int64_t>(&out, record.expiration);
-  if (record.metadata) {
-    AppendFixed<uint32_t>(&out, static_cast<uint32_t>(metadata_bytes));
-    out.append(*record.metadata);
-  }
+  out.reserve(HeadBytes(record) + record.value.size());
+  AppendHead(&out, record);
   out.append(record.value);
+  return out;
+}
+
+std::string EncodeRecordHead(const Record& record) {
+  std::string out;
+  out.reserve(HeadBytes(record));
+  AppendHead(&out, record);
   return out;
 }
 

@@ -22,6 +22,10 @@ namespace kv {
 
 std::string EncodeRecord(const Record& record);
 
+// The same without the value (header and metadata): what the central's key
+// index stores. Decodes (DecodeRecord) as `record` with an empty value.
+std::string EncodeRecordHead(const Record& record);
+
 // DATA_LOSS when `bytes` is not a well-formed encoding. Never crashes on any
 // input.
 absl::StatusOr<Record> DecodeRecord(absl::string_view bytes);

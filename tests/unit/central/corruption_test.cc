@@ -23,9 +23,9 @@ class CorruptionTest : public StorageTest {
   void RawPut(const std::string& cf, const std::string& key,
               const std::string& value) {
     Close();
-    const std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName,
-                                            "records", "changelog",
-                                            "namespaces", "meta"};
+    std::vector<std::string> names;
+    ASSERT_TRUE(
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), options_.data_dir, &names).ok());
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     for (const std::string& name : names)
       descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
@@ -49,6 +49,7 @@ class CorruptionTest : public StorageTest {
 TEST_F(CorruptionTest, MalformedRecordIsDataLoss) {
   Put("good", "v");
   ASSERT_NO_FATAL_FAILURE(RawPut("records", ns_ + "bad", "\x07garbage"));
+  ASSERT_NO_FATAL_FAILURE(RawPut("key_index", ns_ + "bad", "\x07garbage"));  // lists read it
   ASSERT_NO_FATAL_FAILURE(Reopen());
   EXPECT_EQ(Get("good"), "v");
   EXPECT_THAT(storage_->Get(ns_, "bad"), StatusIs(absl::StatusCode::kDataLoss));

@@ -1,6 +1,7 @@
 // Expired records and old tombstones leave the disk through the records
-// compaction filter (also for values in blob files). The DB is inspected
-// raw, read-only, with the storage closed.
+// compaction filter (also for values in blob files), and their key index
+// entries with them. The DB is inspected raw, read-only, with the storage
+// closed.
 
 #include <memory>
 #include <string>
@@ -21,6 +22,7 @@ using ::testing::Not;
 
 struct RawRecords {
   std::vector<std::string> keys;  // user keys, namespace id stripped
+  std::vector<std::string> index_keys;  // the same from the key index
   uint64_t blob_files = 0;
 };
 
@@ -32,7 +34,8 @@ class ExpiryTest : public StorageTest {
     RawRecords out;
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-        {"records", rocksdb::ColumnFamilyOptions()}};
+        {"records", rocksdb::ColumnFamilyOptions()},
+        {"key_index", rocksdb::ColumnFamilyOptions()}};
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
     rocksdb::Status s = rocksdb::DB::OpenForReadOnly(
@@ -40,14 +43,16 @@ class ExpiryTest : public StorageTest {
     EXPECT_TRUE(s.ok()) << s.ToString();
     if (!s.ok()) return out;
     std::unique_ptr<rocksdb::DB> db(raw);
-    {
-      std::unique_ptr<rocksdb::Iterator> it(
-          db->NewIterator(rocksdb::ReadOptions(), handles[1]));
+    for (auto [handle, keys] : {std::pair{handles[1], &out.keys},
+                                std::pair{handles[2], &out.index_keys}}) {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handle));
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        out.keys.push_back(it->key().ToString().substr(32));
+        keys->push_back(it->key().ToString().substr(32));
       }
       EXPECT_TRUE(it->status().ok()) << it->status().ToString();
     }
+    // The key index's compaction filter keeps and drops the same records.
+    EXPECT_EQ(out.index_keys, out.keys);
     EXPECT_TRUE(db->GetIntProperty(handles[1], "rocksdb.num-blob-files",
                                    &out.blob_files));
     for (rocksdb::ColumnFamilyHandle* handle : handles) {

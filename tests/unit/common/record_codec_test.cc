@@ -49,6 +49,26 @@ TEST(RecordCodecTest, HeaderAloneGivesVersionAndExpiration) {
   EXPECT_EQ(h->expiration, r.expiration);
 }
 
+TEST(RecordCodecTest, HeadIsTheRecordWithoutItsValue) {
+  Record r = Sample();
+  ASSERT_FALSE(r.value.empty());
+  const std::string head = EncodeRecordHead(r);
+  EXPECT_EQ(EncodeRecord(r), head + r.value);
+  absl::StatusOr<Record> back = DecodeRecord(head);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->version, r.version);
+  EXPECT_EQ(back->expiration, r.expiration);
+  EXPECT_EQ(back->metadata, r.metadata);
+  EXPECT_EQ(back->value, "");
+  Record tombstone;
+  tombstone.tombstone = true;
+  tombstone.version = r.version;
+  absl::StatusOr<RecordHeader> h = DecodeRecordHeader(EncodeRecordHead(tombstone));
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_TRUE(h->tombstone);
+  EXPECT_EQ(h->version, r.version);
+}
+
 TEST(RecordCodecTest, RejectsEveryTruncationWithoutCrashing) {
   const std::string bytes = EncodeRecord(Sample());
   const size_t header_and_metadata = 26 + 4 + Sample().metadata->size();

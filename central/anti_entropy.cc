@@ -99,12 +99,6 @@ absl::StatusOr<uint64_t> AntiEntropy::RunRound(uint32_t peer_id, const std::stri
   args.SetMaxSendMessageSize(kMaxMessageBytes);
   auto stub = kv::replication::v1::Replication::NewStub(
       grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
-  auto new_context = [&]() {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
-    if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
-    return context;
-  };
 
   const absl::Time now = RealClock::Get().TimeNow();
   const absl::Duration margin = std::min(options_.tombstone_grace / 10, absl::Hours(1));
@@ -116,7 +110,7 @@ absl::StatusOr<uint64_t> AntiEntropy::RunRound(uint32_t peer_id, const std::stri
 
   DigestResponse remote;
   {
-    auto context = new_context();
+    std::unique_ptr<grpc::ClientContext> context = NewContext();
     KV_RETURN_IF_ERROR(FromGrpc(stub->Digests(context.get(), request, &remote), "Digests"));
   }
   absl::StatusOr<DigestResponse> local = replica_.Digests(request);
@@ -156,6 +150,11 @@ absl::StatusOr<uint64_t> AntiEntropy::RunRound(uint32_t peer_id, const std::stri
   for (const auto& digest : local->namespaces()) mine[digest.namespace_id()] = &digest;
   for (const auto& theirs : remote.namespaces()) {
     auto it = mine.find(theirs.namespace_id());
+    BucketKeysRequest keys_request;
+    keys_request.set_namespace_id(theirs.namespace_id());
+    keys_request.set_buckets(options_.buckets);
+    keys_request.set_expired_before(request.expired_before());
+    keys_request.set_tombstones_before_ms(request.tombstones_before_ms());
     for (uint32_t bucket = 0; bucket < options_.buckets; ++bucket) {
       const uint64_t their_hash = bucket < static_cast<uint32_t>(theirs.bucket_hashes_size())
                                       ? theirs.bucket_hashes(static_cast<int>(bucket))
@@ -164,48 +163,94 @@ absl::StatusOr<uint64_t> AntiEntropy::RunRound(uint32_t peer_id, const std::stri
           it != mine.end() && bucket < static_cast<uint32_t>(it->second->bucket_hashes_size())
               ? it->second->bucket_hashes(static_cast<int>(bucket))
               : 0;
-      if (their_hash == my_hash) continue;
-      BucketKeysRequest keys_request;
-      keys_request.set_namespace_id(theirs.namespace_id());
-      keys_request.set_bucket(bucket);
-      keys_request.set_buckets(options_.buckets);
-      keys_request.set_expired_before(request.expired_before());
-      keys_request.set_tombstones_before_ms(request.tombstones_before_ms());
-      BucketKeysResponse their_keys;
-      {
-        auto context = new_context();
-        KV_RETURN_IF_ERROR(
-            FromGrpc(stub->BucketKeys(context.get(), keys_request, &their_keys), "BucketKeys"));
-      }
-      absl::StatusOr<BucketKeysResponse> my_keys = replica_.BucketKeys(keys_request);
-      if (!my_keys.ok()) return my_keys.status();
-      absl::flat_hash_map<std::string, Version> have;
-      for (const auto& kv : my_keys->keys()) have[kv.key()] = Version::FromProto(kv.version());
-      std::vector<std::string> wanted;
-      for (const auto& kv : their_keys.keys()) {
-        auto h = have.find(kv.key());
-        if (h == have.end() || h->second < Version::FromProto(kv.version()))
-          wanted.push_back(kv.key());
-      }
-      for (size_t i = 0; i < wanted.size(); i += kFetchChunk) {
-        FetchRequest fetch;
-        fetch.set_namespace_id(theirs.namespace_id());
-        for (size_t j = i; j < std::min(wanted.size(), i + kFetchChunk); ++j)
-          fetch.add_keys(wanted[j]);
-        FetchResponse fetched;
-        {
-          auto context = new_context();
-          KV_RETURN_IF_ERROR(FromGrpc(stub->Fetch(context.get(), fetch, &fetched), "Fetch"));
-        }
-        std::vector<ChangeEntry> entries(std::make_move_iterator(fetched.mutable_entries()->begin()),
-                                         std::make_move_iterator(fetched.mutable_entries()->end()));
-        absl::StatusOr<size_t> applied = replica_.Apply(std::move(entries), peer_id, std::nullopt);
-        if (!applied.ok()) return applied.status();
-        repaired += *applied;
-      }
+      if (their_hash != my_hash) keys_request.add_bucket_set(bucket);
     }
+    if (keys_request.bucket_set_size() == 0) continue;
+    KV_ASSIGN_OR_RETURN(uint64_t fixed, RepairBuckets(*stub, peer_id, keys_request));
+    repaired += fixed;
   }
   return repaired;
+}
+
+absl::StatusOr<uint64_t> AntiEntropy::RepairBuckets(kv::replication::v1::Replication::Stub& stub,
+                                                    uint32_t peer_id,
+                                                    BucketKeysRequest request) {
+  uint64_t repaired = 0;
+  request.set_bucket(request.bucket_set(0));
+  request.set_max_keys(options_.keys_per_page);
+  while (true) {
+    BucketKeysResponse their_keys;
+    {
+      std::unique_ptr<grpc::ClientContext> context = NewContext();
+      KV_RETURN_IF_ERROR(
+          FromGrpc(stub.BucketKeys(context.get(), request, &their_keys), "BucketKeys"));
+    }
+    if (!their_keys.paged()) {
+      // A central that predates paging answered `bucket` alone, whole: ask
+      // it bucket by bucket.
+      BucketKeysRequest single = request;
+      single.clear_bucket_set();
+      single.clear_max_keys();
+      for (int i = 0; i < request.bucket_set_size(); ++i) {
+        single.set_bucket(request.bucket_set(i));
+        if (i > 0) {
+          std::unique_ptr<grpc::ClientContext> context = NewContext();
+          KV_RETURN_IF_ERROR(
+              FromGrpc(stub.BucketKeys(context.get(), single, &their_keys), "BucketKeys"));
+        }
+        KV_ASSIGN_OR_RETURN(uint64_t fixed, FetchNewer(stub, peer_id, single, their_keys));
+        repaired += fixed;
+      }
+      return repaired;
+    }
+    // This side's keys of the same range: up to the page's last key.
+    BucketKeysRequest mine = request;
+    mine.clear_max_keys();
+    if (!their_keys.complete() && their_keys.keys_size() > 0)
+      mine.set_until(their_keys.keys(their_keys.keys_size() - 1).key());
+    KV_ASSIGN_OR_RETURN(uint64_t fixed, FetchNewer(stub, peer_id, mine, their_keys));
+    repaired += fixed;
+    if (their_keys.complete() || their_keys.keys_size() == 0) return repaired;
+    request.set_start_after(their_keys.keys(their_keys.keys_size() - 1).key());
+  }
+}
+
+absl::StatusOr<uint64_t> AntiEntropy::FetchNewer(kv::replication::v1::Replication::Stub& stub,
+                                                 uint32_t peer_id, const BucketKeysRequest& range,
+                                                 const BucketKeysResponse& their_keys) {
+  absl::StatusOr<BucketKeysResponse> my_keys = replica_.BucketKeys(range);
+  if (!my_keys.ok()) return my_keys.status();
+  absl::flat_hash_map<std::string, Version> have;
+  for (const auto& kv : my_keys->keys()) have[kv.key()] = Version::FromProto(kv.version());
+  std::vector<std::string> wanted;
+  for (const auto& kv : their_keys.keys()) {
+    auto h = have.find(kv.key());
+    if (h == have.end() || h->second < Version::FromProto(kv.version())) wanted.push_back(kv.key());
+  }
+  uint64_t repaired = 0;
+  for (size_t i = 0; i < wanted.size(); i += kFetchChunk) {
+    FetchRequest fetch;
+    fetch.set_namespace_id(range.namespace_id());
+    for (size_t j = i; j < std::min(wanted.size(), i + kFetchChunk); ++j) fetch.add_keys(wanted[j]);
+    FetchResponse fetched;
+    {
+      std::unique_ptr<grpc::ClientContext> context = NewContext();
+      KV_RETURN_IF_ERROR(FromGrpc(stub.Fetch(context.get(), fetch, &fetched), "Fetch"));
+    }
+    std::vector<ChangeEntry> entries(std::make_move_iterator(fetched.mutable_entries()->begin()),
+                                     std::make_move_iterator(fetched.mutable_entries()->end()));
+    absl::StatusOr<size_t> applied = replica_.Apply(std::move(entries), peer_id, std::nullopt);
+    if (!applied.ok()) return applied.status();
+    repaired += *applied;
+  }
+  return repaired;
+}
+
+std::unique_ptr<grpc::ClientContext> AntiEntropy::NewContext() const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
+  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
+  return context;
 }
 
 }  // namespace kv::central

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "central/peer_set.h"
 #include "central/replica_store.h"
+#include "proto/replication.grpc.pb.h"
 
 namespace kv::central {
 
@@ -29,11 +30,16 @@ struct AntiEntropyOptions {
   absl::Duration tombstone_grace = absl::Hours(24);
   // Deadline of each RPC. Default: 30 s.
   absl::Duration rpc_timeout = absl::Seconds(30);
+  // Keys per BucketKeys page: bounds each answer (and what both sides hold
+  // in memory for one comparison). Default: 10,000.
+  uint32_t keys_per_page = 10000;
 };
 
 // Anti-entropy (DESIGN §4.2): periodically compares per-namespace bucket
-// digests with each peer, lists the keys of buckets that differ and pulls the
-// records the peer holds newer (namespace rows too), applying them through
+// digests with each peer, lists the keys of the buckets that differ (all of
+// a namespace's at once, in pages of keys_per_page: one scan of its key
+// index per page on each side, whatever the number of buckets) and pulls
+// the records the peer holds newer (namespace rows too), applying them through
 // the ReplicaStore (so they enter the change log and reach this central's
 // edges). Pull only: each side repairs itself, so after a partition heals
 // both converge within one round.
@@ -56,6 +62,19 @@ class AntiEntropy {
 
  private:
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
+  // Lists the keys of request.bucket_set() at the peer and here, page by
+  // page, and fetches what the peer holds newer; returns the records
+  // repaired.
+  absl::StatusOr<uint64_t> RepairBuckets(kv::replication::v1::Replication::Stub& stub,
+                                         uint32_t peer_id,
+                                         kv::replication::v1::BucketKeysRequest request);
+  // Compares `their_keys` with this side's keys of `range` and fetches the
+  // records the peer holds newer.
+  absl::StatusOr<uint64_t> FetchNewer(kv::replication::v1::Replication::Stub& stub,
+                                      uint32_t peer_id,
+                                      const kv::replication::v1::BucketKeysRequest& range,
+                                      const kv::replication::v1::BucketKeysResponse& their_keys);
+  std::unique_ptr<grpc::ClientContext> NewContext() const;
 
   const AntiEntropyOptions options_;
   const PeerSet& peers_;

@@ -332,31 +332,55 @@ absl::StatusOr<DigestResponse> ReplicaStore::Digests(const DigestRequest& reques
 }
 
 absl::StatusOr<BucketKeysResponse> ReplicaStore::BucketKeys(const BucketKeysRequest& request) {
-  if (request.buckets() == 0 || request.bucket() >= request.buckets() ||
+  if (request.buckets() == 0 || request.buckets() > 65536 ||
       request.namespace_id().size() != kNamespaceIdBytes)
-    return absl::InvalidArgumentError("bad bucket, buckets or namespace_id");
+    return absl::InvalidArgumentError("bad buckets or namespace_id");
+  // The buckets asked for, as a bitmap.
+  std::vector<bool> wanted(request.buckets(), false);
+  if (request.bucket_set_size() == 0) {
+    if (request.bucket() >= request.buckets())
+      return absl::InvalidArgumentError("bucket must be below buckets");
+    wanted[request.bucket()] = true;
+  }
+  for (uint32_t bucket : request.bucket_set()) {
+    if (bucket >= request.buckets())
+      return absl::InvalidArgumentError("every bucket_set entry must be below buckets");
+    wanted[bucket] = true;
+  }
   BucketKeysResponse response;
-  const std::string begin = NamespaceTable::RecordsBegin(request.namespace_id());
+  response.set_paged(true);
   const std::string end = NamespaceTable::RecordsEnd(request.namespace_id());
   const rocksdb::Slice upper(end);
   rocksdb::ReadOptions options;
   options.fill_cache = false;
   options.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it = db_.NewIterator(db_.key_index(), options);
-  for (it->Seek(begin); it->Valid(); it->Next()) {
+  if (request.start_after().empty()) {
+    it->Seek(NamespaceTable::RecordsBegin(request.namespace_id()));
+  } else {
+    // The successor of start_after: the same key with a NUL byte appended.
+    std::string first = RecordStore::RecordKey(request.namespace_id(), request.start_after());
+    first.push_back('\0');
+    it->Seek(first);
+  }
+  for (; it->Valid(); it->Next()) {
     const absl::string_view user_key =
         absl::string_view(it->key().data(), it->key().size()).substr(kNamespaceIdBytes);
-    if (BucketOf(user_key, request.buckets()) != request.bucket()) continue;
+    if (!request.until().empty() && user_key > request.until()) break;
+    if (!wanted[BucketOf(user_key, request.buckets())]) continue;
     absl::StatusOr<RecordHeader> header =
         DecodeRecordHeader(absl::string_view(it->value().data(), it->value().size()));
     if (!header.ok() ||
         OutOfDigest(*header, request.expired_before(), request.tombstones_before_ms()))
       continue;
+    if (request.max_keys() != 0 && static_cast<uint32_t>(response.keys_size()) == request.max_keys())
+      return response;  // a key follows the page: not complete
     kv::replication::v1::KeyVersion* kv = response.add_keys();
     kv->set_key(std::string(user_key));
     header->version.ToProto(kv->mutable_version());
   }
   KV_RETURN_IF_ERROR(RocksDb::IteratorStatus(*it));
+  response.set_complete(true);
   return response;
 }
 

@@ -70,7 +70,10 @@ class ReplicaStore {
   // namespace row.
   absl::StatusOr<kv::replication::v1::DigestResponse> Digests(
       const kv::replication::v1::DigestRequest& request);
-  // The (key, version) pairs of one bucket of one namespace.
+  // The (key, version) pairs, in key order, of one namespace's keys in the
+  // requested buckets (bucket_set, else bucket) and key range (start_after,
+  // until], at most max_keys of them (`complete` false when more follow).
+  // Reads the key index once, whatever the number of buckets.
   absl::StatusOr<kv::replication::v1::BucketKeysResponse> BucketKeys(
       const kv::replication::v1::BucketKeysRequest& request);
 

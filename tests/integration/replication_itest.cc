@@ -207,7 +207,9 @@ TEST_F(ReplicationTest, CentralAloneLongerThanWindowRefusesReads) {
 TEST_F(ReplicationTest, RestartWithWipedDataDirRebuildsFromPeers) {
   // A log retention of zero trims every central's log at once, so the wiped
   // central cannot be served from a log and anti-entropy must rebuild it.
-  ASSERT_NO_FATAL_FAILURE(StartCluster({"--log_retention=0s", "--trim_interval=100ms"}));
+  // Pages of 7 keys: the 50 keys of the differing buckets come in pages.
+  ASSERT_NO_FATAL_FAILURE(StartCluster(
+      {"--log_retention=0s", "--trim_interval=100ms", "--anti_entropy_keys_per_page=7"}));
   const std::string ns = CreateNamespace(0, "rebuild");
   for (int i = 0; i < 50; ++i)
     ASSERT_OK(ToAbslStatus(Put(i % 2, ns, absl::StrCat("key-", i), absl::StrCat("value-", i))));

@@ -2,6 +2,12 @@
 // them, namespace tombstones, and digests that agree once replicas agree.
 #include "central/replica_store.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -115,6 +121,63 @@ TEST_F(ReplicaStoreTest, DigestsAgreeExactlyWhenTheRecordsAgree) {
   bool found = false;
   for (const auto& kv : listed.keys()) found |= kv.key() == "y";
   EXPECT_TRUE(found);
+}
+
+// Several buckets in one scan, paged by max_keys and bounded by until: the
+// pages put together are exactly the keys of those buckets, in key order.
+TEST_F(ReplicaStoreTest, BucketKeysPagesThroughSeveralBuckets) {
+  const uint64_t t = absl::ToUnixMillis(clock_.TimeNow());
+  std::vector<ChangeEntry> entries;
+  for (int i = 0; i < 60; ++i) entries.push_back(PutEntry(absl::StrCat("k", i), "v", V(t + 1)));
+  Apply(std::move(entries));
+  kv::replication::v1::BucketKeysRequest request;
+  request.set_namespace_id(ns_);
+  request.set_buckets(8);
+  for (uint32_t b : {1u, 4u, 6u}) request.add_bucket_set(b);
+  std::vector<std::string> expected;
+  for (int i = 0; i < 60; ++i) {
+    const std::string key = absl::StrCat("k", i);
+    const uint32_t b = ReplicaStore::BucketOf(key, 8);
+    if (b == 1 || b == 4 || b == 6) expected.push_back(key);
+  }
+  std::sort(expected.begin(), expected.end());
+  ASSERT_GT(expected.size(), 14u);
+
+  ASSERT_OK_AND_ASSIGN(auto whole, replica().BucketKeys(request));
+  EXPECT_TRUE(whole.paged());
+  EXPECT_TRUE(whole.complete());
+  std::vector<std::string> got;
+  for (const auto& kv : whole.keys()) got.push_back(kv.key());
+  EXPECT_EQ(got, expected);
+
+  got.clear();
+  request.set_max_keys(7);
+  int pages = 0;
+  while (true) {
+    ASSERT_OK_AND_ASSIGN(auto page, replica().BucketKeys(request));
+    ++pages;
+    ASSERT_LE(page.keys_size(), 7);
+    for (const auto& kv : page.keys()) got.push_back(kv.key());
+    if (page.complete()) break;
+    ASSERT_EQ(page.keys_size(), 7);
+    request.set_start_after(page.keys(6).key());
+    ASSERT_LT(pages, 100);
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(pages, static_cast<int>((expected.size() + 6) / 7));
+
+  // until bounds the range, inclusive.
+  request.clear_max_keys();
+  request.set_start_after(expected[2]);
+  request.set_until(expected[5]);
+  ASSERT_OK_AND_ASSIGN(auto bounded, replica().BucketKeys(request));
+  ASSERT_EQ(bounded.keys_size(), 3);
+  EXPECT_EQ(bounded.keys(0).key(), expected[3]);
+  EXPECT_EQ(bounded.keys(2).key(), expected[5]);
+
+  request.add_bucket_set(8);
+  EXPECT_THAT(replica().BucketKeys(request),
+              kv::testing::StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

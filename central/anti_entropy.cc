@@ -3,6 +3,7 @@
 #include <grpcpp/create_channel.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -61,6 +62,7 @@ void AntiEntropy::Run() {
   absl::Time next_full = absl::Now() + options_.interval;
   while (true) {
     std::vector<uint32_t> due;
+    bool periodic = false;
     {
       absl::MutexLock lock(&mu_);
       auto wake = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
@@ -70,18 +72,34 @@ void AntiEntropy::Run() {
       if (stop_) return;
       if (absl::Now() >= next_full) {
         for (const Peer& peer : peers_.peers()) due.push_back(peer.id);
-        next_full = absl::Now() + options_.interval;
+        periodic = true;
         requested_.clear();
       } else {
         due.assign(requested_.begin(), requested_.end());
         requested_.clear();
       }
     }
+    const absl::Time batch_started = absl::Now();
+    // One request and one local digest for every peer of the batch: a
+    // digest that went stale meanwhile (repairs from an earlier peer) only
+    // makes a later round list a bucket that no longer differs, never miss
+    // one it lacks, since rounds only pull.
+    const DigestRequest request = NewDigestRequest();
+    std::optional<DigestResponse> local;
     for (uint32_t peer_id : due) {
       const std::string address = peers_.AddressOf(peer_id);
       if (address.empty()) continue;
       const absl::Time started = absl::Now();
-      absl::StatusOr<uint64_t> repaired = RunRound(peer_id, address);
+      absl::StatusOr<uint64_t> repaired;
+      if (!local) {
+        absl::StatusOr<DigestResponse> digests = replica_.Digests(request);
+        if (digests.ok()) {
+          local = *std::move(digests);
+        } else {
+          repaired = digests.status();
+        }
+      }
+      if (local) repaired = RunRound(peer_id, address, request, *local);
       if (!repaired.ok()) {
         VLOG(1) << "anti-entropy with node " << peer_id << ": " << repaired.status();
       } else if (*repaired > 0) {
@@ -90,16 +108,27 @@ void AntiEntropy::Run() {
       }
       if (on_round_) on_round_(peer_id, repaired.ok() ? *repaired : 0, repaired.ok(), started);
     }
+    if (periodic) {
+      // Periodic rounds take at most max_busy of the time: a store large
+      // enough for a round to take long gets rounds further apart.
+      const absl::Duration busy = absl::Now() - batch_started;
+      const absl::Duration wait = PeriodicWait(options_.interval, busy, options_.max_busy);
+      if (wait > options_.interval) {
+        LOG(INFO) << "anti-entropy rounds took " << busy << "; the next periodic ones in "
+                  << wait << " (--anti_entropy_max_busy " << options_.max_busy << ")";
+      }
+      next_full = absl::Now() + wait;
+    }
   }
 }
 
-absl::StatusOr<uint64_t> AntiEntropy::RunRound(uint32_t peer_id, const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  args.SetMaxSendMessageSize(kMaxMessageBytes);
-  auto stub = kv::replication::v1::Replication::NewStub(
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+absl::Duration AntiEntropy::PeriodicWait(absl::Duration interval, absl::Duration busy,
+                                         double max_busy) {
+  if (!(max_busy > 0 && max_busy < 1)) return interval;
+  return std::max(interval, busy * ((1 - max_busy) / max_busy));
+}
 
+DigestRequest AntiEntropy::NewDigestRequest() const {
   const absl::Time now = RealClock::Get().TimeNow();
   const absl::Duration margin = std::min(options_.tombstone_grace / 10, absl::Hours(1));
   DigestRequest request;
@@ -107,21 +136,30 @@ absl::StatusOr<uint64_t> AntiEntropy::RunRound(uint32_t peer_id, const std::stri
   // Records that expired a minute ago are gone on both sides or about to be.
   request.set_expired_before(absl::ToUnixSeconds(now - absl::Minutes(1)));
   request.set_tombstones_before_ms(absl::ToUnixMillis(now - options_.tombstone_grace + margin));
+  return request;
+}
+
+absl::StatusOr<uint64_t> AntiEntropy::RunRound(uint32_t peer_id, const std::string& address,
+                                               const DigestRequest& request,
+                                               const DigestResponse& local) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  auto stub = kv::replication::v1::Replication::NewStub(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  const absl::Time now = RealClock::Get().TimeNow();
 
   DigestResponse remote;
   {
     std::unique_ptr<grpc::ClientContext> context = NewContext();
     KV_RETURN_IF_ERROR(FromGrpc(stub->Digests(context.get(), request, &remote), "Digests"));
   }
-  absl::StatusOr<DigestResponse> local = replica_.Digests(request);
-  if (!local.ok()) return local.status();
-
   uint64_t repaired = 0;
   // Namespaces first: records of a namespace this side has not seen yet
   // still apply, but a newer namespace delete must win.
   {
     absl::flat_hash_map<std::string, Version> mine;
-    for (const auto& row : local->namespace_rows())
+    for (const auto& row : local.namespace_rows())
       mine[row.id()] = Version::FromProto(row.version());
     std::vector<ChangeEntry> entries;
     for (const auto& row : remote.namespace_rows()) {
@@ -147,7 +185,7 @@ absl::StatusOr<uint64_t> AntiEntropy::RunRound(uint32_t peer_id, const std::stri
   }
 
   absl::flat_hash_map<std::string, const kv::replication::v1::NamespaceDigest*> mine;
-  for (const auto& digest : local->namespaces()) mine[digest.namespace_id()] = &digest;
+  for (const auto& digest : local.namespaces()) mine[digest.namespace_id()] = &digest;
   for (const auto& theirs : remote.namespaces()) {
     auto it = mine.find(theirs.namespace_id());
     BucketKeysRequest keys_request;

@@ -30,6 +30,11 @@ struct AntiEntropyOptions {
   absl::Duration tombstone_grace = absl::Hours(24);
   // Deadline of each RPC. Default: 30 s.
   absl::Duration rpc_timeout = absl::Seconds(30);
+  // Periodic rounds take at most this share of the time: after a batch of
+  // rounds that took T, the next starts max(interval, T * (1 - max_busy) /
+  // max_busy) later (rounds asked for by RequestRound are not held back).
+  // Values outside (0, 1) turn the bound off. Default: 0.05.
+  double max_busy = 0.05;
   // Keys per BucketKeys page: bounds each answer (and what both sides hold
   // in memory for one comparison). Default: 10,000.
   uint32_t keys_per_page = 10000;
@@ -57,11 +62,21 @@ class AntiEntropy {
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
   // Runs a round with `peer_id` as soon as possible.
   void RequestRound(uint32_t peer_id) ABSL_LOCKS_EXCLUDED(mu_);
-  // One round with a peer at `address`; returns the records repaired.
-  absl::StatusOr<uint64_t> RunRound(uint32_t peer_id, const std::string& address);
+  // How long after a batch of periodic rounds that took `busy` the next
+  // starts (see AntiEntropyOptions::max_busy).
+  static absl::Duration PeriodicWait(absl::Duration interval, absl::Duration busy,
+                                     double max_busy);
+  // One round with a peer at `address`, against `local` (this central's
+  // answer to `request`); returns the records repaired.
+  absl::StatusOr<uint64_t> RunRound(uint32_t peer_id, const std::string& address,
+                                    const kv::replication::v1::DigestRequest& request,
+                                    const kv::replication::v1::DigestResponse& local);
 
  private:
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
+  // Digests of what was not expired a minute ago and tombstones within the
+  // grace (less a margin), at the current time.
+  kv::replication::v1::DigestRequest NewDigestRequest() const;
   // Lists the keys of request.bucket_set() at the peer and here, page by
   // page, and fetches what the peer holds newer; returns the records
   // repaired.

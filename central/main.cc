@@ -71,6 +71,9 @@ ABSL_FLAG(std::string, peer_token_file, "",
           "to its peers; empty in dev mode.");
 ABSL_FLAG(absl::Duration, max_clock_offset, absl::Milliseconds(500),
           "Largest clock difference tolerated between nodes.");
+ABSL_FLAG(double, anti_entropy_max_busy, 0.05,
+          "Periodic anti-entropy rounds take at most this share of the time (rounds of a large "
+          "store get further apart than --anti_entropy_interval).");
 ABSL_FLAG(uint32_t, anti_entropy_keys_per_page, 10000,
           "Keys per page when anti-entropy lists the keys of differing buckets.");
 ABSL_FLAG(absl::Duration, anti_entropy_interval, absl::Seconds(10),
@@ -151,6 +154,7 @@ int main(int argc, char** argv) {
   options.replication_sender.follower_linger = absl::GetFlag(FLAGS_replication_follower_linger);
   options.replication.anti_entropy.interval = absl::GetFlag(FLAGS_anti_entropy_interval);
   options.replication.anti_entropy.keys_per_page = absl::GetFlag(FLAGS_anti_entropy_keys_per_page);
+  options.replication.anti_entropy.max_busy = absl::GetFlag(FLAGS_anti_entropy_max_busy);
   if (const std::string path = absl::GetFlag(FLAGS_peer_token_file); !path.empty()) {
     std::ifstream in(path);
     std::string token;

@@ -69,11 +69,9 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
         " and --replication_follower_linger ", absl::FormatDuration(sender.follower_linger),
         "; the first must be at least 1, the others not negative"));
   }
-  if (options.grpc_threads.poll_threads < 1 || options.grpc_threads.worker_threads < 1 ||
-      options.quorum_wait_threads < 1) {
+  if (options.grpc_threads.poll_threads < 1 || options.grpc_threads.worker_threads < 1) {
     return absl::InvalidArgumentError(
-        "--grpc_poll_threads, --grpc_worker_threads and --quorum_wait_threads must be at "
-        "least 1");
+        "--grpc_poll_threads and --grpc_worker_threads must be at least 1");
   }
 
   auto node = std::unique_ptr<CentralNode>(new CentralNode(options));
@@ -114,22 +112,11 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   node->storage_->SetWriteGate([replicator] { return replicator->CheckClockForWrites(); });
   node->storage_->SetDurabilityHook(
       [replicator](uint64_t last_sequence) { return replicator->AwaitQuorum(last_sequence); });
-  // Alone, AwaitQuorum answers at once; with peers it blocks, so the wait
-  // moves off the committing thread.
-  node->quorum_waiters_ = std::make_unique<ThreadPool>(options.quorum_wait_threads, "kv-quorum");
+  // No thread waits for a quorum: the acks (or the deadline, from the
+  // commit) answer the write.
   node->storage_->SetAsyncDurabilityHook(
-      [replicator, waiters = node->quorum_waiters_.get()](
-          uint64_t last_sequence, absl::AnyInvocable<void(absl::Status) &&> done) {
-        if (replicator->peers().cluster_size() <= 1) {
-          std::move(done)(replicator->AwaitQuorum(last_sequence));
-          return;
-        }
-        // The deadline runs from the commit, not from when a waiter is free.
-        waiters->Submit([replicator, last_sequence, committed_at = RealClock::Get().TimeNow(),
-                         done = std::make_shared<absl::AnyInvocable<void(absl::Status) &&>>(
-                             std::move(done))]() mutable {
-          std::move(*done)(replicator->AwaitQuorum(last_sequence, committed_at));
-        });
+      [replicator](uint64_t last_sequence, absl::AnyInvocable<void(absl::Status) &&> done) {
+        replicator->AwaitQuorumAsync(last_sequence, RealClock::Get().TimeNow(), std::move(done));
       });
   node->storage_->SetReadGate([replicator, window = options.window]() -> absl::Status {
     const absl::Time complete = replicator->CompleteAsOf();
@@ -268,10 +255,9 @@ void CentralNode::Shutdown() {
   }
   // Every call answered (writes waiting for their quorum included, every
   // stream ended), then the completion queue shut down.
+  if (replicator_ != nullptr) replicator_->Stop();  // answers the quorum waits
   if (invalidation_service_ != nullptr) invalidation_service_->Shutdown();
   if (async_kv_server_ != nullptr) async_kv_server_->Shutdown();
-  quorum_waiters_.reset();
-  if (replicator_ != nullptr) replicator_->Stop();
   stop_.Notify();
   if (trim_thread_.joinable()) trim_thread_.join();
   if (stream_hub_ != nullptr) stream_hub_->Stop();

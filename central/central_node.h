@@ -28,7 +28,6 @@
 #include "common/http/http_server.h"
 #include "common/http/rest_handler.h"
 #include "common/limits.h"
-#include "common/thread_pool.h"
 
 namespace kv::central {
 
@@ -75,9 +74,6 @@ struct CentralOptions {
   std::string metrics_addr;
   // Threads of the client API's completion queue and its worker pool.
   AsyncKvServerOptions grpc_threads;
-  // Threads that wait for the write quorum of client writes when the
-  // membership has peers (each waits for one write at a time). Default: 64.
-  int quorum_wait_threads = 64;
 };
 
 // A running kv-central: storage, the gRPC server (client API, health,
@@ -110,7 +106,6 @@ class CentralNode {
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<KvService> kv_service_;
   std::unique_ptr<AsyncKvServer> async_kv_server_;
-  std::unique_ptr<ThreadPool> quorum_waiters_;
   std::unique_ptr<StreamHub> stream_hub_;
   std::unique_ptr<InvalidationService> invalidation_service_;
   std::shared_ptr<prometheus::Registry> registry_;

@@ -28,8 +28,6 @@ ABSL_FLAG(int, grpc_poll_threads, 1,
           "commit queue is idle.");
 ABSL_FLAG(int, grpc_worker_threads, 16,
           "gRPC: threads running client calls that may block (reads, lists, namespaces).");
-ABSL_FLAG(int, quorum_wait_threads, 64,
-          "Threads waiting for the write quorum of client writes (with peers).");
 ABSL_FLAG(std::string, ready_file, "", "Written (grpc_port=, http_port=, pid=) once serving.");
 ABSL_FLAG(uint32_t, node_id, 1, "This central's id (part of every version).");
 ABSL_FLAG(std::string, tokens_file, "", "Lines `<token> <account_id> <read|write>`.");
@@ -145,7 +143,6 @@ int main(int argc, char** argv) {
   options.window = absl::GetFlag(FLAGS_window);
   options.grpc_threads.poll_threads = absl::GetFlag(FLAGS_grpc_poll_threads);
   options.grpc_threads.worker_threads = absl::GetFlag(FLAGS_grpc_worker_threads);
-  options.quorum_wait_threads = absl::GetFlag(FLAGS_quorum_wait_threads);
   options.storage.max_clock_offset = absl::GetFlag(FLAGS_max_clock_offset);
   options.replication.peers = absl::GetFlag(FLAGS_peers);
   options.replication.peers_file = absl::GetFlag(FLAGS_peers_file);

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "central/pull_inbox.h"
 #include "common/logging.h"
+#include "common/thread_pool.h"
 #include "proto/replication.grpc.pb.h"
 
 namespace kv::central {
@@ -38,7 +39,12 @@ PeerPuller::PeerPuller(const PeerPullerOptions& options, const PeerSet& peers,
 
 PeerPuller::~PeerPuller() { Stop(); }
 
-void PeerPuller::Start() { thread_ = std::thread([this] { Run(); }); }
+void PeerPuller::Start() {
+  thread_ = std::thread([this] {
+    NameThisThread("kv-pull-read");
+    Run();
+  });
+}
 
 void PeerPuller::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
@@ -94,6 +100,7 @@ void PeerPuller::PullOnce(const std::string& address) {
   // connection open and sends nothing).
   absl::Notification done;
   std::thread watchdog([&] {
+    NameThisThread("kv-pull-watch");
     while (!done.WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
       absl::MutexLock lock(&mu_);
       if (absl::Now() - last_message_ > options_.silence_timeout) {
@@ -172,6 +179,7 @@ void PeerPuller::PullOnce(const std::string& address) {
   // that arrived with it (see ApplyLoop).
   PullInbox inbox(kMaxInboxBytes);
   std::thread applier([&] {
+    NameThisThread("kv-pull-apply");
     ApplyLoop(inbox, incarnation, expected, [&](uint64_t sequence) {
       PullRequest ack;
       ack.mutable_ack()->set_sequence(sequence);

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/grpc_status.h"
 #include "common/logging.h"
+#include "common/thread_pool.h"
 
 namespace kv::central {
 namespace {
@@ -83,6 +84,7 @@ grpc::Status ReplicationService::Pull(
   }
   PullSender sender(sender_options, log, storage_.replica(), tracker_, next);
   std::thread reader([&] {
+    NameThisThread("kv-pull-acks");
     PullRequest request;
     while (stream->Read(&request)) {
       if (request.has_ack()) sender.OnAck(request.ack().sequence());

@@ -64,6 +64,7 @@ void Replicator::Stop() {
     pullers.swap(pullers_);
   }
   for (auto& [id, puller] : pullers) puller->Stop();
+  tracker_.Shutdown();
 }
 
 size_t Replicator::WriteQuorum(size_t cluster_size) const {
@@ -76,23 +77,49 @@ size_t Replicator::PeersNeededForQuorum() const {
   return n == 0 ? 0 : WriteQuorum(n) - 1;
 }
 
-absl::Status Replicator::AwaitQuorum(uint64_t last_sequence, absl::Time committed_at) {
+void Replicator::AwaitQuorumAsync(uint64_t last_sequence, absl::Time committed_at,
+                                  absl::AnyInvocable<void(absl::Status) &&> done) {
   const size_t n = peers_->cluster_size();
   if (n == 0) {
-    return absl::UnavailableError(
+    std::move(done)(absl::UnavailableError(
         "the membership of this central is not known yet (its peers file has not been read); "
-        "the write is stored here only and will be replicated; retry it");
+        "the write is stored here only and will be replicated; retry it"));
+    return;
   }
   const size_t w = WriteQuorum(n);
-  if (w <= 1) return absl::OkStatus();
+  if (w <= 1) {
+    std::move(done)(absl::OkStatus());
+    return;
+  }
   if (committed_at == absl::InfinitePast()) committed_at = RealClock::Get().TimeNow();
-  const size_t got = tracker_.WaitFor(last_sequence, w - 1, committed_at + options_.write_deadline);
-  if (got >= w - 1) return absl::OkStatus();
-  if (metrics_ != nullptr) metrics_->quorum_failures.Increment();
-  return absl::UnavailableError(absl::StrCat(
-      "the write is durable on ", got + 1, " of ", n, " centrals, fewer than the write quorum of ",
-      w, ", after ", absl::FormatDuration(options_.write_deadline),
-      "; it stays and will be repaired; retry it or read it back later"));
+  tracker_.WaitAsync(
+      last_sequence, w - 1, committed_at + options_.write_deadline,
+      [this, n, w, done = std::move(done)](QuorumTracker::Outcome outcome,
+                                           size_t peers) mutable {
+        if (outcome == QuorumTracker::Outcome::kReached) {
+          std::move(done)(absl::OkStatus());
+          return;
+        }
+        if (metrics_ != nullptr) metrics_->quorum_failures.Increment();
+        std::move(done)(absl::UnavailableError(absl::StrCat(
+            "the write is durable on ", peers + 1, " of ", n,
+            " centrals, fewer than the write quorum of ", w,
+            outcome == QuorumTracker::Outcome::kDeadline
+                ? absl::StrCat(", after ", absl::FormatDuration(options_.write_deadline))
+                : std::string(" when this central began shutting down"),
+            "; it stays and will be repaired; retry it or read it back later")));
+      });
+}
+
+absl::Status Replicator::AwaitQuorum(uint64_t last_sequence, absl::Time committed_at) {
+  absl::Notification answered;
+  absl::Status result;
+  AwaitQuorumAsync(last_sequence, committed_at, [&](absl::Status status) {
+    result = std::move(status);
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  return result;
 }
 
 absl::Time Replicator::CompleteAsOf() const {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -45,9 +46,10 @@ struct ReplicatorOptions {
 // namespace changes to one coordinator.
 //
 // Guarantees:
-//  - AwaitQuorum returns OK only once write_quorum − 1 peers have acked the
-//    sequence durably; otherwise, at the deadline, UNAVAILABLE saying how
-//    many centrals hold the write (it stays and is repaired later);
+//  - AwaitQuorum(Async) answers OK only once write_quorum − 1 peers have
+//    acked the sequence durably; otherwise, at the deadline (from the local
+//    commit) or at Stop, UNAVAILABLE saying how many centrals hold the
+//    write (it stays and is repaired later); every wait is answered;
 //  - CompleteAsOf() is a time up to which this central holds every write
 //    acknowledged anywhere: the (N−W)-th most recent completeness among its
 //    peers' contiguous streams (now for a cluster of one, or W = N).
@@ -62,12 +64,20 @@ class Replicator final : public NamespaceCoordinator {
 
   // Starts pullers, anti-entropy and the membership/metrics loop.
   void Start();
+  // Also answers every quorum wait still open (UNAVAILABLE), and later
+  // ones at once.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // The durability hook of every local write.
+  // The durability hook of every local write: calls `done` (on this
+  // thread, the acking stream's or the quorum timer's; it must not block)
+  // with OK once write_quorum − 1 peers have acked `last_sequence`,
+  // otherwise UNAVAILABLE at the deadline or at Stop. No thread waits.
   // `committed_at`: when the write was committed locally; the write
-  // deadline runs from there, so a wait that starts late (queued behind
-  // others) never acknowledges a write after its deadline. Default: now.
+  // deadline runs from there (DESIGN §4.2), so a wait registered late
+  // never acknowledges a write after its deadline. Default: now.
+  void AwaitQuorumAsync(uint64_t last_sequence, absl::Time committed_at,
+                        absl::AnyInvocable<void(absl::Status) &&> done);
+  // Blocking form of AwaitQuorumAsync.
   absl::Status AwaitQuorum(uint64_t last_sequence,
                            absl::Time committed_at = absl::InfinitePast());
   // Peers that must ack a write for its quorum (W − 1; 0 while the

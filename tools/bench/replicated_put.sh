@@ -6,8 +6,10 @@
 # CENTRAL_FLAGS adds flags to the three centrals (e.g.
 # "--replication_batches_in_flight=1"); CENTRAL picks another binary.
 # Prints the load average before each phase (the machine may be shared),
-# both rates and their ratio, and what each peer's Pull stream from central 1
+# both rates and their ratio, per write the CPU, context switches and WAL
+# syncs (all centrals, and central 1), and what each of the six Pull streams
 # did (kv_replication_*: applies, entries per apply, time applying).
+# THREADS=1 adds context switches and CPU per write by thread name.
 # Every node binds 127.0.0.1 port 0; the peers file is written once all
 # ports are known.
 set -euo pipefail
@@ -32,8 +34,9 @@ start() {  # id extra-flags...
 }
 port() { sed -n 's/^grpc_port=//p' "$D/ready-$1"; }
 metrics() { curl -s "127.0.0.1:$(sed -n 's/^metrics_port=//p' "$D/ready-$1")/metrics"; }
-# metric NODE NAME: the value of NAME{peer="1"} at central NODE.
-metric() { metrics "$1" | awk -v n="$2{peer=\"1\"}" '$1 == n { print $2 }'; }
+# metric NODE NAME [PEER]: the value of NAME{peer="PEER"} (default 1) at
+# central NODE.
+metric() { metrics "$1" | awk -v n="$2{peer=\"${3:-1}\"}" '$1 == n { print $2 }'; }
 rate() { awk '{ for (i = 1; i < NF; ++i) if ($(i + 1) == "ops/s") print $i }'; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 # CPU seconds (user + system) the given processes have used so far.
@@ -44,6 +47,20 @@ ops() { echo "$1" | rate; }
 switches() { local t=0; for p in "$@"; do
   t=$((t + $(cat /proc/"$p"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }')))
   done; echo "$t"; }
+# Per thread name of one process: "name switches cpu-ticks" (threads of the
+# same name summed), for the per-thread breakdown (THREADS=1).
+per_thread() { for t in /proc/"$1"/task/*; do
+  printf '%s %s %s\n' "$(tr ' ' _ <"$t/comm")" \
+    "$(awk '/ctxt_switches/ { s += $2 } END { print s + 0 }' "$t/status" 2>/dev/null)" \
+    "$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null)"
+  done | awk '{ s[$1] += $2; c[$1] += $3; n[$1]++ } END { for (k in s) print k, n[k], s[k], c[k] }'; }
+# Prints, per thread name, the context switches and CPU per write between two
+# per_thread snapshots.
+thread_delta() {  # before after writes
+  awk -v w="$3" -v hz="$(getconf CLK_TCK)" 'NR == FNR { s[$1] = $3; c[$1] = $4; next }
+    { ds = $3 - s[$1]; dc = $4 - c[$1]; if (ds > w / 100 || dc > 0)
+        printf "  %-16s x%-3d %5.2f switches, %4.0f us CPU per write\n", $1, $2, ds / w, dc * 1e6 / hz / w }' \
+    "$1" "$2" | sort -k3 -rn; }
 # WAL syncs of the given centrals (by id).
 syncs() { local t=0; for i in "$@"; do
   t=$(echo "$t + $(metrics "$i" | awk '$1 == "kv_rocksdb_wal_synced_total" { print $2 }')" | bc); done; echo "$t"; }
@@ -51,11 +68,16 @@ syncs() { local t=0; for i in "$@"; do
 echo "== single central, $C writers (load average $(loadavg))"
 start 9
 cpu0=$(cpu "${PIDS[0]}"); cs0=$(switches "${PIDS[0]}")
+[ -n "${THREADS:-}" ] && per_thread "${PIDS[0]}" >"$D/threads-single.0"
 single=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 9)" --concurrency="$C" --duration="$DUR" 2>&1 | tail -1)
 echo "$single"
 printf 'per write: %.0f us CPU, %.1f context switches\n' \
   "$(echo "($(cpu "${PIDS[0]}") - $cpu0) * 1000000 / ($(ops "$single") * ${DUR%s})" | bc -l)" \
   "$(echo "($(switches "${PIDS[0]}") - $cs0) / ($(ops "$single") * ${DUR%s})" | bc -l)"
+if [ -n "${THREADS:-}" ]; then
+  per_thread "${PIDS[0]}" >"$D/threads-single.1"
+  echo "by thread:"; thread_delta "$D/threads-single.0" "$D/threads-single.1" "$(echo "$(ops "$single") * ${DUR%s}" | bc -l)"
+fi
 kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true; PIDS=()
 
 for i in 1 2 3; do rm -f "$D/ready-$i"; start "$i" --peers_file="$D/peers" --metrics_addr=127.0.0.1:0 ${CENTRAL_FLAGS:-}; done
@@ -73,12 +95,17 @@ for _ in $(seq 1 300); do
 done
 [ "$connected" = 6 ] || { echo "replication did not connect"; exit 1; }
 declare -A before
-for i in 2 3; do
-  for m in applies entries apply_seconds; do before[$i$m]=$(metric "$i" "kv_replication_${m}_total"); done
+# Streams as "receiver:source".
+STREAMS="2:1 3:1 1:2 1:3 2:3 3:2"
+for st in $STREAMS; do
+  for m in applies entries apply_seconds; do
+    before[$st$m]=$(metric "${st%:*}" "kv_replication_${m}_total" "${st#*:}")
+  done
 done
 echo "== 3 centrals (write quorum 2), $C writers at central 1 (load average $(loadavg))"
 cpu0=$(cpu "${PIDS[@]}"); cs0=$(switches "${PIDS[@]}"); sy0=$(syncs 1 2 3)
 cpu1=$(cpu "${PIDS[0]}"); cs1=$(switches "${PIDS[0]}"); sy1=$(syncs 1)
+if [ -n "${THREADS:-}" ]; then for i in 0 1 2; do per_thread "${PIDS[$i]}" >"$D/threads-$i.0"; done; fi
 replicated=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 1)" --concurrency="$C" --duration="$DUR" 2>&1 | tail -1)
 echo "$replicated"
 writes=$(echo "$(ops "$replicated") * ${DUR%s}" | bc -l)
@@ -90,14 +117,19 @@ printf '            of which central 1: %.0f us CPU, %.1f context switches, %.2f
   "$(echo "($(cpu "${PIDS[0]}") - $cpu1) * 1000000 / $writes" | bc -l)" \
   "$(echo "($(switches "${PIDS[0]}") - $cs1) / $writes" | bc -l)" \
   "$(echo "($(syncs 1) - $sy1) / $writes" | bc -l)"
+if [ -n "${THREADS:-}" ]; then for i in 0 1 2; do
+  per_thread "${PIDS[$i]}" >"$D/threads-$i.1"
+  echo "central $((i + 1)) by thread:"; thread_delta "$D/threads-$i.0" "$D/threads-$i.1" "$writes"
+done; fi
 secs=${DUR%s}
-for i in 2 3; do
-  a=$(echo "$(metric "$i" kv_replication_applies_total) - ${before[${i}applies]}" | bc)
-  e=$(echo "$(metric "$i" kv_replication_entries_total) - ${before[${i}entries]}" | bc)
-  t=$(echo "$(metric "$i" kv_replication_apply_seconds_total) - ${before[${i}apply_seconds]}" | bc -l)
+for st in $STREAMS; do
+  i=${st%:*}; src=${st#*:}
+  a=$(echo "$(metric "$i" kv_replication_applies_total "$src") - ${before[${st}applies]}" | bc)
+  e=$(echo "$(metric "$i" kv_replication_entries_total "$src") - ${before[${st}entries]}" | bc)
+  t=$(echo "$(metric "$i" kv_replication_apply_seconds_total "$src") - ${before[${st}apply_seconds]}" | bc -l)
   [ "$a" = 0 ] && a=1
-  printf 'central %s from central 1: %s applies, %.1f entries each, %.0f us per apply, applying %.0f%% of the time\n' \
-    "$i" "$a" "$(echo "$e / $a" | bc -l)" "$(echo "$t * 1000000 / $a" | bc -l)" "$(echo "$t * 100 / $secs" | bc -l)"
+  printf 'central %s from central %s: %s applies, %.1f entries each, %.0f us per apply, applying %.0f%% of the time\n' \
+    "$i" "$src" "$a" "$(echo "$e / $a" | bc -l)" "$(echo "$t * 1000000 / $a" | bc -l)" "$(echo "$t * 100 / $secs" | bc -l)"
 done
 printf 'ratio %.2f (load average %s)\n' \
   "$(echo "$(ops "$replicated") / $(ops "$single")" | bc -l)" "$(loadavg)"

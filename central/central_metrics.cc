@@ -57,6 +57,11 @@ CentralMetrics::CentralMetrics(prometheus::Registry& registry)
                               .Name("kv_anti_entropy_rounds_total")
                               .Help("Anti-entropy rounds with the peer, by result")
                               .Register(registry)),
+      anti_entropy_seconds(BuildCounter()
+                               .Name("kv_anti_entropy_seconds_total")
+                               .Help("Time spent in anti-entropy rounds with the peer (rate: the "
+                                     "share of time they take)")
+                               .Register(registry)),
       quorum_failures(BuildCounter()
                           .Name("kv_quorum_failures_total")
                           .Help("Writes that did not reach the write quorum before the deadline")
@@ -135,6 +140,9 @@ prometheus::Counter& CentralMetrics::ReplicationApplySeconds(uint32_t peer) {
 }
 prometheus::Counter& CentralMetrics::AntiEntropyRepairs(uint32_t peer) {
   return anti_entropy_repairs.Add({{"peer", absl::StrCat(peer)}});
+}
+prometheus::Counter& CentralMetrics::AntiEntropySeconds(uint32_t peer) {
+  return anti_entropy_seconds.Add({{"peer", absl::StrCat(peer)}});
 }
 prometheus::Counter& CentralMetrics::AntiEntropyRounds(uint32_t peer, bool ok) {
   return anti_entropy_rounds.Add({{"peer", absl::StrCat(peer)}, {"result", ok ? "ok" : "error"}});

@@ -27,6 +27,7 @@ struct CentralMetrics {
   prometheus::Counter& ReplicationApplySeconds(uint32_t peer);
   prometheus::Counter& AntiEntropyRepairs(uint32_t peer);
   prometheus::Counter& AntiEntropyRounds(uint32_t peer, bool ok);
+  prometheus::Counter& AntiEntropySeconds(uint32_t peer);
 
   prometheus::Family<prometheus::Gauge>& replication_connected;
   prometheus::Family<prometheus::Gauge>& replication_lag_seconds;
@@ -38,6 +39,7 @@ struct CentralMetrics {
   prometheus::Family<prometheus::Counter>& replication_apply_seconds;
   prometheus::Family<prometheus::Counter>& anti_entropy_repairs;
   prometheus::Family<prometheus::Counter>& anti_entropy_rounds;
+  prometheus::Family<prometheus::Counter>& anti_entropy_seconds;
   prometheus::Counter& quorum_failures;
   prometheus::Counter& future_versions;
   prometheus::Gauge& complete_as_of_age_seconds;

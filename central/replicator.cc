@@ -42,6 +42,8 @@ absl::StatusOr<std::unique_ptr<Replicator>> Replicator::Create(const ReplicatorO
         if (self->metrics_ == nullptr) return;
         self->metrics_->AntiEntropyRounds(peer, ok).Increment();
         self->metrics_->AntiEntropyRepairs(peer).Increment(static_cast<double>(repaired));
+        self->metrics_->AntiEntropySeconds(peer).Increment(
+            absl::ToDoubleSeconds(absl::Now() - started));
       });
   return r;
 }

@@ -156,28 +156,37 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
       std::make_unique<InvalidationService>(*node->stream_hub_, *node->storage_,
                                             *node->auth_);
 
-  grpc::EnableDefaultHealthCheckService(true);
+  // Health is served on the completion queue (AsyncKvServer), not by
+  // gRPC's default (callback) service.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.grpc_addr, grpc::InsecureServerCredentials(),
                            &node->grpc_port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
-  {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-    creators.push_back(RequestMetrics::InterceptorFactory(*node->request_metrics_));
-    builder.experimental().SetInterceptorCreators(std::move(creators));
-  }
-  node->async_kv_server_ = std::make_unique<AsyncKvServer>(*node->kv_service_, options.grpc_threads);
-  builder.RegisterService(node->async_kv_server_->service());
-  std::unique_ptr<grpc::ServerCompletionQueue> cq = builder.AddCompletionQueue();
-  builder.RegisterService(node->invalidation_service_.get());
+  // No interceptor and no callback service: kv.v1.Kv (which records the
+  // request metrics itself), health and the invalidation streams all run
+  // on one completion queue, polled by the kv-cq threads alone
+  // (docs/write-path.md). Replication and reflection are sync services;
+  // a server with a completion queue gives them non-polling queues, so
+  // their threads wait without reading the client connections.
+  node->async_kv_server_ = std::make_unique<AsyncKvServer>(
+      *node->kv_service_, options.grpc_threads, *node->request_metrics_);
+  node->async_kv_server_->RegisterWith(builder);
+  builder.RegisterService(node->invalidation_service_->service());
   builder.RegisterService(node->replication_service_.get());
+  std::unique_ptr<grpc::ServerCompletionQueue> cq = builder.AddCompletionQueue();
   node->server_ = builder.BuildAndStart();
   if (node->server_ == nullptr || node->grpc_port_ == 0) {
+    cq->Shutdown();
+    void* tag;
+    bool ok;
+    while (cq->Next(&tag, &ok)) {
+    }
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.grpc_addr));
   }
   node->async_kv_server_->Start(std::move(cq));
+  node->invalidation_service_->Start(node->async_kv_server_->cq());
   node->server_->GetHealthCheckService()->SetServingStatus(true);
   if (!options.http.addr.empty()) {
     node->http_api_ = std::make_unique<CentralKvApi>(*node->kv_service_);
@@ -244,9 +253,10 @@ void CentralNode::Shutdown() {
     server_->Shutdown(std::chrono::system_clock::now());
     server_->Wait();
   }
-  // Every call answered (writes waiting for their quorum included), then
-  // the completion queue shut down.
+  // Every call answered (writes waiting for their quorum included, every
+  // stream ended), then the completion queue shut down.
   if (replicator_ != nullptr) replicator_->Stop();  // answers the quorum waits
+  if (invalidation_service_ != nullptr) invalidation_service_->Shutdown();
   if (async_kv_server_ != nullptr) async_kv_server_->Shutdown();
   stop_.Notify();
   if (trim_thread_.joinable()) trim_thread_.join();

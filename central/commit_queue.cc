@@ -16,7 +16,30 @@ namespace {
 // are not slowed down by large ones (as in LevelDB).
 constexpr size_t kSmallWriteBytes = size_t{128} << 10;
 
+// The calling thread's open CommitBatch, if any.
+thread_local CommitBatch* t_batch = nullptr;
+
 }  // namespace
+
+CommitBatch::CommitBatch() {
+  CHECK(t_batch == nullptr) << "CommitBatch does not nest";
+  t_batch = this;
+}
+
+CommitBatch::~CommitBatch() {
+  Flush();
+  t_batch = nullptr;
+}
+
+void CommitBatch::Flush() {
+  // Closed while leading: the callbacks of the group (on this thread) may
+  // enqueue more writes, which then lead or queue as usual.
+  t_batch = nullptr;
+  std::vector<CommitQueue*> queues;
+  queues.swap(queues_);
+  for (CommitQueue* queue : queues) queue->LeadDeferred();
+  t_batch = this;
+}
 
 CommitQueue::CommitQueue(const Options& options, RocksDb& db,
                          ChangeLogImpl& log, Hlc& hlc, Clock& clock)
@@ -74,11 +97,28 @@ void CommitQueue::CommitAsync(Request request, Done done) {
     absl::MutexLock lock(&mu_);
     writers_.push_back(writer);
     if (!leader_active_) {
+      if (t_batch != nullptr) {
+        // The batch's Flush leads (unless another writer does first).
+        if (std::find(t_batch->queues_.begin(), t_batch->queues_.end(), this) ==
+            t_batch->queues_.end()) {
+          t_batch->queues_.push_back(this);
+        }
+        return;
+      }
       leader_active_ = true;
       lead = true;
     }
   }
   if (lead) Lead(writer);  // `writer` is deleted once complete
+}
+
+void CommitQueue::LeadDeferred() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (leader_active_ || writers_.empty()) return;  // led, or being led
+    leader_active_ = true;
+  }
+  Lead(nullptr, /*one_group=*/true);
 }
 
 void CommitQueue::CommitterLoop() {
@@ -93,7 +133,7 @@ void CommitQueue::CommitterLoop() {
   }
 }
 
-void CommitQueue::Lead(Writer* own) {
+void CommitQueue::Lead(Writer* own, bool one_group) {
   bool own_done = false;
   while (true) {
     std::vector<Writer*> group;
@@ -118,7 +158,7 @@ void CommitQueue::Lead(Writer* own) {
       }
       group = TakeGroup();
     }
-    if (LeadGroup(group, own) && own != nullptr) own_done = true;
+    if ((LeadGroup(group, own) && own != nullptr) || one_group) own_done = true;
   }
 }
 

@@ -26,6 +26,34 @@
 
 namespace kv::central {
 
+class CommitQueue;
+
+// Batches the CommitAsync calls that the creating thread makes while the
+// batch is open: a call that finds its queue idle enqueues its request
+// without leading, and Flush() leads (one group, on this thread) every queue
+// left with requests and no leader. For completion-queue pollers: the
+// requests read in one poll share one WAL sync instead of one sync each,
+// without handing them to another thread. A request enqueued meanwhile is
+// never stranded: any other writer that finds the queue idle leads and
+// commits it, and Flush leads whatever is left. One open batch per thread
+// (they do not nest); Flush before the thread blocks (the destructor
+// flushes too). Not thread-safe: one thread.
+class CommitBatch {
+ public:
+  CommitBatch();
+  ~CommitBatch();
+  CommitBatch(const CommitBatch&) = delete;
+  CommitBatch& operator=(const CommitBatch&) = delete;
+
+  // Leads the deferred requests now (may block for one group's commit).
+  void Flush();
+
+ private:
+  friend class CommitQueue;
+  // Queues with requests deferred by this batch (usually one).
+  std::vector<CommitQueue*> queues_;
+};
+
 // Group commit, LevelDB style (leveldb DBImpl::Write), with an asynchronous
 // entry point. Writers enqueue; one thread at a time is the leader: it takes
 // a bounded run of queued writers, gives each mutation its HLC version and
@@ -47,7 +75,8 @@ namespace kv::central {
 //
 // Who leads: a caller that finds no leader leads at once, on its own thread
 // (so an idle queue costs no thread hand-off), until its own request is
-// complete. Work left then goes to the next blocked Commit caller in line,
+// complete; a CommitAsync caller with an open CommitBatch defers that to
+// the batch's Flush, which leads one group. Work left then goes to the next blocked Commit caller in line,
 // or else to the queue's committer thread, which leads until the queue is
 // empty. So a busy queue costs one wake-up per group, not one per writer,
 // and no caller leads on behalf of others for longer than its own group.
@@ -169,9 +198,14 @@ class CommitQueue {
     absl::CondVar cv;
   };
 
-  // Leads groups until `own` (null: the committer thread) is complete, then
-  // hands what is left on (see the class comment).
-  void Lead(Writer* own) ABSL_LOCKS_EXCLUDED(mu_, leader_mu_);
+  friend class CommitBatch;
+
+  // Leads groups until `own` (null: the committer thread) is complete, or
+  // after one group when `one_group`, then hands what is left on (see the
+  // class comment).
+  void Lead(Writer* own, bool one_group = false) ABSL_LOCKS_EXCLUDED(mu_, leader_mu_);
+  // CommitBatch::Flush: leads one group when requests wait and no one leads.
+  void LeadDeferred() ABSL_LOCKS_EXCLUDED(mu_, leader_mu_);
   // Commits `group`, runs its hooks and listeners, pops it, wakes its Commit
   // writers and runs its CommitAsync callbacks. Returns whether `own` was
   // in it.

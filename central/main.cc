@@ -22,9 +22,10 @@ ABSL_FLAG(absl::Duration, http_idle_timeout, absl::Seconds(60),
 ABSL_FLAG(absl::Duration, http_request_timeout, absl::Seconds(30),
           "HTTP: longest a request body may take to arrive, or a response to be written.");
 ABSL_FLAG(int, http_threads, 16, "HTTP: threads running requests.");
-ABSL_FLAG(int, grpc_poll_threads, 2,
-          "gRPC: threads polling the client API's completion queue (a poller that finds the "
-          "commit queue idle commits there).");
+ABSL_FLAG(int, grpc_poll_threads, 1,
+          "gRPC: threads polling the completion queue (client API, health, invalidation "
+          "streams); a poller commits the writes of the requests it read together when the "
+          "commit queue is idle.");
 ABSL_FLAG(int, grpc_worker_threads, 16,
           "gRPC: threads running client calls that may block (reads, lists, namespaces).");
 ABSL_FLAG(std::string, ready_file, "", "Written (grpc_port=, http_port=, pid=) once serving.");

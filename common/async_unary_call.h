@@ -14,18 +14,11 @@
 #include <memory>
 #include <utility>
 
+#include "common/completion_tag.h"
 #include "common/grpc_auth.h"
 #include "common/request_context.h"
 
 namespace kv {
-
-// What a completion queue polled by PollCompletionQueue carries as tags.
-class CompletionTag {
- public:
-  virtual ~CompletionTag() = default;
-  // Called on a polling thread with the event's `ok`.
-  virtual void Proceed(bool ok) = 0;
-};
 
 // Runs `cq`'s events until the queue is shut down and drained. Any number
 // of threads may poll one queue.

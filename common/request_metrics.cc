@@ -1,16 +1,12 @@
 #include "common/request_metrics.h"
 
-#include <cctype>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "common/grpc_code_name.h"
 
 namespace kv {
 namespace {
-
-constexpr absl::string_view kKvPrefix = "/kv.v1.Kv/";
 
 constexpr absl::string_view kOpNames[] = {
     "create_namespace", "list_namespaces", "get_namespace", "rename_namespace",
@@ -22,41 +18,6 @@ prometheus::Histogram::BucketBoundaries DurationBuckets() {
   return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
           0.05,    0.1,    0.25,    0.5,    1,     2.5,    5,     10,   30,    60};
 }
-
-// Times one call: from its arrival to the status being sent.
-class MetricsInterceptor final : public grpc::experimental::Interceptor {
- public:
-  MetricsInterceptor(RequestMetrics& metrics, std::string op)
-      : metrics_(metrics), op_(std::move(op)), start_(absl::Now()) {}
-
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(
-            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      metrics_.Record(op_, methods->GetSendStatus().error_code(), absl::Now() - start_);
-    }
-    methods->Proceed();
-  }
-
- private:
-  RequestMetrics& metrics_;
-  const std::string op_;
-  const absl::Time start_;
-};
-
-class MetricsInterceptorFactory final
-    : public grpc::experimental::ServerInterceptorFactoryInterface {
- public:
-  explicit MetricsInterceptorFactory(RequestMetrics& metrics) : metrics_(metrics) {}
-  grpc::experimental::Interceptor* CreateServerInterceptor(
-      grpc::experimental::ServerRpcInfo* info) override {
-    std::string op = RequestMetrics::OpOfMethod(info->method());
-    if (op.empty()) return nullptr;
-    return new MetricsInterceptor(metrics_, std::move(op));
-  }
-
- private:
-  RequestMetrics& metrics_;
-};
 
 }  // namespace
 
@@ -100,26 +61,6 @@ void RequestMetrics::Record(int op_index, grpc::StatusCode code, absl::Duration 
   }
   counter->Increment();
   histogram->Observe(absl::ToDoubleSeconds(duration));
-}
-
-std::string RequestMetrics::OpOfMethod(absl::string_view method) {
-  if (!absl::StartsWith(method, kKvPrefix)) return "";
-  method.remove_prefix(kKvPrefix.size());
-  std::string op;
-  for (char c : method) {
-    if (std::isupper(static_cast<unsigned char>(c))) {
-      if (!op.empty()) op.push_back('_');
-      op.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    } else {
-      op.push_back(c);
-    }
-  }
-  return op;
-}
-
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-RequestMetrics::InterceptorFactory(RequestMetrics& metrics) {
-  return std::make_unique<MetricsInterceptorFactory>(metrics);
 }
 
 }  // namespace kv

@@ -1,7 +1,7 @@
 #ifndef KV_COMMON_REQUEST_METRICS_H_
 #define KV_COMMON_REQUEST_METRICS_H_
 
-#include <grpcpp/support/server_interceptor.h>
+#include <grpcpp/support/status.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/histogram.h>
@@ -21,7 +21,9 @@ namespace kv {
 // status code name: kv_requests_total{op,code} and
 // kv_request_duration_seconds{op} (buckets 50 µs .. 60 s). The operation is
 // the kv.v1.Kv method in snake case ("get", "bulk_put", ...); HTTP front ends
-// record the operation they map to. Thread-safe.
+// record the operation they map to. The gRPC servers (edge/ and central/
+// async_kv_server) record each call themselves: a server interceptor would
+// add completion-queue round trips, each a thread hand-off. Thread-safe.
 class RequestMetrics {
  public:
   explicit RequestMetrics(prometheus::Registry& registry);
@@ -35,15 +37,6 @@ class RequestMetrics {
   // The index Record takes for `op`; unknown operations get "other"'s.
   static int OpIndex(absl::string_view op);
 
-  // "/kv.v1.Kv/BulkPut" -> "bulk_put"; empty for methods of other services.
-  static std::string OpOfMethod(absl::string_view method);
-
-  // A server interceptor factory recording every kv.v1.Kv call (for
-  // ServerBuilder::experimental().SetInterceptorCreators). `metrics` must
-  // outlive the server.
-  static std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-  InterceptorFactory(RequestMetrics& metrics);
-
  private:
   static constexpr int kCodes = 17;
   // The kv.v1.Kv operations, bulk_get (HTTP) and "other".
@@ -55,7 +48,6 @@ class RequestMetrics {
   std::atomic<prometheus::Counter*> counters_[kOps][kCodes] = {};
   std::atomic<prometheus::Histogram*> histograms_[kOps] = {};
 };
-
 
 }  // namespace kv
 

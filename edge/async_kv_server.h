@@ -8,7 +8,7 @@
 
 #include "common/request_metrics.h"
 #include "common/thread_pool.h"
-#include "edge/async_health_service.h"
+#include "common/async_health_service.h"
 #include "edge/cq_call.h"
 #include "edge/edge_kv_service.h"
 #include "proto/kv.grpc.pb.h"

@@ -174,6 +174,7 @@ Result RunGetLoad(const GetLoadConfig& config) {
   const double m0 = MachineBusySeconds();
   const double c0 = SelfCpuSeconds();
   const double s0 = config.server_pid > 0 ? ProcessCpuSeconds(config.server_pid) : -1;
+  const double x0 = config.server_pid > 0 ? ProcessContextSwitches(config.server_pid) : -1;
   const absl::Time t0 = absl::Now();
   state.measure_start = Clock::now();
   state.phase.store(kMeasure);
@@ -193,6 +194,7 @@ Result RunGetLoad(const GetLoadConfig& config) {
   const double m1 = MachineBusySeconds();
   const double c1 = SelfCpuSeconds();
   const double s1 = config.server_pid > 0 ? ProcessCpuSeconds(config.server_pid) : -1;
+  const double x1 = config.server_pid > 0 ? ProcessContextSwitches(config.server_pid) : -1;
   Result r;
   r.rss_kb = config.server_pid > 0 ? RssKb(config.server_pid) : -1;
 
@@ -227,6 +229,11 @@ Result RunGetLoad(const GetLoadConfig& config) {
     r.extra.emplace_back("write_p99_us", state.write_ns.Percentile(99) / 1000.0);
   }
   r.client_cpu = (c1 - c0) / secs;
+  if (x0 >= 0 && x1 >= 0 && state.ok + state.errors > 0) {
+    // The server's context switches per call (threads that exited in the
+    // interval are not counted).
+    r.server_cs_per_op = (x1 - x0) / static_cast<double>(state.ok + state.errors);
+  }
   if (s0 >= 0 && s1 >= 0) {
     r.server_cpu = (s1 - s0) / secs;
     r.server_us_per_op = state.ok + state.errors > 0 ? (s1 - s0) * 1e6 / (state.ok + state.errors)

@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -44,6 +47,7 @@ void PrintResult(const Result& r, double baseline_ops, bool json) {
     if (r.hit_fraction >= 0) j["hit_fraction"] = Round(r.hit_fraction, 6);
     if (r.server_cpu >= 0) j["server_cpu"] = Round(r.server_cpu, 3);
     if (r.server_us_per_op >= 0) j["server_us_per_op"] = Round(r.server_us_per_op, 2);
+    if (r.server_cs_per_op >= 0) j["server_cs_per_op"] = Round(r.server_cs_per_op, 2);
     if (r.client_cpu >= 0) j["client_cpu"] = Round(r.client_cpu, 3);
     if (r.other_cpu >= 0) j["other_cpu"] = Round(r.other_cpu, 3);
     if (r.loadavg_before >= 0) j["loadavg_before"] = Round(r.loadavg_before, 2);
@@ -58,6 +62,9 @@ void PrintResult(const Result& r, double baseline_ops, bool json) {
   if (r.server_cpu >= 0) {
     absl::StrAppendFormat(&extra, "  server cpu %.2f (%.1f us/op)", r.server_cpu,
                           r.server_us_per_op);
+  }
+  if (r.server_cs_per_op >= 0) {
+    absl::StrAppendFormat(&extra, "  server cs %.1f/op", r.server_cs_per_op);
   }
   if (r.client_cpu >= 0) absl::StrAppendFormat(&extra, "  client cpu %.2f", r.client_cpu);
   if (r.other_cpu >= 0) absl::StrAppendFormat(&extra, "  other cpu %.2f", r.other_cpu);
@@ -104,6 +111,30 @@ double ProcessCpuSeconds(pid_t pid) {
   }
   if (ut < 0 || st < 0) return -1;
   return (ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double ProcessContextSwitches(pid_t pid) {
+  std::error_code ec;
+  std::filesystem::directory_iterator tasks(absl::StrCat("/proc/", pid, "/task"), ec);
+  if (ec) return -1;
+  double total = 0;
+  for (const std::filesystem::directory_entry& task : tasks) {
+    std::ifstream in(task.path() / "status");
+    std::string line;
+    while (std::getline(in, line)) {
+      for (absl::string_view prefix :
+           {"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"}) {
+        double n = 0;
+        if (absl::StartsWith(line, prefix) &&
+            absl::SimpleAtod(absl::StripAsciiWhitespace(
+                                 absl::string_view(line).substr(prefix.size())),
+                             &n)) {
+          total += n;
+        }
+      }
+    }
+  }
+  return total;
 }
 
 double SelfCpuSeconds() {

@@ -31,6 +31,7 @@ struct Result {
   double hit_fraction = -1;      // responses with cache_status == "HIT"
   double server_cpu = -1;        // cores busy over the measured interval
   double server_us_per_op = -1;  // server CPU time per operation
+  double server_cs_per_op = -1;  // server context switches per operation
   double client_cpu = -1;        // this process
   // Cores busy with everything else on the machine during the interval
   // (other builds, the idle central...): the noise indicator.
@@ -55,6 +56,9 @@ void PrintJson(const nlohmann::ordered_json& j);
 long RssKb(pid_t pid);
 // utime + stime of a whole process in seconds, -1 if unknown.
 double ProcessCpuSeconds(pid_t pid);
+// Context switches (voluntary + involuntary) of the live threads of `pid`,
+// from /proc/PID/task/*/status; -1 if unknown.
+double ProcessContextSwitches(pid_t pid);
 // utime + stime of this process in seconds.
 double SelfCpuSeconds();
 // CPU seconds the whole machine spent busy (user, nice, system, irq,

@@ -111,6 +111,67 @@ TEST_F(CommitQueueAsyncTest, AsyncDurabilityHookGatesTheAnswer) {
               StatusIs(absl::StatusCode::kUnavailable, "durable on 1 of 3 centrals"));
 }
 
+// An open CommitBatch defers leading: the requests wait until Flush, which
+// commits them as ONE group on the flushing thread.
+TEST_F(CommitQueueAsyncTest, BatchCommitsItsRequestsAsOneGroupAtFlush) {
+  std::vector<uint64_t> group_ends;  // last sequence of each writer's group
+  queue_->SetAsyncDurabilityHook(
+      [&](uint64_t sequence, absl::AnyInvocable<void(absl::Status) &&> done) {
+        group_ends.push_back(sequence);
+        std::move(done)(absl::OkStatus());
+      });
+  AsyncResult a, b, c;
+  CommitBatch batch;
+  CommitAsync(PutRequest("a"), a);
+  CommitAsync(PutRequest("b"), b);
+  CommitAsync(PutRequest("c"), c);
+  EXPECT_FALSE(a.done.HasBeenNotified());
+  EXPECT_FALSE(c.done.HasBeenNotified());
+  EXPECT_EQ(log_->LastSequence(), 0u);
+
+  batch.Flush();
+  for (AsyncResult* r : {&a, &b, &c}) {
+    ASSERT_TRUE(r->done.HasBeenNotified());
+    ASSERT_OK(r->versions);
+    EXPECT_EQ(r->thread, std::this_thread::get_id());
+  }
+  EXPECT_EQ(log_->LastSequence(), 3u);
+  EXPECT_THAT(group_ends, ::testing::ElementsAre(3u, 3u, 3u));
+
+  // Still open after a Flush: the next requests wait for the next one.
+  AsyncResult d;
+  CommitAsync(PutRequest("d"), d);
+  EXPECT_FALSE(d.done.HasBeenNotified());
+  batch.Flush();
+  ASSERT_TRUE(d.done.HasBeenNotified());
+  EXPECT_EQ(log_->LastSequence(), 4u);
+}
+
+// A request deferred by a batch is never stranded: a writer of another
+// thread that finds the queue idle leads and commits it; the batch's end
+// then has nothing left to do.
+TEST_F(CommitQueueAsyncTest, AnotherWriterCommitsWhatABatchDeferred) {
+  AsyncResult deferred;
+  {
+    CommitBatch batch;
+    CommitAsync(PutRequest("a"), deferred);
+    EXPECT_FALSE(deferred.done.HasBeenNotified());
+    std::thread other([this] { ASSERT_OK(queue_->Commit(PutRequest("b"))); });
+    other.join();
+    ASSERT_TRUE(deferred.done.HasBeenNotified());
+    EXPECT_NE(deferred.thread, std::this_thread::get_id());
+    EXPECT_EQ(log_->LastSequence(), 2u);
+  }  // the destructor flushes: nothing waits
+  ASSERT_OK(deferred.versions);
+  EXPECT_EQ(log_->LastSequence(), 2u);
+
+  // Without a batch the caller leads at once again.
+  AsyncResult after;
+  CommitAsync(PutRequest("c"), after);
+  ASSERT_TRUE(after.done.HasBeenNotified());
+  EXPECT_EQ(after.thread, std::this_thread::get_id());
+}
+
 // A blocking caller leads only its own group: what queued behind it goes to
 // the committer thread, and the asynchronous writers are answered there.
 TEST_F(CommitQueueAsyncTest, BlockingLeaderHandsTheRestToTheCommitter) {

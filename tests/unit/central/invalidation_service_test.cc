@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "central/central_node.h"
 #include "central/stream_hub.h"
+#include "common/async_unary_call.h"
 #include "common/auth.h"
 #include "common/clock.h"
 #include "gmock/gmock.h"
@@ -183,10 +184,16 @@ class InvalidationTest : public StorageTest {
     service_ = std::make_unique<InvalidationService>(*hub_, *storage_, *auth_);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-    builder.RegisterService(service_.get());
+    builder.RegisterService(service_->service());
+    cq_ = builder.AddCompletionQueue();
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_NE(port_, 0);
+    service_->Start(cq_.get());
+    // Two threads, as the central polls its queue.
+    for (int i = 0; i < 2; ++i) {
+      pollers_.emplace_back([this] { PollCompletionQueue(*cq_); });
+    }
     stub_ = NewStub(channel_args);
   }
 
@@ -202,6 +209,10 @@ class InvalidationTest : public StorageTest {
     hub_->WaitForStreamsDone(absl::Seconds(5));
     server_->Shutdown(std::chrono::system_clock::now());
     server_->Wait();
+    service_->Shutdown();  // every call ended: nothing starts on the queue after this
+    cq_->Shutdown();
+    for (std::thread& poller : pollers_) poller.join();
+    pollers_.clear();
     hub_->Stop();
     server_.reset();
     service_.reset();
@@ -229,7 +240,9 @@ class InvalidationTest : public StorageTest {
   std::unique_ptr<TokenAuthenticator> auth_;
   std::unique_ptr<StreamHub> hub_;
   std::unique_ptr<InvalidationService> service_;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::unique_ptr<grpc::Server> server_;
+  std::vector<std::thread> pollers_;
   int port_ = 0;
   std::unique_ptr<kv::v1::Invalidation::Stub> stub_;
 };

@@ -2,7 +2,7 @@
 // CqStreamReader (a blocking stream reader whose events come through that
 // queue), as the edge wires them: one queue, one thread dispatching CqCalls,
 // the client call's events on the server's queue.
-#include "edge/async_health_service.h"
+#include "common/async_health_service.h"
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>

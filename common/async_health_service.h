@@ -1,5 +1,5 @@
-#ifndef KV_EDGE_ASYNC_HEALTH_SERVICE_H_
-#define KV_EDGE_ASYNC_HEALTH_SERVICE_H_
+#ifndef KV_COMMON_ASYNC_HEALTH_SERVICE_H_
+#define KV_COMMON_ASYNC_HEALTH_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/server_builder_option.h>
@@ -13,14 +13,15 @@
 #include "absl/synchronization/mutex.h"
 #include "proto/health.grpc.pb.h"
 
-namespace kv::edge {
+namespace kv {
 
-// Serves grpc.health.v1.Health (Check and Watch) on the edge's server
-// completion queue, in place of gRPC's default health service. The default
-// one is a callback service, and in gRPC 1.51 (epoll1, no background
-// poller) a callback service makes the server start "nexting" threads that
-// poll the very connections the edge's queue thread serves: requests were
-// read on one thread and handed to another (docs/edge.md).
+// Serves grpc.health.v1.Health (Check and Watch) on a node's server
+// completion queue (edge and central), in place of gRPC's default health
+// service. The default one is a callback service, and in gRPC 1.51 (epoll1,
+// no background poller) a callback service makes the server start "nexting"
+// threads that poll the very connections the node's queue threads serve:
+// requests were read on one thread and handed to another (docs/edge.md,
+// docs/write-path.md).
 //
 // Semantics follow gRPC's default service: the whole server ("") is SERVING
 // from the start; Check of a service never set is NOT_FOUND; Watch sends the
@@ -30,7 +31,7 @@ namespace kv::edge {
 // UNAVAILABLE, so that the server's shutdown does not wait for them.
 //
 // Thread-safe: SetServingStatus and Shutdown from any thread; the calls
-// proceed on the queue's one polling thread (tags are CqCalls). Register
+// proceed on the queue's polling threads (tags are CompletionTags). Register
 // service() and BuilderOption() with the ServerBuilder, then Start(cq) after
 // BuildAndStart. Must outlive the server and the draining of the queue.
 class AsyncHealthService {
@@ -72,6 +73,6 @@ class AsyncHealthService {
   absl::flat_hash_set<WatchCall*> watches_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace kv::edge
+}  // namespace kv
 
-#endif  // KV_EDGE_ASYNC_HEALTH_SERVICE_H_
+#endif  // KV_COMMON_ASYNC_HEALTH_SERVICE_H_

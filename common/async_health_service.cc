@@ -1,37 +1,27 @@
 // Invariants of the calls below:
-//  - a call's tags are distinct CqCall members, each in flight at most once;
+//  - a call's tags are distinct CompletionTag members, each in flight at most
+//  once;
 //  - a WatchCall's state is guarded by the service's mutex, and at most one
 //    Write or Finish is in flight per call;
 //  - a WatchCall is deleted once gRPC has reported it done (AsyncNotifyWhen-
 //    Done, delivered for every call that was matched) and none of its ops is
 //    in flight; an unmatched call (request failed at shutdown) at once.
-#include "edge/async_health_service.h"
+#include "common/async_health_service.h"
 
 #include <grpcpp/ext/health_check_service_server_builder_option.h>
 
 #include <utility>
 
-#include "edge/cq_call.h"
+#include "common/completion_tag.h"
 
-namespace kv::edge {
+namespace kv {
 namespace {
 
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 
-// A completion-queue tag calling `Method` of `Owner`.
-template <typename Owner, void (Owner::*Method)(bool)>
-class Tag final : public CqCall {
- public:
-  explicit Tag(Owner* owner) : owner_(owner) {}
-  void Proceed(bool ok) override { (owner_->*Method)(ok); }
-
- private:
-  Owner* const owner_;
-};
-
 // The server owns its HealthCheckServiceInterface; it gets this forwarder,
-// and the edge keeps the service itself (which must outlive the server).
+// and the node keeps the service itself (which must outlive the server).
 class Forwarder final : public grpc::HealthCheckServiceInterface {
  public:
   explicit Forwarder(AsyncHealthService& target) : target_(target) {}
@@ -49,7 +39,7 @@ class Forwarder final : public grpc::HealthCheckServiceInterface {
 
 // --- Check: unary ----------------------------------------------------------
 
-class AsyncHealthService::CheckCall final : public CqCall {
+class AsyncHealthService::CheckCall final : public CompletionTag {
  public:
   CheckCall(AsyncHealthService& owner, grpc::ServerCompletionQueue* cq)
       : owner_(owner), cq_(cq), responder_(&context_) {
@@ -165,10 +155,10 @@ class AsyncHealthService::WatchCall {
   HealthCheckRequest request_;
   HealthCheckResponse response_;
   grpc::ServerAsyncWriter<HealthCheckResponse> writer_;
-  Tag<WatchCall, &WatchCall::OnRequest> request_tag_;
-  Tag<WatchCall, &WatchCall::OnWriteDone> write_tag_;
-  Tag<WatchCall, &WatchCall::OnFinished> finish_tag_;
-  Tag<WatchCall, &WatchCall::OnDone> done_tag_;
+  MemberTag<WatchCall, &WatchCall::OnRequest> request_tag_;
+  MemberTag<WatchCall, &WatchCall::OnWriteDone> write_tag_;
+  MemberTag<WatchCall, &WatchCall::OnFinished> finish_tag_;
+  MemberTag<WatchCall, &WatchCall::OnDone> done_tag_;
   ServingStatus sent_ ABSL_GUARDED_BY(owner_.mu_) = HealthCheckResponse::UNKNOWN;
   bool sent_any_ ABSL_GUARDED_BY(owner_.mu_) = false;
   bool writing_ ABSL_GUARDED_BY(owner_.mu_) = false;
@@ -234,4 +224,4 @@ void AsyncHealthService::NotifyWatchesLocked() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   for (WatchCall* watch : watches_) watch->CatchUpLocked();
 }
 
-}  // namespace kv::edge
+}  // namespace kv

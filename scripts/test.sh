@@ -15,14 +15,16 @@ fi
 bash scripts/build.sh
 
 # The edge's concurrency tests (fetches, invalidations and writes racing on
-# the same entries), common's parsers and the HTTP front ends' parsers and
+# the same entries), the central's storage, commit queue, quorum tracker and
+# streams, common's parsers and the HTTP front ends' parsers and
 # translation, under ASan + UBSan.
 status=0
 if [ "${KV_SKIP_SANITIZERS:-0}" != 1 ]; then
   BUILD_DIR=build-asan CMAKE_ARGS="-DKV_SANITIZE=ON" bash scripts/build.sh \
-    kv_edge_test kv_common_test kv_http_test
-  echo "== ASan+UBSan: kv_edge_test, kv_common_test, kv_http_test =="
+    kv_edge_test kv_central_test kv_common_test kv_http_test
+  echo "== ASan+UBSan: kv_edge_test, kv_central_test, kv_common_test, kv_http_test =="
   ./build-asan/tests/unit/edge/kv_edge_test --gtest_brief=1 || status=1
+  ./build-asan/tests/unit/central/kv_central_test --gtest_brief=1 || status=1
   ./build-asan/tests/unit/common/kv_common_test --gtest_brief=1 || status=1
   ./build-asan/tests/unit/http/kv_http_test --gtest_brief=1 || status=1
 fi

@@ -76,10 +76,11 @@ class CommitBatch {
 // Who leads: a caller that finds no leader leads at once, on its own thread
 // (so an idle queue costs no thread hand-off), until its own request is
 // complete; a CommitAsync caller with an open CommitBatch defers that to
-// the batch's Flush, which leads one group. Work left then goes to the next blocked Commit caller in line,
-// or else to the queue's committer thread, which leads until the queue is
-// empty. So a busy queue costs one wake-up per group, not one per writer,
-// and no caller leads on behalf of others for longer than its own group.
+// the batch's Flush, which leads one group. Work left then goes to the next
+// blocked Commit caller in line, or else to the queue's committer thread,
+// which leads until the queue is empty. So a busy queue costs one wake-up
+// per group, not one per writer, and no caller leads on behalf of others
+// for longer than its own group.
 //
 // Thread-safe. Commit blocks until the caller's group is durable (and its
 // write quorum reached); CommitAsync may block as long as one group takes

@@ -62,6 +62,10 @@ class AntiEntropy {
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
   // Runs a round with `peer_id` as soon as possible.
   void RequestRound(uint32_t peer_id) ABSL_LOCKS_EXCLUDED(mu_);
+  // The digest request a round made now would send (tests).
+  kv::replication::v1::DigestRequest NewDigestRequestForTesting() const {
+    return NewDigestRequest();
+  }
   // How long after a batch of periodic rounds that took `busy` the next
   // starts (see AntiEntropyOptions::max_busy).
   static absl::Duration PeriodicWait(absl::Duration interval, absl::Duration busy,

@@ -35,24 +35,36 @@ void AsyncKvServer::EndCall() {
   --outstanding_;
 }
 
+template <typename Call, typename RequestMethod>
+std::shared_ptr<typename Call::Method> AsyncKvServer::NewMethod(RequestMethod request_method) {
+  auto method = std::make_shared<typename Call::Method>();
+  method->service = &async_service_;
+  method->cq = cq_.get();
+  method->request_method = request_method;
+  return method;
+}
+
+template <typename Call>
+void AsyncKvServer::Answer(Call& call, int op_index, absl::Time arrival,
+                           const grpc::Status& status) {
+  metrics_.Record(op_index, status.error_code(), absl::Now() - arrival);
+  call.Finish(status);
+  EndCall();
+}
+
 template <typename Request, typename Response, typename RequestMethod>
 void AsyncKvServer::ServeBlocking(absl::string_view op, RequestMethod request_method,
                                   absl::Status (KvService::*handler)(const RequestContext&,
                                                                      const Request*, Response*)) {
   using Call = AsyncUnaryCall<AsyncService, Request, Response>;
-  auto method = std::make_shared<typename Call::Method>();
-  method->service = &async_service_;
-  method->cq = cq_.get();
-  method->request_method = request_method;
+  auto method = NewMethod<Call>(request_method);
   method->handler = [this, handler, op_index = RequestMetrics::OpIndex(op)](Call& call) {
     const absl::Time arrival = absl::Now();
     BeginCall();
     workers_->Submit([this, handler, op_index, arrival, &call] {
-      const grpc::Status status =
-          ToGrpcStatus((kv_service_.*handler)(call.context(), &call.request(), call.response()));
-      metrics_.Record(op_index, status.error_code(), absl::Now() - arrival);
-      call.Finish(status);
-      EndCall();
+      Answer(call, op_index, arrival,
+             ToGrpcStatus((kv_service_.*handler)(call.context(), &call.request(),
+                                                 call.response())));
     });
   };
   Call::Arm(std::move(method));
@@ -63,20 +75,13 @@ void AsyncKvServer::ServeAsync(absl::string_view op, RequestMethod request_metho
                                void (KvService::*handler)(const RequestContext&, const Request*,
                                                           Response*, KvService::Done)) {
   using Call = AsyncUnaryCall<AsyncService, Request, Response>;
-  auto method = std::make_shared<typename Call::Method>();
-  method->service = &async_service_;
-  method->cq = cq_.get();
-  method->request_method = request_method;
+  auto method = NewMethod<Call>(request_method);
   method->handler = [this, handler, op_index = RequestMetrics::OpIndex(op)](Call& call) {
     const absl::Time arrival = absl::Now();
     BeginCall();
     (kv_service_.*handler)(call.context(), &call.request(), call.response(),
                            [this, op_index, arrival, &call](absl::Status status) {
-                             const grpc::Status grpc_status = ToGrpcStatus(status);
-                             metrics_.Record(op_index, grpc_status.error_code(),
-                                             absl::Now() - arrival);
-                             call.Finish(grpc_status);
-                             EndCall();
+                             Answer(call, op_index, arrival, ToGrpcStatus(status));
                            });
   };
   Call::Arm(std::move(method));

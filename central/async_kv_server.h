@@ -75,6 +75,12 @@ class AsyncKvServer {
   void ServeAsync(absl::string_view op, RequestMethod request_method,
                   void (KvService::*handler)(const RequestContext&, const Request*, Response*,
                                              KvService::Done));
+  // A method of async_service_ on cq_.
+  template <typename Call, typename RequestMethod>
+  std::shared_ptr<typename Call::Method> NewMethod(RequestMethod request_method);
+  // Records a call's metrics, answers it and counts it done (any thread).
+  template <typename Call>
+  void Answer(Call& call, int op_index, absl::Time arrival, const grpc::Status& status);
   // A polling thread: takes an event, then every event ready without
   // waiting (at most a bound), then commits the writes they enqueued
   // together (CommitBatch).

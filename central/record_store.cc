@@ -99,14 +99,16 @@ absl::Status RecordStore::EnsureKeyIndex(RocksDb& db) {
   return absl::OkStatus();
 }
 
+bool RecordStore::IsLive(const RecordHeader& header, absl::Time now) {
+  return !header.tombstone &&
+         !(header.expiration != 0 && absl::ToUnixSeconds(now) >= header.expiration);
+}
+
 absl::StatusOr<std::optional<Record>> RecordStore::LiveRecord(
     absl::string_view bytes, absl::Time now) {
   // The header alone first: dead records need no value copy.
   KV_ASSIGN_OR_RETURN(RecordHeader header, DecodeRecordHeader(bytes));
-  if (header.tombstone || (header.expiration != 0 &&
-                           absl::ToUnixSeconds(now) >= header.expiration)) {
-    return std::optional<Record>();
-  }
+  if (!IsLive(header, now)) return std::optional<Record>();
   KV_ASSIGN_OR_RETURN(Record record, DecodeRecord(bytes));
   return std::optional<Record>(std::move(record));
 }
@@ -268,7 +270,7 @@ absl::StatusOr<std::vector<std::optional<Version>>> RecordStore::LiveVersions(
   for (const std::string& key : keys) record_keys.push_back(RecordKey(namespace_id, key));
   std::vector<absl::StatusOr<std::optional<std::string>>> heads =
       db_.MultiGet(db_.key_index(), record_keys);
-  const int64_t now_s = absl::ToUnixSeconds(clock_.TimeNow());
+  const absl::Time now = clock_.TimeNow();
   std::vector<std::optional<Version>> out;
   out.reserve(keys.size());
   for (absl::StatusOr<std::optional<std::string>>& head : heads) {
@@ -276,8 +278,7 @@ absl::StatusOr<std::vector<std::optional<Version>>> RecordStore::LiveVersions(
     std::optional<Version>& version = out.emplace_back();
     if (!head->has_value()) continue;
     KV_ASSIGN_OR_RETURN(RecordHeader header, DecodeRecordHeader(**head));
-    if (header.tombstone || (header.expiration != 0 && now_s >= header.expiration)) continue;
-    version = header.version;
+    if (IsLive(header, now)) version = header.version;
   }
   return out;
 }
@@ -315,10 +316,7 @@ absl::StatusOr<ListPage> RecordStore::List(absl::string_view namespace_id,
     const absl::string_view key = ToView(it->key()).substr(kNamespaceIdBytes);
     KV_ASSIGN_OR_RETURN(RecordHeader header,
                         DecodeRecordHeader(ToView(it->value())));
-    const bool live =
-        !header.tombstone && !(header.expiration != 0 &&
-                               absl::ToUnixSeconds(now) >= header.expiration);
-    if (!live) {
+    if (!IsLive(header, now)) {
       if (++dead >= options_.max_dead_per_page) {
         // Bounded work: resume after this dead key.
         page.complete = false;

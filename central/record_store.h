@@ -16,6 +16,7 @@
 #include "central/storage.h"
 #include "common/clock.h"
 #include "common/record.h"
+#include "common/record_codec.h"
 #include "common/version.h"
 
 namespace kv::central {
@@ -99,6 +100,9 @@ class RecordStore {
                                   std::vector<PutOp> ops) const;
   CommitQueue::Request DeleteRequest(absl::string_view namespace_id,
                                      std::vector<std::string> keys) const;
+  // Whether a record with `header` is live at `now` (not a tombstone, not
+  // expired).
+  static bool IsLive(const RecordHeader& header, absl::Time now);
   // The live record in `bytes` at `now`, nullopt when dead.
   static absl::StatusOr<std::optional<Record>> LiveRecord(
       absl::string_view bytes, absl::Time now);

@@ -7,7 +7,7 @@
 namespace kv::central {
 
 // Picks gRPC's polling engine for this process (`--grpc_poll_strategy`;
-// docs/replication.md, "Threads and polling"). gRPC reads the choice once,
+// docs/replication.md, "Costs per replicated write"). gRPC reads it once,
 // when the first gRPC object of the process is created, so this must run
 // before that (first thing in main).
 //

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "central/central_node.h"
 #include "common/clock.h"
+#include "common/deadlock_detection.h"
 #include "common/logging.h"
 #include "common/termination_signals.h"
 
@@ -99,6 +100,7 @@ ABSL_FLAG(absl::Duration, trim_interval, absl::Minutes(1),
           "How often the change log is trimmed to --log_retention.");
 
 int main(int argc, char** argv) {
+  kv::ConfigureMutexDeadlockDetection();  // before any thread starts
   kv::BlockTerminationSignals();  // before any thread starts
 
   absl::SetProgramUsageMessage("kv-central: a central node of the KV store");

@@ -36,13 +36,20 @@ struct Slot {
   std::unique_ptr<grpc::ClientAsyncResponseReader<kv::v1::PutResponse>> reader;
 };
 
+// A single dev-mode central on 127.0.0.1, any port, data in `dir`.
+CentralOptions DevCentral(const kv::testing::TempDir& dir) {
+  CentralOptions options;
+  options.storage.data_dir = dir.Path("db");
+  options.grpc_addr = "127.0.0.1:0";
+  options.metrics_addr = "127.0.0.1:0";
+  options.dev = true;
+  return options;
+}
+
 TEST(AsyncKvServerTest, ShutdownWithPutsInFlightAnswersEveryCallAndKeepsAcknowledgedOnes) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<kv::testing::TempDir> dir,
                        kv::testing::TempDir::Create("async-kv-server"));
-  CentralOptions options;
-  options.storage.data_dir = dir->Path("db");
-  options.grpc_addr = "127.0.0.1:0";
-  options.dev = true;
+  const CentralOptions options = DevCentral(*dir);
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<CentralNode> node, CentralNode::Start(options));
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", node->grpc_port()),
                                      grpc::InsecureChannelCredentials());
@@ -129,11 +136,7 @@ TEST(AsyncKvServerTest, ShutdownWithPutsInFlightAnswersEveryCallAndKeepsAcknowle
 TEST(AsyncKvServerTest, ClosedLoopWritersShareOneWalSyncPerRound) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<kv::testing::TempDir> dir,
                        kv::testing::TempDir::Create("group-commit-wait"));
-  CentralOptions options;
-  options.storage.data_dir = dir->Path("db");
-  options.grpc_addr = "127.0.0.1:0";
-  options.metrics_addr = "127.0.0.1:0";
-  options.dev = true;
+  CentralOptions options = DevCentral(*dir);
   options.grpc_threads.group_commit_wait = absl::Milliseconds(10);
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<CentralNode> node, CentralNode::Start(options));
   const std::string addr = absl::StrCat("127.0.0.1:", node->grpc_port());

@@ -1,5 +1,6 @@
 #include "central/async_kv_server.h"
 
+#include <string>
 #include <utility>
 
 #include "absl/time/clock.h"
@@ -20,8 +21,12 @@ constexpr int kMaxEventsPerBatch = 256;
 }  // namespace
 
 AsyncKvServer::AsyncKvServer(KvService& service, const AsyncKvServerOptions& options,
-                             RequestMetrics& metrics)
-    : kv_service_(service), options_(options), metrics_(metrics) {}
+                             RequestMetrics& metrics, CentralMetrics* central_metrics)
+    : kv_service_(service),
+      options_(options),
+      metrics_(metrics),
+      central_metrics_(central_metrics),
+      group_commit_wait_(GroupCommitWait::Options{.max_wait = options.group_commit_wait}) {}
 
 AsyncKvServer::~AsyncKvServer() { Shutdown(); }
 
@@ -79,8 +84,15 @@ void AsyncKvServer::ServeAsync(absl::string_view op, RequestMethod request_metho
   method->handler = [this, handler, op_index = RequestMetrics::OpIndex(op)](Call& call) {
     const absl::Time arrival = absl::Now();
     BeginCall();
+    std::string peer;
+    if (group_commit_wait_.enabled()) {
+      peer = call.peer();
+      group_commit_wait_.OnArrival(peer, arrival);
+    }
     (kv_service_.*handler)(call.context(), &call.request(), call.response(),
-                           [this, op_index, arrival, &call](absl::Status status) {
+                           [this, op_index, arrival, &call, peer = std::move(peer)](
+                               absl::Status status) {
+                             if (!peer.empty()) group_commit_wait_.OnAnswer(peer, absl::Now());
                              Answer(call, op_index, arrival, ToGrpcStatus(status));
                            });
   };
@@ -141,7 +153,32 @@ void AsyncKvServer::Poll() {
       }
       static_cast<CompletionTag*>(tag)->Proceed(ok);
     }
+    AwaitGroup(batch);
     batch.Flush();
+  }
+}
+
+void AsyncKvServer::AwaitGroup(const CommitBatch& batch) {
+  if (batch.deferred() == 0 || group_commit_wait_.Expected(absl::Now()) == 0) return;
+  const gpr_timespec deadline = gpr_time_add(
+      gpr_now(GPR_CLOCK_MONOTONIC),
+      gpr_time_from_micros(absl::ToInt64Microseconds(group_commit_wait_.max_wait()),
+                           GPR_TIMESPAN));
+  void* tag;
+  bool ok;
+  while (true) {
+    if (cq_->AsyncNext(&tag, &ok, deadline) != grpc::CompletionQueue::GOT_EVENT) {
+      group_commit_wait_.OnWaitEnded(/*complete=*/false, absl::Now());
+      if (central_metrics_ != nullptr) central_metrics_->group_commit_waits_timed_out.Increment();
+      return;
+    }
+    static_cast<CompletionTag*>(tag)->Proceed(ok);
+    const absl::Time now = absl::Now();
+    if (group_commit_wait_.Expected(now) == 0) {
+      group_commit_wait_.OnWaitEnded(/*complete=*/true, now);
+      if (central_metrics_ != nullptr) central_metrics_->group_commit_waits_complete.Increment();
+      return;
+    }
   }
 }
 

@@ -9,13 +9,18 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "central/kv_service.h"
+#include "central/central_metrics.h"
+#include "central/group_commit_wait.h"
 #include "common/async_health_service.h"
 #include "common/request_metrics.h"
 #include "common/thread_pool.h"
 #include "proto/kv.grpc.pb.h"
 
 namespace kv::central {
+
+class CommitBatch;
 
 struct AsyncKvServerOptions {
   // Threads polling the completion queue. A poller takes every event that
@@ -28,6 +33,12 @@ struct AsyncKvServerOptions {
   // Threads running the calls that may block: reads, lists, namespace
   // calls. Default: 16.
   int worker_threads = 16;
+  // Before committing a group, a poller waits up to this long for the next
+  // writes of the clients that have been writing and have none at the
+  // central now, so they join the group instead of forming the next one
+  // (GroupCommitWait: backs off when such waits time out). Zero: never
+  // wait. Default: 200 us.
+  absl::Duration group_commit_wait = absl::Microseconds(200);
 };
 
 // Serves a central's KvService (kv.v1.Kv) on a gRPC completion queue:
@@ -51,7 +62,9 @@ struct AsyncKvServerOptions {
 // Thread-safe. `service` and `metrics` must outlive this object.
 class AsyncKvServer {
  public:
-  AsyncKvServer(KvService& service, const AsyncKvServerOptions& options, RequestMetrics& metrics);
+  // `central_metrics` (optional) receives the group-commit wait counts.
+  AsyncKvServer(KvService& service, const AsyncKvServerOptions& options, RequestMetrics& metrics,
+                CentralMetrics* central_metrics = nullptr);
   ~AsyncKvServer();
   AsyncKvServer(const AsyncKvServer&) = delete;
   AsyncKvServer& operator=(const AsyncKvServer&) = delete;
@@ -85,17 +98,22 @@ class AsyncKvServer {
   // waiting (at most a bound), then commits the writes they enqueued
   // together (CommitBatch).
   void Poll();
+  // When `batch` holds writes: takes events until the writes that
+  // group_commit_wait_ expects have come, or group_commit_wait passes.
+  void AwaitGroup(const CommitBatch& batch);
   void BeginCall() ABSL_LOCKS_EXCLUDED(mu_);
   void EndCall() ABSL_LOCKS_EXCLUDED(mu_);
 
   KvService& kv_service_;
   const AsyncKvServerOptions options_;
   RequestMetrics& metrics_;
+  CentralMetrics* const central_metrics_;
   kv::v1::Kv::AsyncService async_service_;
   AsyncHealthService health_;
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::unique_ptr<ThreadPool> workers_;
   std::vector<std::thread> pollers_;
+  GroupCommitWait group_commit_wait_;
 
   absl::Mutex mu_;
   // Calls handed to a handler and not yet answered.

@@ -67,6 +67,14 @@ CentralMetrics::CentralMetrics(prometheus::Registry& registry)
                           .Help("Writes that did not reach the write quorum before the deadline")
                           .Register(registry)
                           .Add({})),
+      group_commit_waits(BuildCounter()
+                             .Name("kv_group_commit_waits_total")
+                             .Help("Waits of the poller for the next writes of active clients "
+                                   "before committing a group, by result (complete: they all "
+                                   "came; timed_out: --group_commit_wait passed, waits back off)")
+                             .Register(registry)),
+      group_commit_waits_complete(group_commit_waits.Add({{"result", "complete"}})),
+      group_commit_waits_timed_out(group_commit_waits.Add({{"result", "timed_out"}})),
       future_versions(BuildCounter()
                           .Name("kv_future_versions_total")
                           .Help("Replicated versions further in the future than the maximum "

@@ -41,6 +41,10 @@ struct CentralMetrics {
   prometheus::Family<prometheus::Counter>& anti_entropy_rounds;
   prometheus::Family<prometheus::Counter>& anti_entropy_seconds;
   prometheus::Counter& quorum_failures;
+  // The poller's waits for a fuller group (GroupCommitWait), by outcome.
+  prometheus::Family<prometheus::Counter>& group_commit_waits;
+  prometheus::Counter& group_commit_waits_complete;
+  prometheus::Counter& group_commit_waits_timed_out;
   prometheus::Counter& future_versions;
   prometheus::Gauge& complete_as_of_age_seconds;
   // Now minus the tombstone purge horizon; -1 when no tombstone may be

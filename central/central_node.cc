@@ -73,6 +73,12 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
     return absl::InvalidArgumentError(
         "--grpc_poll_threads and --grpc_worker_threads must be at least 1");
   }
+  if (options.grpc_threads.group_commit_wait < absl::ZeroDuration() ||
+      options.grpc_threads.group_commit_wait > absl::Milliseconds(10)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--group_commit_wait must be between 0 and 10ms, got ",
+        absl::FormatDuration(options.grpc_threads.group_commit_wait)));
+  }
 
   auto node = std::unique_ptr<CentralNode>(new CentralNode(options));
   if (options.dev) {
@@ -171,7 +177,7 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   // a server with a completion queue gives them non-polling queues, so
   // their threads wait without reading the client connections.
   node->async_kv_server_ = std::make_unique<AsyncKvServer>(
-      *node->kv_service_, options.grpc_threads, *node->request_metrics_);
+      *node->kv_service_, options.grpc_threads, *node->request_metrics_, node->metrics_.get());
   node->async_kv_server_->RegisterWith(builder);
   builder.RegisterService(node->invalidation_service_->service());
   builder.RegisterService(node->replication_service_.get());

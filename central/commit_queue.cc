@@ -37,6 +37,7 @@ void CommitBatch::Flush() {
   t_batch = nullptr;
   std::vector<CommitQueue*> queues;
   queues.swap(queues_);
+  deferred_ = 0;
   for (CommitQueue* queue : queues) queue->LeadDeferred();
   t_batch = this;
 }
@@ -99,6 +100,7 @@ void CommitQueue::CommitAsync(Request request, Done done) {
     if (!leader_active_) {
       if (t_batch != nullptr) {
         // The batch's Flush leads (unless another writer does first).
+        ++t_batch->deferred_;
         if (std::find(t_batch->queues_.begin(), t_batch->queues_.end(), this) ==
             t_batch->queues_.end()) {
           t_batch->queues_.push_back(this);

@@ -47,11 +47,14 @@ class CommitBatch {
 
   // Leads the deferred requests now (may block for one group's commit).
   void Flush();
+  // Requests deferred since the last Flush.
+  size_t deferred() const { return deferred_; }
 
  private:
   friend class CommitQueue;
   // Queues with requests deferred by this batch (usually one).
   std::vector<CommitQueue*> queues_;
+  size_t deferred_ = 0;
 };
 
 // Group commit, LevelDB style (leveldb DBImpl::Write), with an asynchronous

@@ -11,6 +11,7 @@
 #include "central/central_node.h"
 #include "central/grpc_polling.h"
 #include "common/clock.h"
+#include "common/deadlock_detection.h"
 #include "common/logging.h"
 #include "common/termination_signals.h"
 
@@ -27,6 +28,10 @@ ABSL_FLAG(int, grpc_poll_threads, 1,
           "gRPC: threads polling the completion queue (client API, health, invalidation "
           "streams); a poller commits the writes of the requests it read together when the "
           "commit queue is idle.");
+ABSL_FLAG(absl::Duration, group_commit_wait, absl::Microseconds(200),
+          "Longest a poller waits, before committing a group, for the next writes of clients "
+          "that write in a closed loop and were just answered, so they join the group; 0 = "
+          "never wait.");
 ABSL_FLAG(int, grpc_worker_threads, 16,
           "gRPC: threads running client calls that may block (reads, lists, namespaces).");
 ABSL_FLAG(std::string, grpc_poll_strategy, "poll",
@@ -103,6 +108,7 @@ ABSL_FLAG(absl::Duration, trim_interval, absl::Minutes(1),
           "How often the change log is trimmed to --log_retention.");
 
 int main(int argc, char** argv) {
+  kv::ConfigureMutexDeadlockDetection();  // before any thread starts
   kv::BlockTerminationSignals();  // before any thread starts
 
   absl::SetProgramUsageMessage("kv-central: a central node of the KV store");
@@ -154,6 +160,7 @@ int main(int argc, char** argv) {
   options.window = absl::GetFlag(FLAGS_window);
   options.grpc_threads.poll_threads = absl::GetFlag(FLAGS_grpc_poll_threads);
   options.grpc_threads.worker_threads = absl::GetFlag(FLAGS_grpc_worker_threads);
+  options.grpc_threads.group_commit_wait = absl::GetFlag(FLAGS_group_commit_wait);
   options.storage.max_clock_offset = absl::GetFlag(FLAGS_max_clock_offset);
   options.replication.peers = absl::GetFlag(FLAGS_peers);
   options.replication.peers_file = absl::GetFlag(FLAGS_peers_file);

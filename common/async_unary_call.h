@@ -52,6 +52,8 @@ class AsyncUnaryCall final : public CompletionTag {
   static void Arm(std::shared_ptr<const Method> method) { new AsyncUnaryCall(std::move(method)); }
 
   const RequestContext& context() const { return request_context_; }
+  // The client's address ("ipv4:127.0.0.1:54321"): one per connection.
+  std::string peer() const { return server_context_.peer(); }
   const Request& request() const { return request_; }
   Response* response() { return &response_; }
 

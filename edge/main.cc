@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "common/deadlock_detection.h"
 #include "common/logging.h"
 #include "common/termination_signals.h"
 #include "edge/edge_node.h"
@@ -53,6 +54,7 @@ ABSL_FLAG(absl::Duration, min_cache_ttl, absl::Seconds(30), "Minimum cache_ttl."
 ABSL_FLAG(uint64_t, max_bulk_entries, 10000, "Entries per bulk put/delete.");
 
 int main(int argc, char** argv) {
+  kv::ConfigureMutexDeadlockDetection();  // before any thread starts
   kv::BlockTerminationSignals();  // before any thread starts
 
   absl::SetProgramUsageMessage("kv-edge: an edge node of the KV store");

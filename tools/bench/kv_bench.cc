@@ -73,6 +73,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "common/deadlock_detection.h"
 #include "tools/bench/bare_server.h"
 #include "tools/bench/options.h"
 #include "tools/bench/owned_process.h"
@@ -193,6 +194,7 @@ std::string SelfBinary() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  kv::ConfigureMutexDeadlockDetection();  // before any thread starts
   absl::SetProgramUsageMessage(kUsage);
   absl::FlagsUsageConfig usage_config;
   // --help lists the flags defined in this file (named kv_bench.cc, not

@@ -15,6 +15,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "common/deadlock_detection.h"
 #include "common/logging.h"
 #include "common/ready_file.h"
 #include "common/termination_signals.h"
@@ -42,6 +43,7 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  kv::ConfigureMutexDeadlockDetection();  // before any thread starts
   kv::BlockTerminationSignals();  // before any thread starts
   signal(SIGPIPE, SIG_IGN);
   absl::SetProgramUsageMessage(

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/deadlock_detection.h"
 #include "tools/kvctl/args.h"
 #include "tools/kvctl/client.h"
 #include "tools/kvctl/commands.h"
@@ -128,6 +129,7 @@ int Run(const std::vector<std::string>& args) {
 }  // namespace kv::kvctl
 
 int main(int argc, char** argv) {
+  kv::ConfigureMutexDeadlockDetection();  // before any thread starts
   std::vector<std::string> args = kv::kvctl::ParseArgs(argc, argv, kv::kvctl::kUsage);
   return kv::kvctl::Run(args);
 }

@@ -1,7 +1,8 @@
 // The central's client API on its completion queue (AsyncKvServer) with
 // writes in flight: shutting the node down while puts are queued answers
 // every call (no Finish after the queue is shut down, no hang), and every
-// put acknowledged OK is in the storage afterwards.
+// put acknowledged OK is in the storage afterwards. Closed-loop writers are
+// gathered into one group per WAL sync (GroupCommitWait).
 
 #include <grpcpp/grpcpp.h>
 
@@ -19,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "proto/kv.grpc.pb.h"
 #include "tests/harness/eventually.h"
+#include "tests/harness/metrics_scraper.h"
 #include "tests/harness/status_matchers.h"
 #include "tests/harness/temp_dir.h"
 
@@ -34,13 +36,20 @@ struct Slot {
   std::unique_ptr<grpc::ClientAsyncResponseReader<kv::v1::PutResponse>> reader;
 };
 
+// A single dev-mode central on 127.0.0.1, any port, data in `dir`.
+CentralOptions DevCentral(const kv::testing::TempDir& dir) {
+  CentralOptions options;
+  options.storage.data_dir = dir.Path("db");
+  options.grpc_addr = "127.0.0.1:0";
+  options.metrics_addr = "127.0.0.1:0";
+  options.dev = true;
+  return options;
+}
+
 TEST(AsyncKvServerTest, ShutdownWithPutsInFlightAnswersEveryCallAndKeepsAcknowledgedOnes) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<kv::testing::TempDir> dir,
                        kv::testing::TempDir::Create("async-kv-server"));
-  CentralOptions options;
-  options.storage.data_dir = dir->Path("db");
-  options.grpc_addr = "127.0.0.1:0";
-  options.dev = true;
+  const CentralOptions options = DevCentral(*dir);
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<CentralNode> node, CentralNode::Start(options));
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", node->grpc_port()),
                                      grpc::InsecureChannelCredentials());
@@ -116,6 +125,77 @@ TEST(AsyncKvServerTest, ShutdownWithPutsInFlightAnswersEveryCallAndKeepsAcknowle
     ASSERT_TRUE(record.has_value()) << key << " was acknowledged but is missing";
     EXPECT_EQ(record->value, "v");
   }
+}
+
+// Four clients, each on its own connection, each sending its next put as
+// soon as the previous one is answered. Without the wait they split into
+// groups that take turns syncing (about 2 puts per WAL sync); with it the
+// poller waits for the clients it just answered, so most groups hold all
+// four. The wait is long here (10 ms) so a slow test machine's client
+// turnaround still fits in it.
+TEST(AsyncKvServerTest, ClosedLoopWritersShareOneWalSyncPerRound) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<kv::testing::TempDir> dir,
+                       kv::testing::TempDir::Create("group-commit-wait"));
+  CentralOptions options = DevCentral(*dir);
+  options.grpc_threads.group_commit_wait = absl::Milliseconds(10);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<CentralNode> node, CentralNode::Start(options));
+  const std::string addr = absl::StrCat("127.0.0.1:", node->grpc_port());
+
+  constexpr int kWriters = 4;
+  constexpr int kPutsEach = 150;
+  std::vector<std::unique_ptr<kv::v1::Kv::Stub>> stubs;
+  for (int i = 0; i < kWriters; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection each
+    stubs.push_back(kv::v1::Kv::NewStub(
+        grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args)));
+  }
+  kv::v1::Namespace ns;
+  {
+    kv::v1::CreateNamespaceRequest create;
+    create.set_title("closed-loop");
+    grpc::ClientContext context;
+    ASSERT_TRUE(stubs[0]->CreateNamespace(&context, create, &ns).ok());
+  }
+  auto wal_syncs = [&]() -> double {
+    absl::StatusOr<kv::testing::MetricsSnapshot> m = kv::testing::ScrapeMetrics(node->metrics_port());
+    if (!m.ok()) return -1;
+    absl::StatusOr<double> v = m->Value("kv_rocksdb_wal_synced_total");
+    return v.ok() ? *v : -1;
+  };
+  const double syncs_before = wal_syncs();
+  ASSERT_GE(syncs_before, 0);
+
+  std::atomic<int> failures = 0;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kPutsEach; ++i) {
+        kv::v1::PutRequest put;
+        put.set_namespace_id(ns.id());
+        put.set_key(absl::StrCat("w", w, "-", i));
+        put.set_value("v");
+        kv::v1::PutResponse response;
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+        if (!stubs[w]->Put(&context, put, &response).ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  ASSERT_EQ(failures.load(), 0);
+  const double syncs = wal_syncs() - syncs_before;
+  const double puts_per_sync = kWriters * kPutsEach / syncs;
+  ASSERT_OK_AND_ASSIGN(kv::testing::MetricsSnapshot m,
+                       kv::testing::ScrapeMetrics(node->metrics_port()));
+  ASSERT_OK_AND_ASSIGN(double complete,
+                       m.Value("kv_group_commit_waits_total", {{"result", "complete"}}));
+  ASSERT_OK_AND_ASSIGN(double timed_out,
+                       m.Value("kv_group_commit_waits_total", {{"result", "timed_out"}}));
+  EXPECT_GT(complete, 0);
+  EXPECT_GE(puts_per_sync, 3.0) << syncs << " WAL syncs for " << kWriters * kPutsEach
+                                << " puts; waits complete " << complete << ", timed out "
+                                << timed_out;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "central/central_node.h"
+#include "central/grpc_polling.h"
 #include "common/clock.h"
 #include "common/deadlock_detection.h"
 #include "common/logging.h"
@@ -33,6 +34,9 @@ ABSL_FLAG(absl::Duration, group_commit_wait, absl::Microseconds(200),
           "never wait.");
 ABSL_FLAG(int, grpc_worker_threads, 16,
           "gRPC: threads running client calls that may block (reads, lists, namespaces).");
+ABSL_FLAG(std::string, grpc_poll_strategy, "poll",
+          "gRPC's polling engine: poll (fewer thread hand-offs per replicated write), "
+          "epoll1 (gRPC's default), or empty (gRPC decides); GRPC_POLL_STRATEGY wins.");
 ABSL_FLAG(std::string, ready_file, "", "Written (grpc_port=, http_port=, pid=) once serving.");
 ABSL_FLAG(uint32_t, node_id, 1, "This central's id (part of every version).");
 ABSL_FLAG(std::string, tokens_file, "", "Lines `<token> <account_id> <read|write>`.");
@@ -110,6 +114,13 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("kv-central: a central node of the KV store");
   absl::ParseCommandLine(argc, argv);
   kv::InitLogging(argv[0]);
+  // Before any gRPC object exists: gRPC reads it once.
+  if (absl::Status polling =
+          kv::central::SetGrpcPollStrategy(absl::GetFlag(FLAGS_grpc_poll_strategy));
+      !polling.ok()) {
+    LOG(ERROR) << "kv-central: " << polling;
+    return 1;
+  }
   // Debian's abseil checks every Mutex acquisition for lock-order cycles,
   // which costs a graph update per lock on the hot paths; tests keep it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);

@@ -96,6 +96,12 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(RocksDbOptions options) {
   rocksdb::ColumnFamilyOptions key_index_cf = base_cf;
   key_index_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(records_table));
   key_index_cf.compaction_filter = db->key_index_filter_.get();
+  // Every write looks its key up here first (a put's version check, a
+  // replicated entry's last-writer-wins check), most often for a key the
+  // memtable does not hold: a whole-key bloom filter answers those without
+  // a skiplist search (docs/replication.md, "Costs per replicated write").
+  key_index_cf.memtable_prefix_bloom_size_ratio = 0.02;
+  key_index_cf.memtable_whole_key_filtering = true;
 
   // Open every column family the DB has (a newer version may have added
   // some), plus ours.

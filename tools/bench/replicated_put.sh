@@ -10,6 +10,9 @@
 # syncs (all centrals, and central 1), and what each of the six Pull streams
 # did (kv_replication_*: applies, entries per apply, time applying).
 # THREADS=1 adds context switches and CPU per write by thread name.
+# PERF=DIR records a call-graph profile of each central during the
+# replicated phase (DIR/central-N.data; `perf report -i ...`; PERF_ARGS
+# replaces the default "-F 499 -g", e.g. "-F 199 --call-graph dwarf").
 # Every node binds 127.0.0.1 port 0; the peers file is written once all
 # ports are known.
 set -euo pipefail
@@ -106,8 +109,14 @@ echo "== 3 centrals (write quorum 2), $C writers at central 1 (load average $(lo
 cpu0=$(cpu "${PIDS[@]}"); cs0=$(switches "${PIDS[@]}"); sy0=$(syncs 1 2 3)
 cpu1=$(cpu "${PIDS[0]}"); cs1=$(switches "${PIDS[0]}"); sy1=$(syncs 1)
 if [ -n "${THREADS:-}" ]; then for i in 0 1 2; do per_thread "${PIDS[$i]}" >"$D/threads-$i.0"; done; fi
+PERF_PIDS=()
+if [ -n "${PERF:-}" ]; then mkdir -p "$PERF"; for i in 0 1 2; do
+  perf record -q ${PERF_ARGS:--F 499 -g} -p "${PIDS[$i]}" -o "$PERF/central-$((i + 1)).data" 2>/dev/null &
+  PERF_PIDS+=($!)
+done; fi
 replicated=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 1)" --concurrency="$C" --duration="$DUR" 2>&1 | tail -1)
 echo "$replicated"
+for p in "${PERF_PIDS[@]}"; do kill -INT "$p"; wait "$p" || true; done
 writes=$(echo "$(ops "$replicated") * ${DUR%s}" | bc -l)
 printf 'per write, 3 centrals together: %.0f us CPU, %.1f context switches, %.2f WAL syncs\n' \
   "$(echo "($(cpu "${PIDS[@]}") - $cpu0) * 1000000 / $writes" | bc -l)" \

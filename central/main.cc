@@ -121,10 +121,6 @@ int main(int argc, char** argv) {
     LOG(ERROR) << "kv-central: " << polling;
     return 1;
   }
-  // Debian's abseil checks every Mutex acquisition for lock-order cycles,
-  // which costs a graph update per lock on the hot paths; tests keep it.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-
   kv::RealClock::SetSkewForTesting(absl::GetFlag(FLAGS_clock_skew_for_testing));
   kv::central::CentralOptions options;
   options.storage.data_dir = absl::GetFlag(FLAGS_data_dir);

@@ -167,7 +167,9 @@ void AsyncKvServer::AwaitGroup(const CommitBatch& batch) {
   void* tag;
   bool ok;
   while (true) {
-    if (cq_->AsyncNext(&tag, &ok, deadline) != grpc::CompletionQueue::GOT_EVENT) {
+    const grpc::CompletionQueue::NextStatus next = cq_->AsyncNext(&tag, &ok, deadline);
+    if (next == grpc::CompletionQueue::SHUTDOWN) return;
+    if (next == grpc::CompletionQueue::TIMEOUT) {
       group_commit_wait_.OnWaitEnded(/*complete=*/false, absl::Now());
       if (central_metrics_ != nullptr) central_metrics_->group_commit_waits_timed_out.Increment();
       return;

@@ -29,9 +29,9 @@ ABSL_FLAG(int, grpc_poll_threads, 1,
           "streams); a poller commits the writes of the requests it read together when the "
           "commit queue is idle.");
 ABSL_FLAG(absl::Duration, group_commit_wait, absl::Microseconds(200),
-          "Longest a poller waits, before committing a group, for the next writes of clients "
-          "that write in a closed loop and were just answered, so they join the group; 0 = "
-          "never wait.");
+          "Longest a poller waits, before committing a group, for the next writes of the "
+          "clients that wrote in the last 10 ms and have none at the central, so they join the "
+          "group (timeouts turn waiting off for 10 ms to 1 s); 0 = never wait.");
 ABSL_FLAG(int, grpc_worker_threads, 16,
           "gRPC: threads running client calls that may block (reads, lists, namespaces).");
 ABSL_FLAG(std::string, grpc_poll_strategy, "poll",

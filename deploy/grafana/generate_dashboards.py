@@ -338,6 +338,24 @@ def centrals():
             timeseries("Edge streams per central",
                        [target(f"kv_invalidation_streams{{{CENTRAL}}}")],
                        description="Invalidation streams open on each central; they move on failover."),
+            row("Write path"),
+            timeseries("WAL syncs and client writes per second",
+                       [target(f"sum by (node) (rate(kv_rocksdb_wal_synced_total{{{CENTRAL}}}[$__rate_interval]))",
+                               "syncs {{node}}", "A"),
+                        target(f"sum by (node) (rate(kv_requests_total{{{CENTRAL},op=~\"put|delete|bulk_put|bulk_delete\"}}"
+                               f"[$__rate_interval])) or sum by (node) (kv_cluster_size{{{CENTRAL}}}) * 0",
+                               "writes {{node}}", "B")],
+                       unit="ops",
+                       description="Group commit: concurrent writes share one WAL sync (fdatasync), so "
+                                   "writes per second above syncs per second is the batching at work "
+                                   "(docs/write-path.md). Replicated applies sync too."),
+            timeseries("Group commit waits per second",
+                       [target(f"sum by (node, result) (rate(kv_group_commit_waits_total{{{CENTRAL}}}[$__rate_interval]))",
+                               "{{result}} {{node}}")],
+                       unit="ops",
+                       description="The poller waiting up to --group_commit_wait for the next writes of "
+                                   "clients that have none at the central. Mostly timed_out: clients do "
+                                   "not come back that fast, and waiting backs off by itself."),
         ])
 
 

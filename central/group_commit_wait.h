@@ -31,7 +31,9 @@ namespace kv::central {
 // that stopped): the next waits are off for 10 ms, doubling with every
 // further timeout up to 1 s, and a wait that completes resets that. So
 // clients writing at random times cost at most one `max_wait` per backoff
-// period, and a single writer never waits (it is at the central).
+// period, and a single writer never waits (it is at the central). The
+// poller (AsyncKvServer) asks only while its group holds fewer than 8
+// writes: larger groups already share their sync well.
 //
 // Memory is bounded: clients not seen for a second are forgotten, and with
 // more than `max_clients` the tracker expects nobody (so many clients are

@@ -215,7 +215,8 @@ TEST(QuorumTrackerTest, CallbackMayUseTheTracker) {
 TEST(QuorumTrackerTest, WaitForBlocksUntilReachedOrDeadline) {
   QuorumTracker tracker;
   std::thread acker([&] {
-    absl::SleepFor(absl::Milliseconds(20));
+    // Ack only once WaitFor is blocked on its waiter.
+    EXPECT_EVENTUALLY([&] { ASSERT_EQ(tracker.waiting(), 1u); });
     tracker.OnAck(2, 3);
   });
   EXPECT_EQ(tracker.WaitFor(3, 1, Now() + absl::Seconds(30)), 1u);

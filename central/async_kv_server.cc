@@ -96,7 +96,7 @@ void AsyncKvServer::ServeAsync(absl::string_view op, RequestMethod request_metho
     (kv_service_.*handler)(call.context(), &call.request(), call.response(),
                            [this, op_index, arrival, &call, peer = std::move(peer)](
                                absl::Status status) {
-                             if (!peer.empty()) group_commit_wait_.OnAnswer(peer, absl::Now());
+                             if (!peer.empty()) group_commit_wait_.OnAnswer(peer);
                              Answer(call, op_index, arrival, ToGrpcStatus(status));
                            });
   };

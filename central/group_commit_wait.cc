@@ -24,7 +24,7 @@ void GroupCommitWait::OnArrival(absl::string_view client, absl::Time now) {
   c.last_write = now;
 }
 
-void GroupCommitWait::OnAnswer(absl::string_view client, absl::Time /*now*/) {
+void GroupCommitWait::OnAnswer(absl::string_view client) {
   if (!enabled()) return;
   absl::MutexLock lock(&mu_);
   auto it = clients_.find(client);

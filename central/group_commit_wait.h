@@ -58,7 +58,7 @@ class GroupCommitWait {
 
   // A write of `client` arrived / was answered.
   void OnArrival(absl::string_view client, absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
-  void OnAnswer(absl::string_view client, absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
+  void OnAnswer(absl::string_view client) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Active clients with no write at the central (0 while backed off).
   int Expected(absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);

@@ -6,8 +6,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "central/prefilled_wal_file_system.h"
 #include "common/logging.h"
 #include "rocksdb/cache.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
@@ -71,6 +73,11 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(RocksDbOptions options) {
   db_options.create_missing_column_families = true;
   db_options.statistics = db->statistics_;
   db_options.keep_log_file_num = 10;
+  if (options.wal_prefill_bytes > 0) {
+    db->env_ = rocksdb::NewCompositeEnv(NewPrefilledWalFileSystem(
+        rocksdb::FileSystem::Default(), options.wal_prefill_bytes));
+    db_options.env = db->env_.get();
+  }
 
   const std::shared_ptr<rocksdb::Cache> cache =
       rocksdb::NewLRUCache(options.block_cache_bytes);

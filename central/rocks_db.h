@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "rocksdb/compaction_filter.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/statistics.h"
 #include "rocksdb/write_batch.h"
@@ -27,6 +28,10 @@ struct RocksDbOptions {
   size_t min_blob_bytes = 4096;
   // Shared LRU block cache of every column family. Default: 64 MiB.
   size_t block_cache_bytes = size_t{64} << 20;
+  // WAL files are filled with zeros this far ahead of their data, so that
+  // a sync overwrites instead of appending (prefilled_wal_file_system.h).
+  // 0: RocksDB's own WAL files. Default: 1 MiB.
+  size_t wal_prefill_bytes = size_t{1} << 20;
   // Compaction filter of the records column family (expiry, tombstone
   // purge); owned by the RocksDb, called on RocksDB's threads. May be null.
   std::unique_ptr<rocksdb::CompactionFilter> records_filter;
@@ -97,6 +102,7 @@ class RocksDb {
  private:
   RocksDb() = default;
 
+  std::unique_ptr<rocksdb::Env> env_;  // null: the default Env
   std::unique_ptr<rocksdb::CompactionFilter> records_filter_;
   std::unique_ptr<rocksdb::CompactionFilter> key_index_filter_;
   std::shared_ptr<rocksdb::Statistics> statistics_;

@@ -44,6 +44,10 @@ struct StorageOptions {
   // Sync the WAL before a write returns. Default: true (durability);
   // false only for benchmarks that say so.
   bool sync_writes = true;
+  // WAL files are zero-filled this far ahead of their data so that a sync
+  // overwrites instead of appending (central/prefilled_wal_file_system.h).
+  // 0: RocksDB's own WAL files. Default: 1 MiB.
+  size_t wal_prefill_bytes = size_t{1} << 20;
   // Replicated versions further ahead of the wall clock than this are stored
   // but not observed by the HLC. Default: 500 ms.
   absl::Duration max_clock_offset = absl::Milliseconds(500);

@@ -29,6 +29,7 @@ absl::StatusOr<std::unique_ptr<StorageEngine>> StorageEngine::Open(
   RocksDbOptions db_options;
   db_options.data_dir = options.data_dir;
   db_options.min_blob_bytes = options.min_blob_bytes;
+  db_options.wal_prefill_bytes = options.wal_prefill_bytes;
   db_options.records_filter =
       std::make_unique<ExpiryCompactionFilter>(clock, options.tombstone_grace,
                                                engine->purge_horizon_ms_);

@@ -145,7 +145,8 @@ void AsyncKvServer::Poll() {
   void* tag;
   bool ok;
   CommitBatch batch;
-  while (cq_->Next(&tag, &ok)) {
+  IdleSpin spin(options_.idle_poll);
+  while (NextEvent(spin, &tag, &ok)) {
     static_cast<CompletionTag*>(tag)->Proceed(ok);
     // The requests that are ready now (read with this one) are enqueued
     // too, then committed together: one WAL sync for the burst, on this
@@ -160,6 +161,32 @@ void AsyncKvServer::Poll() {
     AwaitGroup(batch);
     batch.Flush();
   }
+}
+
+bool AsyncKvServer::NextEvent(IdleSpin& spin, void** tag, bool* ok) {
+  const int64_t start_ns = absl::GetCurrentTimeNanos();
+  if (spin.ShouldSpin()) {
+    const int64_t until_ns = start_ns + absl::ToInt64Nanoseconds(spin.window());
+    int64_t now_ns;
+    do {
+      switch (cq_->AsyncNext(tag, ok, gpr_time_0(GPR_CLOCK_MONOTONIC))) {
+        case grpc::CompletionQueue::SHUTDOWN:
+          return false;
+        case grpc::CompletionQueue::GOT_EVENT:
+          now_ns = absl::GetCurrentTimeNanos();
+          spin.OnIdleEnded(absl::Nanoseconds(now_ns - start_ns));
+          if (central_metrics_ != nullptr) central_metrics_->idle_spins_event.Increment();
+          return true;
+        case grpc::CompletionQueue::TIMEOUT:
+          break;
+      }
+      now_ns = absl::GetCurrentTimeNanos();
+    } while (now_ns < until_ns);
+    if (central_metrics_ != nullptr) central_metrics_->idle_spins_expired.Increment();
+  }
+  if (!cq_->Next(tag, ok)) return false;
+  spin.OnIdleEnded(absl::Nanoseconds(absl::GetCurrentTimeNanos() - start_ns));
+  return true;
 }
 
 void AsyncKvServer::AwaitGroup(const CommitBatch& batch) {

@@ -75,6 +75,14 @@ CentralMetrics::CentralMetrics(prometheus::Registry& registry)
                              .Register(registry)),
       group_commit_waits_complete(group_commit_waits.Add({{"result", "complete"}})),
       group_commit_waits_timed_out(group_commit_waits.Add({{"result", "timed_out"}})),
+      idle_spins(BuildCounter()
+                     .Name("kv_poller_idle_spins_total")
+                     .Help("Times the poller, out of work, polled without sleeping (up to "
+                           "--idle_poll), by result (event: work came meanwhile; expired: it "
+                           "slept after the window)")
+                     .Register(registry)),
+      idle_spins_event(idle_spins.Add({{"result", "event"}})),
+      idle_spins_expired(idle_spins.Add({{"result", "expired"}})),
       future_versions(BuildCounter()
                           .Name("kv_future_versions_total")
                           .Help("Replicated versions further in the future than the maximum "

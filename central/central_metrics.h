@@ -45,6 +45,11 @@ struct CentralMetrics {
   prometheus::Family<prometheus::Counter>& group_commit_waits;
   prometheus::Counter& group_commit_waits_complete;
   prometheus::Counter& group_commit_waits_timed_out;
+  // The poller's polls without sleeping when out of work (IdleSpin), by
+  // outcome: an event came, or the window passed and it slept.
+  prometheus::Family<prometheus::Counter>& idle_spins;
+  prometheus::Counter& idle_spins_event;
+  prometheus::Counter& idle_spins_expired;
   prometheus::Counter& future_versions;
   prometheus::Gauge& complete_as_of_age_seconds;
   // Now minus the tombstone purge horizon; -1 when no tombstone may be

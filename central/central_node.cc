@@ -79,6 +79,12 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
         "--group_commit_wait must be between 0 and 10ms, got ",
         absl::FormatDuration(options.grpc_threads.group_commit_wait)));
   }
+  if (options.grpc_threads.idle_poll < absl::ZeroDuration() ||
+      options.grpc_threads.idle_poll > absl::Milliseconds(10)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--idle_poll must be between 0 and 10ms, got ",
+        absl::FormatDuration(options.grpc_threads.idle_poll)));
+  }
 
   auto node = std::unique_ptr<CentralNode>(new CentralNode(options));
   if (options.dev) {

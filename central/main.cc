@@ -28,6 +28,10 @@ ABSL_FLAG(int, grpc_poll_threads, 1,
           "gRPC: threads polling the completion queue (client API, health, invalidation "
           "streams); a poller commits the writes of the requests it read together when the "
           "commit queue is idle.");
+ABSL_FLAG(absl::Duration, idle_poll, absl::Microseconds(200),
+          "Longest a poller out of work polls without sleeping before it blocks, when its "
+          "previous idle period was no longer (closed-loop clients are then read without a "
+          "wake-up; sparse requests never cause it); 0 = always block at once.");
 ABSL_FLAG(absl::Duration, group_commit_wait, absl::Microseconds(200),
           "Longest a poller waits, before committing a group, for the next writes of the "
           "clients that wrote in the last 10 ms and have none at the central, so they join the "
@@ -162,6 +166,7 @@ int main(int argc, char** argv) {
   options.grpc_threads.poll_threads = absl::GetFlag(FLAGS_grpc_poll_threads);
   options.grpc_threads.worker_threads = absl::GetFlag(FLAGS_grpc_worker_threads);
   options.grpc_threads.group_commit_wait = absl::GetFlag(FLAGS_group_commit_wait);
+  options.grpc_threads.idle_poll = absl::GetFlag(FLAGS_idle_poll);
   options.storage.max_clock_offset = absl::GetFlag(FLAGS_max_clock_offset);
   options.replication.peers = absl::GetFlag(FLAGS_peers);
   options.replication.peers_file = absl::GetFlag(FLAGS_peers_file);

@@ -198,5 +198,61 @@ TEST(AsyncKvServerTest, ClosedLoopWritersShareOneWalSyncPerRound) {
                                 << timed_out;
 }
 
+// One client writing in a closed loop: with --idle_poll the poller is
+// still polling when the next put arrives (the counter of spins that saw
+// an event grows with the puts); without it, it never spins. The window is
+// long here (10 ms) so a slow test machine's client turnaround fits in it.
+TEST(AsyncKvServerTest, ClosedLoopClientIsReadWhileThePollerSpins) {
+  for (const absl::Duration window : {absl::Milliseconds(10), absl::ZeroDuration()}) {
+    SCOPED_TRACE(absl::FormatDuration(window));
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<kv::testing::TempDir> dir,
+                         kv::testing::TempDir::Create("idle-poll"));
+    CentralOptions options = DevCentral(*dir);
+    options.grpc_threads.idle_poll = window;
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<CentralNode> node, CentralNode::Start(options));
+    std::unique_ptr<kv::v1::Kv::Stub> stub = kv::v1::Kv::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", node->grpc_port()), grpc::InsecureChannelCredentials()));
+    kv::v1::Namespace ns;
+    {
+      kv::v1::CreateNamespaceRequest create;
+      create.set_title("idle-poll");
+      grpc::ClientContext context;
+      ASSERT_TRUE(stub->CreateNamespace(&context, create, &ns).ok());
+    }
+    constexpr int kPuts = 100;
+    for (int i = 0; i < kPuts; ++i) {
+      kv::v1::PutRequest put;
+      put.set_namespace_id(ns.id());
+      put.set_key(absl::StrCat("k", i));
+      put.set_value("v");
+      kv::v1::PutResponse response;
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      ASSERT_TRUE(stub->Put(&context, put, &response).ok());
+    }
+    ASSERT_OK_AND_ASSIGN(kv::testing::MetricsSnapshot m,
+                         kv::testing::ScrapeMetrics(node->metrics_port()));
+    ASSERT_OK_AND_ASSIGN(double event, m.Value("kv_poller_idle_spins_total", {{"result", "event"}}));
+    ASSERT_OK_AND_ASSIGN(double expired,
+                         m.Value("kv_poller_idle_spins_total", {{"result", "expired"}}));
+    if (window > absl::ZeroDuration()) {
+      EXPECT_GE(event, kPuts / 2) << "expired: " << expired;
+    } else {
+      EXPECT_EQ(event, 0);
+      EXPECT_EQ(expired, 0);
+    }
+  }
+}
+
+TEST(AsyncKvServerTest, IdlePollOutOfRangeIsRefused) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<kv::testing::TempDir> dir,
+                       kv::testing::TempDir::Create("idle-poll-range"));
+  CentralOptions options = DevCentral(*dir);
+  options.grpc_threads.idle_poll = absl::Milliseconds(11);
+  EXPECT_THAT(CentralNode::Start(options),
+              kv::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                    ::testing::HasSubstr("--idle_poll must be between 0 and 10ms")));
+}
+
 }  // namespace
 }  // namespace kv::central

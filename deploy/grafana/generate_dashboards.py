@@ -356,6 +356,14 @@ def centrals():
                        description="The poller waiting up to --group_commit_wait for the next writes of "
                                    "clients that have none at the central. Mostly timed_out: clients do "
                                    "not come back that fast, and waiting backs off by itself."),
+            timeseries("Poller idle spins per second",
+                       [target(f"sum by (node, result) (rate(kv_poller_idle_spins_total{{{CENTRAL}}}[$__rate_interval]))",
+                               "{{result}} {{node}}")],
+                       unit="ops",
+                       description="The poller, out of work, polling without sleeping up to --idle_poll "
+                                   "because its previous idle period was that short (closed-loop "
+                                   "clients). event: work came meanwhile, no wake-up paid; expired: "
+                                   "CPU spent for nothing, then it slept."),
         ])
 
 

@@ -62,7 +62,7 @@ ABSL_FLAG(bool, sync_writes, true,
 ABSL_FLAG(uint64_t, wal_prefill_bytes, 1 << 20,
           "Zero-fill WAL files this far ahead of their data, so that a WAL sync overwrites "
           "written blocks instead of growing the file (no journal commit per sync). 0: "
-          "RocksDB's own WAL files.");
+          "RocksDB's own WAL files; otherwise 4096 to 67108864.");
 ABSL_FLAG(absl::Duration, tombstone_grace, absl::Hours(24), "Tombstone retention.");
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(1),
           "How often a caught-up invalidation stream gets a heartbeat.");

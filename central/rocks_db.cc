@@ -63,6 +63,13 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(RocksDbOptions options) {
         "cannot create data dir ", options.data_dir, ": ", ec.message()));
   }
 
+  if (options.wal_prefill_bytes != 0 &&
+      (options.wal_prefill_bytes < kMinWalPrefillBytes ||
+       options.wal_prefill_bytes > kMaxWalPrefillBytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "wal_prefill_bytes must be 0 or between ", kMinWalPrefillBytes, " and ",
+        kMaxWalPrefillBytes, ", got ", options.wal_prefill_bytes));
+  }
   std::unique_ptr<RocksDb> db(new RocksDb());
   db->records_filter_ = std::move(options.records_filter);
   db->key_index_filter_ = std::move(options.key_index_filter);

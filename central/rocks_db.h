@@ -20,6 +20,9 @@
 
 namespace kv::central {
 
+inline constexpr size_t kMinWalPrefillBytes = size_t{4} << 10;
+inline constexpr size_t kMaxWalPrefillBytes = size_t{64} << 20;
+
 struct RocksDbOptions {
   // Where RocksDB lives; created when missing. Required.
   std::string data_dir;
@@ -30,7 +33,8 @@ struct RocksDbOptions {
   size_t block_cache_bytes = size_t{64} << 20;
   // WAL files are filled with zeros this far ahead of their data, so that
   // a sync overwrites instead of appending (prefilled_wal_file_system.h).
-  // 0: RocksDB's own WAL files. Default: 1 MiB.
+  // 0: RocksDB's own WAL files; otherwise between kMinWalPrefillBytes and
+  // kMaxWalPrefillBytes (Open refuses others). Default: 1 MiB.
   size_t wal_prefill_bytes = size_t{1} << 20;
   // Compaction filter of the records column family (expiry, tombstone
   // purge); owned by the RocksDb, called on RocksDB's threads. May be null.

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "central/prefilled_wal_file_system.h"
 #include "central/rocks_db.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/write_batch.h"
 #include "tests/harness/status_matchers.h"
@@ -165,6 +166,16 @@ TEST_F(PrefilledWalTest, SyncsWithinAChunkOverwriteWrittenBlocks) {
   // Blocks on disk, not a hole.
   EXPECT_GE(after.st_blocks * 512, after.st_size);
   EXPECT_EQ(after.st_blocks, before.st_blocks);
+}
+
+TEST_F(PrefilledWalTest, ChunkOutOfRangeIsRefused) {
+  for (size_t bytes : {size_t{1}, kMinWalPrefillBytes - 1, kMaxWalPrefillBytes + 1}) {
+    EXPECT_THAT(Open(dir_->Path("db"), bytes),
+                kv::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                      ::testing::HasSubstr("wal_prefill_bytes must be 0 or between")))
+        << bytes;
+  }
+  EXPECT_OK(Open(dir_->Path("db"), kMinWalPrefillBytes).status());
 }
 
 }  // namespace

@@ -54,6 +54,13 @@ rocksdb::Slice ToSlice(absl::string_view s) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(RocksDbOptions options) {
+  if (options.wal_prefill_bytes != 0 &&
+      (options.wal_prefill_bytes < kMinWalPrefillBytes ||
+       options.wal_prefill_bytes > kMaxWalPrefillBytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "wal_prefill_bytes must be 0 or between ", kMinWalPrefillBytes, " and ",
+        kMaxWalPrefillBytes, ", got ", options.wal_prefill_bytes));
+  }
   if (options.data_dir.empty())
     return absl::InvalidArgumentError("data_dir is required");
   std::error_code ec;
@@ -63,13 +70,6 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(RocksDbOptions options) {
         "cannot create data dir ", options.data_dir, ": ", ec.message()));
   }
 
-  if (options.wal_prefill_bytes != 0 &&
-      (options.wal_prefill_bytes < kMinWalPrefillBytes ||
-       options.wal_prefill_bytes > kMaxWalPrefillBytes)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "wal_prefill_bytes must be 0 or between ", kMinWalPrefillBytes, " and ",
-        kMaxWalPrefillBytes, ", got ", options.wal_prefill_bytes));
-  }
   std::unique_ptr<RocksDb> db(new RocksDb());
   db->records_filter_ = std::move(options.records_filter);
   db->key_index_filter_ = std::move(options.key_index_filter);

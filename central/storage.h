@@ -46,7 +46,7 @@ struct StorageOptions {
   bool sync_writes = true;
   // WAL files are zero-filled this far ahead of their data so that a sync
   // overwrites instead of appending (central/prefilled_wal_file_system.h).
-  // 0: RocksDB's own WAL files. Default: 1 MiB.
+  // 0: RocksDB's own WAL files; otherwise 4 KiB to 64 MiB. Default: 1 MiB.
   size_t wal_prefill_bytes = size_t{1} << 20;
   // Replicated versions further ahead of the wall clock than this are stored
   // but not observed by the HLC. Default: 500 ms.

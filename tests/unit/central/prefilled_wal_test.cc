@@ -175,6 +175,7 @@ TEST_F(PrefilledWalTest, ChunkOutOfRangeIsRefused) {
                                       ::testing::HasSubstr("wal_prefill_bytes must be 0 or between")))
         << bytes;
   }
+  EXPECT_FALSE(std::filesystem::exists(dir_->Path("db")));  // refused before any write
   EXPECT_OK(Open(dir_->Path("db"), kMinWalPrefillBytes).status());
 }
 

@@ -167,21 +167,18 @@ bool AsyncKvServer::NextEvent(IdleSpin& spin, void** tag, bool* ok) {
   const int64_t start_ns = absl::GetCurrentTimeNanos();
   if (spin.ShouldSpin()) {
     const int64_t until_ns = start_ns + absl::ToInt64Nanoseconds(spin.window());
-    int64_t now_ns;
-    do {
-      switch (cq_->AsyncNext(tag, ok, gpr_time_0(GPR_CLOCK_MONOTONIC))) {
-        case grpc::CompletionQueue::SHUTDOWN:
-          return false;
-        case grpc::CompletionQueue::GOT_EVENT:
-          now_ns = absl::GetCurrentTimeNanos();
-          spin.OnIdleEnded(absl::Nanoseconds(now_ns - start_ns));
-          if (central_metrics_ != nullptr) central_metrics_->idle_spins_event.Increment();
-          return true;
-        case grpc::CompletionQueue::TIMEOUT:
-          break;
+    while (true) {
+      const grpc::CompletionQueue::NextStatus next =
+          cq_->AsyncNext(tag, ok, gpr_time_0(GPR_CLOCK_MONOTONIC));
+      if (next == grpc::CompletionQueue::SHUTDOWN) return false;
+      const int64_t now_ns = absl::GetCurrentTimeNanos();
+      if (next == grpc::CompletionQueue::GOT_EVENT) {
+        spin.OnIdleEnded(absl::Nanoseconds(now_ns - start_ns));
+        if (central_metrics_ != nullptr) central_metrics_->idle_spins_event.Increment();
+        return true;
       }
-      now_ns = absl::GetCurrentTimeNanos();
-    } while (now_ns < until_ns);
+      if (now_ns >= until_ns) break;
+    }
     if (central_metrics_ != nullptr) central_metrics_->idle_spins_expired.Increment();
   }
   if (!cq_->Next(tag, ok)) return false;

@@ -68,7 +68,8 @@ struct AsyncKvServerOptions {
 // Thread-safe. `service` and `metrics` must outlive this object.
 class AsyncKvServer {
  public:
-  // `central_metrics` (optional) receives the group-commit wait counts.
+  // `central_metrics` (optional) receives the poller's counts (group-commit
+  // waits, idle spins).
   AsyncKvServer(KvService& service, const AsyncKvServerOptions& options, RequestMetrics& metrics,
                 CentralMetrics* central_metrics = nullptr);
   ~AsyncKvServer();

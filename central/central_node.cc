@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <utility>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_space.h"
@@ -73,17 +75,13 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
     return absl::InvalidArgumentError(
         "--grpc_poll_threads and --grpc_worker_threads must be at least 1");
   }
-  if (options.grpc_threads.group_commit_wait < absl::ZeroDuration() ||
-      options.grpc_threads.group_commit_wait > absl::Milliseconds(10)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--group_commit_wait must be between 0 and 10ms, got ",
-        absl::FormatDuration(options.grpc_threads.group_commit_wait)));
-  }
-  if (options.grpc_threads.idle_poll < absl::ZeroDuration() ||
-      options.grpc_threads.idle_poll > absl::Milliseconds(10)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--idle_poll must be between 0 and 10ms, got ",
-        absl::FormatDuration(options.grpc_threads.idle_poll)));
+  for (const auto& [flag, value] :
+       {std::pair{"--group_commit_wait", options.grpc_threads.group_commit_wait},
+        std::pair{"--idle_poll", options.grpc_threads.idle_poll}}) {
+    if (value < absl::ZeroDuration() || value > absl::Milliseconds(10)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          flag, " must be between 0 and 10ms, got ", absl::FormatDuration(value)));
+    }
   }
 
   auto node = std::unique_ptr<CentralNode>(new CentralNode(options));

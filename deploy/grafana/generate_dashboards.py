@@ -27,6 +27,11 @@ def target(expr, legend="{{node}}", ref="A", fmt=None):
     return t
 
 
+def rate_by_result(metric, selector, legend="{{result}} {{node}}", ref="A"):
+    """A counter with a `result` label as a per-second rate, per node and result."""
+    return target(f"sum by (node, result) (rate({metric}{{{selector}}}[$__rate_interval]))", legend, ref)
+
+
 def timeseries(title, targets, unit="short", description="", stack=False, min_zero=True):
     custom = {"drawStyle": "line", "lineWidth": 1, "fillOpacity": 10, "showPoints": "never"}
     if stack:
@@ -238,8 +243,7 @@ def edges():
             timeseries("Evictions per second",
                        [target(f"rate(kv_cache_evictions_total{{{EDGE}}}[$__rate_interval])")], unit="ops"),
             timeseries("Bulk revalidations and refused reads per second",
-                       [target(f"sum by (node, result) (rate(kv_cache_bulk_revalidated_total{{{EDGE}}}[$__rate_interval]))",
-                               "revalidated {{result}} {{node}}", "A"),
+                       [rate_by_result("kv_cache_bulk_revalidated_total", EDGE, "revalidated {{result}} {{node}}", "A"),
                         target(f"rate(kv_edge_unavailable_reads_total{{{EDGE}}}[$__rate_interval])",
                                "refused reads {{node}}", "B")],
                        unit="ops",
@@ -350,15 +354,13 @@ def centrals():
                                    "writes per second above syncs per second is the batching at work "
                                    "(docs/write-path.md). Replicated applies sync too."),
             timeseries("Group commit waits per second",
-                       [target(f"sum by (node, result) (rate(kv_group_commit_waits_total{{{CENTRAL}}}[$__rate_interval]))",
-                               "{{result}} {{node}}")],
+                       [rate_by_result("kv_group_commit_waits_total", CENTRAL)],
                        unit="ops",
                        description="The poller waiting up to --group_commit_wait for the next writes of "
                                    "clients that have none at the central. Mostly timed_out: clients do "
                                    "not come back that fast, and waiting backs off by itself."),
             timeseries("Poller idle spins per second",
-                       [target(f"sum by (node, result) (rate(kv_poller_idle_spins_total{{{CENTRAL}}}[$__rate_interval]))",
-                               "{{result}} {{node}}")],
+                       [rate_by_result("kv_poller_idle_spins_total", CENTRAL)],
                        unit="ops",
                        description="The poller, out of work, polling without sleeping up to --idle_poll "
                                    "because its previous idle period was that short (closed-loop "

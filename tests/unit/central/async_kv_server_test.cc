@@ -244,7 +244,7 @@ TEST(AsyncKvServerTest, ClosedLoopClientIsReadWhileThePollerSpins) {
   }
 }
 
-TEST(AsyncKvServerTest, IdlePollOutOfRangeIsRefused) {
+TEST(AsyncKvServerTest, PollerDurationsOutOfRangeAreRefused) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<kv::testing::TempDir> dir,
                        kv::testing::TempDir::Create("idle-poll-range"));
   CentralOptions options = DevCentral(*dir);
@@ -252,6 +252,12 @@ TEST(AsyncKvServerTest, IdlePollOutOfRangeIsRefused) {
   EXPECT_THAT(CentralNode::Start(options),
               kv::testing::StatusIs(absl::StatusCode::kInvalidArgument,
                                     ::testing::HasSubstr("--idle_poll must be between 0 and 10ms")));
+  options.grpc_threads.idle_poll = absl::Microseconds(200);
+  options.grpc_threads.group_commit_wait = -absl::Microseconds(1);
+  EXPECT_THAT(CentralNode::Start(options),
+              kv::testing::StatusIs(
+                  absl::StatusCode::kInvalidArgument,
+                  ::testing::HasSubstr("--group_commit_wait must be between 0 and 10ms, got -1us")));
 }
 
 }  // namespace

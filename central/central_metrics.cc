@@ -49,6 +49,12 @@ CentralMetrics::CentralMetrics(prometheus::Registry& registry)
               .Name("kv_replication_apply_seconds_total")
               .Help("Time spent applying the peer's entries (WAL sync included)")
               .Register(registry)),
+      replication_relays_left_out(
+          BuildCounter()
+              .Name("kv_replication_relays_left_out_total")
+              .Help("Entries received from another central that the stream to this peer sent "
+                    "as NOOPs, the peer having said it held them (PullHoldings)")
+              .Register(registry)),
       anti_entropy_repairs(BuildCounter()
                                .Name("kv_anti_entropy_repairs_total")
                                .Help("Records repaired from the peer by anti-entropy")
@@ -153,6 +159,9 @@ prometheus::Counter& CentralMetrics::ReplicationEntries(uint32_t peer) {
 }
 prometheus::Counter& CentralMetrics::ReplicationApplySeconds(uint32_t peer) {
   return replication_apply_seconds.Add({{"peer", absl::StrCat(peer)}});
+}
+prometheus::Counter& CentralMetrics::ReplicationRelaysLeftOut(uint32_t peer) {
+  return replication_relays_left_out.Add({{"peer", absl::StrCat(peer)}});
 }
 prometheus::Counter& CentralMetrics::AntiEntropyRepairs(uint32_t peer) {
   return anti_entropy_repairs.Add({{"peer", absl::StrCat(peer)}});

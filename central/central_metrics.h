@@ -25,6 +25,7 @@ struct CentralMetrics {
   prometheus::Counter& ReplicationApplies(uint32_t peer);
   prometheus::Counter& ReplicationEntries(uint32_t peer);
   prometheus::Counter& ReplicationApplySeconds(uint32_t peer);
+  prometheus::Counter& ReplicationRelaysLeftOut(uint32_t peer);
   prometheus::Counter& AntiEntropyRepairs(uint32_t peer);
   prometheus::Counter& AntiEntropyRounds(uint32_t peer, bool ok);
   prometheus::Counter& AntiEntropySeconds(uint32_t peer);
@@ -37,6 +38,7 @@ struct CentralMetrics {
   prometheus::Family<prometheus::Counter>& replication_applies;
   prometheus::Family<prometheus::Counter>& replication_entries;
   prometheus::Family<prometheus::Counter>& replication_apply_seconds;
+  prometheus::Family<prometheus::Counter>& replication_relays_left_out;
   prometheus::Family<prometheus::Counter>& anti_entropy_repairs;
   prometheus::Family<prometheus::Counter>& anti_entropy_rounds;
   prometheus::Family<prometheus::Counter>& anti_entropy_seconds;

@@ -151,6 +151,9 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
     return replicator->HoldsAllUntil();
   };
   replication_service.quorum_peers = [replicator] { return replicator->PeersNeededForQuorum(); };
+  replication_service.relays_left_out = [metrics = node->metrics_.get()](uint32_t peer) {
+    return &metrics->ReplicationRelaysLeftOut(peer);
+  };
   node->replication_service_ = std::make_unique<ReplicationService>(
       replication_service, *node->storage_, *node->auth_, replicator->tracker());
   node->kv_service_ = std::make_unique<KvService>(*node->storage_, *node->auth_,

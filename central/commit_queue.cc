@@ -177,6 +177,8 @@ bool CommitQueue::LeadGroup(const std::vector<Writer*>& group, const Writer* own
       if (writer->status.ok() && writer->request->on_commit) {
         writer->request->on_commit(writer->versions);
       }
+      if (writer->status.ok() && writer->request->on_logged && writer->first_logged != 0)
+        writer->request->on_logged(writer->first_logged, writer->last_logged);
     }
     log_.Publish(*published);
   }
@@ -302,6 +304,7 @@ std::optional<uint64_t> CommitQueue::CommitGroup(
         w->status = absl::InternalError("write batch save point lost");
       return std::nullopt;
     }
+    const uint64_t writer_first = sequence;
     for (size_t i = 0; i < request.entries.size(); ++i) {
       kv::storage::v1::ChangeEntry& entry = request.entries[i];
       if (request.versions_given) {
@@ -325,6 +328,10 @@ std::optional<uint64_t> CommitQueue::CommitGroup(
       entry.set_apply_time_ms(apply_time_ms);
       batch.Put(db_.changelog(), ChangeLogImpl::SequenceKey(sequence++),
                 entry.SerializeAsString());
+    }
+    if (sequence > writer_first) {
+      writer->first_logged = writer_first;
+      writer->last_logged = sequence - 1;
     }
     if (!request.versions_given) max_version = std::max(max_version, versions.back());
     writer->versions = std::move(versions);

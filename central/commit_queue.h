@@ -110,6 +110,10 @@ class CommitQueue {
     // Run by the leader once the batch is durable, before any later group
     // is prepared. Optional.
     std::function<void(absl::Span<const Version> versions)> on_commit;
+    // Run by the leader right after on_commit, with the change-log
+    // sequences this request's logged entries took (not run when none
+    // was logged). Optional.
+    std::function<void(uint64_t first_sequence, uint64_t last_sequence)> on_logged;
 
     // Replicated mutations: every entry already carries its version (and
     // commit times), which the leader keeps instead of issuing new ones;
@@ -199,6 +203,9 @@ class CommitQueue {
     absl::Status status;
     std::vector<Version> versions;
     uint64_t last_sequence = 0;
+    // The sequences of this writer's own logged entries (none: 0, 0).
+    uint64_t first_logged = 0;
+    uint64_t last_logged = 0;
     absl::CondVar cv;
   };
 

@@ -29,6 +29,10 @@ constexpr absl::Duration kMaxBackoff = absl::Seconds(1);
 constexpr size_t kMaxInboxBytes = size_t{64} << 20;
 // How often an idle applier checks for Stop.
 constexpr absl::Duration kPollInterval = absl::Milliseconds(100);
+// PullHoldings go at most this often: well within the source's relay
+// linger (20 ms), so what arrived here directly is known there before it
+// would relay it.
+constexpr absl::Duration kHoldingsInterval = absl::Milliseconds(5);
 
 }  // namespace
 
@@ -53,6 +57,31 @@ void PeerPuller::Stop() {
     if (active_ != nullptr) active_->TryCancel();
   }
   if (thread_.joinable()) thread_.join();
+}
+
+std::optional<kv::replication::v1::SourceHoldings> PeerPuller::Holdings() const {
+  absl::MutexLock lock(&mu_);
+  if (!state_.connected || incarnation_.empty() || first_sequence_ == 0 ||
+      state_.applied_sequence < first_sequence_)
+    return std::nullopt;
+  kv::replication::v1::SourceHoldings holdings;
+  holdings.set_node_id(options_.peer_id);
+  holdings.set_incarnation(incarnation_);
+  holdings.set_first_sequence(first_sequence_);
+  holdings.set_last_sequence(state_.applied_sequence);
+  return holdings;
+}
+
+void PeerPuller::HoldingsChanged() {
+  absl::MutexLock lock(&mu_);
+  holdings_changed_ = true;
+  // Within an interval of the last report the applier is awake at its end
+  // anyway (it checks once more after each report): no wake-up needed.
+  if (active_inbox_ != nullptr && !holdings_nudged_ &&
+      absl::Now() - holdings_sent_ >= kHoldingsInterval) {
+    holdings_nudged_ = true;
+    active_inbox_->Nudge();
+  }
 }
 
 PeerPuller::State PeerPuller::state() const {
@@ -157,6 +186,11 @@ void PeerPuller::PullOnce(const std::string& address) {
     state_.connected = true;
     state_.clock_known = false;
     last_message_ = absl::Now();
+    incarnation_ = incarnation;
+    first_sequence_ = expected;
+    holdings_changed_ = true;  // the peer learns what we hold of the others
+    holdings_nudged_ = false;
+    holdings_sent_ = absl::InfinitePast();
     if (!hello.resumed()) {
       state_.applied_sequence = expected - 1;
       state_.repair_needed = true;
@@ -178,13 +212,14 @@ void PeerPuller::PullOnce(const std::string& address) {
   // arrived in one durable batch, acks it, and then takes the heartbeats
   // that arrived with it (see ApplyLoop).
   PullInbox inbox(kMaxInboxBytes);
+  {
+    absl::MutexLock lock(&mu_);
+    active_inbox_ = &inbox;
+  }
   std::thread applier([&] {
     NameThisThread("kv-pull-apply");
-    ApplyLoop(inbox, incarnation, expected, [&](uint64_t sequence) {
-      PullRequest ack;
-      ack.mutable_ack()->set_sequence(sequence);
-      return stream->Write(ack);
-    });
+    ApplyLoop(inbox, incarnation, expected,
+              [&](const PullRequest& request) { return stream->Write(request); });
     context.TryCancel();  // ends the reader when the applier stopped first
   });
   uint64_t received_through = expected - 1;
@@ -229,6 +264,12 @@ void PeerPuller::PullOnce(const std::string& address) {
   }
   inbox.Close();
   applier.join();
+  {
+    absl::MutexLock lock(&mu_);
+    active_inbox_ = nullptr;
+    incarnation_.clear();
+    first_sequence_ = 0;
+  }
   std::string why = inbox.why();
   if (why.empty()) why = "stream closed";
   context.TryCancel();
@@ -239,9 +280,10 @@ void PeerPuller::PullOnce(const std::string& address) {
 }
 
 void PeerPuller::ApplyLoop(PullInbox& inbox, const std::string& incarnation, uint64_t expected,
-                           const std::function<bool(uint64_t sequence)>& ack) {
+                           const std::function<bool(const PullRequest& request)>& send) {
+  absl::Duration wait = kPollInterval;
   while (true) {
-    std::optional<std::vector<PullInbox::Received>> taken = inbox.TakeAll(kPollInterval);
+    std::optional<std::vector<PullInbox::Received>> taken = inbox.TakeAll(wait);
     if (!taken) return;
     if (stop_.HasBeenNotified()) {
       inbox.Fail("stopping");
@@ -261,7 +303,8 @@ void PeerPuller::ApplyLoop(PullInbox& inbox, const std::string& incarnation, uin
       const size_t received_entries = batch.size();
       const absl::Time apply_start = absl::Now();
       absl::StatusOr<size_t> applied =
-          replica_.Apply(std::move(batch), options_.peer_id, PeerProgress{incarnation, last});
+          replica_.Apply(std::move(batch), options_.peer_id, PeerProgress{incarnation, last},
+                         /*first_sequence=*/expected);
       if (options_.applies != nullptr) options_.applies->Increment();
       if (options_.entries != nullptr)
         options_.entries->Increment(static_cast<double>(received_entries));
@@ -276,10 +319,13 @@ void PeerPuller::ApplyLoop(PullInbox& inbox, const std::string& incarnation, uin
         absl::MutexLock lock(&mu_);
         state_.applied_sequence = last;
       }
-      if (!ack(last)) {
+      PullRequest ack;
+      ack.mutable_ack()->set_sequence(last);
+      if (!send(ack)) {
         inbox.Fail("ack not sent");
         return;
       }
+      if (options_.on_applied) options_.on_applied(options_.peer_id);
     }
     // A heartbeat says everything up to its head was sent before it, so
     // after this apply everything up to it is applied here.
@@ -297,6 +343,30 @@ void PeerPuller::ApplyLoop(PullInbox& inbox, const std::string& incarnation, uin
             std::min(received.received_at, peer_time - options_.max_clock_offset));
       }
     }
+    wait = kPollInterval;
+    if (!options_.holdings) continue;
+    // At most one report per interval; after one, a check at the end of
+    // the interval sends what changed meanwhile (HoldingsChanged does not
+    // wake this thread within it).
+    const absl::Time now = absl::Now();
+    {
+      absl::MutexLock lock(&mu_);
+      if (!holdings_changed_) continue;
+      if (now - holdings_sent_ < kHoldingsInterval) {
+        wait = holdings_sent_ + kHoldingsInterval - now;
+        continue;
+      }
+      holdings_changed_ = false;
+      holdings_nudged_ = false;
+      holdings_sent_ = now;
+    }
+    PullRequest request;
+    *request.mutable_holdings() = options_.holdings(options_.peer_id);
+    if (!send(request)) {
+      inbox.Fail("holdings not sent");
+      return;
+    }
+    wait = kHoldingsInterval;
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -40,6 +41,14 @@ struct PeerPullerOptions {
   prometheus::Counter* applies = nullptr;
   prometheus::Counter* entries = nullptr;
   prometheus::Counter* apply_seconds = nullptr;
+  // What this central holds, sent to the peer as PullHoldings so it can
+  // leave out what it would relay here (proto/replication.proto); called
+  // with this puller's peer id, on the applier thread, without locks held.
+  // Unset: none is sent.
+  std::function<kv::replication::v1::PullHoldings(uint32_t peer_id)> holdings;
+  // Called on the applier thread after each apply that logged entries
+  // (the holdings grew), without locks held.
+  std::function<void(uint32_t peer_id)> on_applied;
 };
 
 // The receiver side of replication from one peer (proto/replication.proto):
@@ -90,6 +99,13 @@ class PeerPuller {
   State state() const ABSL_LOCKS_EXCLUDED(mu_);
   // An anti-entropy round with this peer that began at `started` succeeded.
   void OnRepaired(absl::Time started) ABSL_LOCKS_EXCLUDED(mu_);
+  // What this central durably holds of the peer's log on the current
+  // connection: [the connection's first sequence, the last applied], in the
+  // peer's log incarnation. nullopt when not connected or nothing applied.
+  std::optional<kv::replication::v1::SourceHoldings> Holdings() const ABSL_LOCKS_EXCLUDED(mu_);
+  // What this central holds has grown: the applier sends PullHoldings to
+  // the peer soon (at most one per 5 ms).
+  void HoldingsChanged() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void Run();
@@ -97,11 +113,12 @@ class PeerPuller {
   void PullOnce(const std::string& address) ABSL_LOCKS_EXCLUDED(mu_);
   // The applier of one stream: takes everything the reader queued, applies
   // its batches durably in one Apply with the new position (entries from
-  // `expected` on), acks the last sequence with `ack`, then advances
+  // `expected` on), acks the last sequence with `send`, then advances
   // completeness by the heartbeats taken. Returns when the inbox is closed
   // and drained, or after failing it (apply error, ack not sent, Stop).
   void ApplyLoop(PullInbox& inbox, const std::string& incarnation, uint64_t expected,
-                 const std::function<bool(uint64_t sequence)>& ack) ABSL_LOCKS_EXCLUDED(mu_);
+                 const std::function<bool(const kv::replication::v1::PullRequest& request)>& send)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   const PeerPullerOptions options_;
   const PeerSet& peers_;
@@ -113,6 +130,14 @@ class PeerPuller {
   mutable absl::Mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_);
   grpc::ClientContext* active_ ABSL_GUARDED_BY(mu_) = nullptr;
+  PullInbox* active_inbox_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // The current connection: the peer's log incarnation and its first
+  // sequence (Holdings).
+  std::string incarnation_ ABSL_GUARDED_BY(mu_);
+  uint64_t first_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  bool holdings_changed_ ABSL_GUARDED_BY(mu_) = false;
+  bool holdings_nudged_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time holdings_sent_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Time last_message_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -30,12 +30,18 @@ void PullInbox::Fail(std::string why) {
   queued_bytes_ = 0;
 }
 
+void PullInbox::Nudge() {
+  absl::MutexLock lock(&mu_);
+  nudged_ = true;
+}
+
 std::optional<std::vector<PullInbox::Received>> PullInbox::TakeAll(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return failed_ || closed_ || !queue_.empty();
+    return failed_ || closed_ || nudged_ || !queue_.empty();
   };
   mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+  nudged_ = false;
   if (failed_ || (closed_ && queue_.empty())) return std::nullopt;
   std::vector<Received> out;
   out.reserve(queue_.size());

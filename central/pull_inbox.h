@@ -44,8 +44,13 @@ class PullInbox {
   // TakeAll nullopt from now on; what is queued is dropped.
   void Fail(std::string why) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Everything queued, waiting up to `timeout` for a first message (empty
-  // on timeout). nullopt once closed and drained, or failed.
+  // Makes the consumer's current or next TakeAll return at once (empty
+  // when nothing is queued): it has something else to do.
+  void Nudge() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Everything queued, waiting up to `timeout` for a first message or a
+  // Nudge (empty on timeout or nudge). nullopt once closed and drained, or
+  // failed.
   std::optional<std::vector<Received>> TakeAll(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The reason given to Fail; empty when it was not called.
@@ -57,6 +62,7 @@ class PullInbox {
   std::deque<Received> queue_ ABSL_GUARDED_BY(mu_);
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool nudged_ ABSL_GUARDED_BY(mu_) = false;
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
   std::string why_ ABSL_GUARDED_BY(mu_);
 };

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/clock.h"
+#include "prometheus/counter.h"
 #include "common/status_macros.h"
 
 namespace kv::central {
@@ -37,6 +38,36 @@ void PullSender::OnAck(uint64_t sequence) {
     if (window_was_full && in_flight_.size() < options_.batches_in_flight) ++events_;
   }
   tracker_.OnAck(options_.peer_id, acked);
+}
+
+void PullSender::OnHoldings(const kv::replication::v1::PullHoldings& holdings) {
+  absl::MutexLock lock(&mu_);
+  holdings_.clear();
+  for (const auto& source : holdings.sources()) holdings_[source.node_id()] = source;
+}
+
+size_t PullSender::LeaveOutHeld() {
+  if (options_.origins == nullptr) return 0;
+  absl::flat_hash_map<uint32_t, kv::replication::v1::SourceHoldings> holdings;
+  {
+    absl::MutexLock lock(&mu_);
+    if (holdings_.empty()) return 0;
+    holdings = holdings_;
+  }
+  size_t left_out = 0;
+  for (auto& replicated : *pending_.mutable_batch()->mutable_entries()) {
+    ChangeEntry& entry = *replicated.mutable_entry();
+    if (entry.kind() == ChangeEntry::NOOP) continue;
+    if (entry.version().node_id() == options_.node_id) continue;  // our own write
+    const std::optional<RelayOrigins::Source> source = options_.origins->Find(replicated.sequence());
+    if (!source) continue;
+    auto it = holdings.find(source->node_id);
+    if (it == holdings.end() || !RelayOrigins::Covers(it->second, *source)) continue;
+    entry.Clear();
+    entry.set_kind(ChangeEntry::NOOP);
+    ++left_out;
+  }
+  return left_out;
 }
 
 void PullSender::OnReaderDone() {
@@ -76,6 +107,9 @@ absl::Status PullSender::ReadPending(absl::Time now) {
 
 bool PullSender::SendPending(Sink& sink) {
   const uint64_t last = pending_.batch().entries().rbegin()->sequence();
+  const size_t left_out = LeaveOutHeld();
+  if (left_out > 0 && options_.relays_left_out != nullptr)
+    options_.relays_left_out->Increment(static_cast<double>(left_out));
   {
     absl::MutexLock lock(&mu_);
     sent_through_ = last;

@@ -7,13 +7,19 @@
 #include <functional>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "central/change_log.h"
 #include "central/quorum_tracker.h"
+#include "central/relay_origins.h"
 #include "central/replica_store.h"
 #include "proto/replication.pb.h"
+
+namespace prometheus {
+class Counter;
+}
 
 namespace kv::central {
 
@@ -46,6 +52,12 @@ struct PullSenderOptions {
   // What heartbeats advertise as holds_all_until (Replicator::HoldsAllUntil);
   // unset or InfinitePast = nothing.
   std::function<absl::Time()> holds_all_until;
+  // Where this central's replicated entries came from; with the peer's
+  // PullHoldings (OnHoldings), entries the peer already holds go as NOOPs.
+  // Unset: every entry goes whole.
+  const RelayOrigins* origins = nullptr;
+  // Counts the entries sent as NOOPs because the peer held them. Optional.
+  prometheus::Counter* relays_left_out = nullptr;
 };
 
 // The sending half of one Pull stream at the source (proto/replication.proto):
@@ -60,6 +72,13 @@ struct PullSenderOptions {
 // up to `relay_linger` (or until full, or a heartbeat is due). A gathering
 // batch is not woken by every commit, only by the events that can make it
 // go sooner (acks, and this central's own writes for a quorum peer).
+//
+// An entry this central received from another central goes as a NOOP (its
+// sequence only) when the peer has said it holds it (PullHoldings: the
+// source log, incarnation and sequences the entry came in with, per
+// `origins`), decided when its batch goes, so holdings that arrive during
+// the relay linger count. The peer's completeness is unaffected: what it
+// is not sent it holds already.
 //
 // Guarantees: entries go out in sequence order without gaps, starting at
 // `next`; a heartbeat's head_sequence is the last entry already written, and
@@ -93,6 +112,8 @@ class PullSender {
   void OnAck(uint64_t sequence) ABSL_LOCKS_EXCLUDED(mu_);
   // The peer's half of the stream has ended.
   void OnReaderDone() ABSL_LOCKS_EXCLUDED(mu_);
+  // The peer's latest PullHoldings (each replaces the previous).
+  void OnHoldings(const kv::replication::v1::PullHoldings& holdings) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The last sequence Run had read from the log when it last went to sleep:
   // each entry up to it was sent or is being held on purpose (a test waits
@@ -103,6 +124,8 @@ class PullSender {
   // Moves entries from the log into pending_ (up to the batch bounds).
   absl::Status ReadPending(absl::Time now);
   bool SendPending(Sink& sink) ABSL_LOCKS_EXCLUDED(mu_);
+  // Turns the pending entries the peer holds into NOOPs; returns how many.
+  size_t LeaveOutHeld() ABSL_LOCKS_EXCLUDED(mu_);
 
   const PullSenderOptions options_;
   ChangeLog& log_;
@@ -131,6 +154,8 @@ class PullSender {
   // The last sequence of each batch sent and not yet acked.
   std::deque<uint64_t> in_flight_ ABSL_GUARDED_BY(mu_);
   bool reader_done_ ABSL_GUARDED_BY(mu_) = false;
+  // By source node id.
+  absl::flat_hash_map<uint32_t, kv::replication::v1::SourceHoldings> holdings_ ABSL_GUARDED_BY(mu_);
   uint64_t settled_through_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -99,7 +99,8 @@ uint32_t ReplicaStore::BucketOf(absl::string_view key, uint32_t buckets) {
 }
 
 absl::StatusOr<size_t> ReplicaStore::Apply(std::vector<ChangeEntry> entries, uint32_t peer_id,
-                                           const std::optional<PeerProgress>& progress) {
+                                           const std::optional<PeerProgress>& progress,
+                                           uint64_t first_sequence) {
   // NOOPs carry nothing to apply.
   std::erase_if(entries, [](const ChangeEntry& e) {
     return e.kind() == ChangeEntry::NOOP || e.kind() == ChangeEntry::KIND_UNSPECIFIED;
@@ -234,6 +235,15 @@ absl::StatusOr<size_t> ReplicaStore::Apply(std::vector<ChangeEntry> entries, uin
       if (namespace_applied[i]) namespaces_.CommitReplicated(req->entries[i], versions[i]);
     }
   };
+  if (progress && first_sequence != 0 && first_sequence <= progress->sequence) {
+    // Before the log is published: a sender that reads these entries finds
+    // where they came from.
+    request.on_logged = [&](uint64_t first_local, uint64_t last_local) {
+      relay_origins_.Record(first_local, last_local,
+                            RelayOrigins::Source{peer_id, progress->incarnation, first_sequence,
+                                                 progress->sequence});
+    };
+  }
   {
     CommittingReplicatedScope scope;
     KV_RETURN_IF_ERROR(queue_.Commit(std::move(request)).status());

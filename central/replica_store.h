@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "central/commit_queue.h"
 #include "central/namespace_table.h"
+#include "central/relay_origins.h"
 #include "central/rocks_db.h"
 #include "common/clock.h"
 #include "proto/replication.pb.h"
@@ -47,9 +48,16 @@ class ReplicaStore {
 
   // Applies `entries` (PUT, DELETE and namespace kinds, each with its
   // version; PUTs with value_included) and, when given, records `progress`
-  // for `peer_id` in the same batch. Returns how many were applied.
+  // for `peer_id` in the same batch. Returns how many were applied. With
+  // `progress` and a `first_sequence`, the entries are `peer_id`'s log
+  // (incarnation progress->incarnation) from first_sequence through
+  // progress->sequence, and relay_origins() learns so.
   absl::StatusOr<size_t> Apply(std::vector<kv::storage::v1::ChangeEntry> entries,
-                               uint32_t peer_id, const std::optional<PeerProgress>& progress);
+                               uint32_t peer_id, const std::optional<PeerProgress>& progress,
+                               uint64_t first_sequence = 0);
+
+  // Where recent replicated entries of this central's log came from.
+  RelayOrigins& relay_origins() { return relay_origins_; }
 
   // The progress recorded for a peer (empty incarnation when none).
   absl::StatusOr<PeerProgress> GetPeerProgress(uint32_t peer_id);
@@ -91,6 +99,7 @@ class ReplicaStore {
   NamespaceTable& namespaces_;
   Clock& clock_;
   const size_t inline_value_bytes_;
+  RelayOrigins relay_origins_;
 };
 
 }  // namespace kv::central

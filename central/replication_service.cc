@@ -78,6 +78,8 @@ grpc::Status ReplicationService::Pull(
   PullSenderOptions sender_options = options_.sender;
   sender_options.peer_id = peer_id;
   sender_options.quorum_peer = [this, peer_id] { return IsQuorumPeer(peer_id); };
+  sender_options.origins = &storage_.replica().relay_origins();
+  if (options_.relays_left_out) sender_options.relays_left_out = options_.relays_left_out(peer_id);
   {
     absl::MutexLock lock(&streams_mu_);
     ++open_streams_[peer_id];
@@ -87,7 +89,11 @@ grpc::Status ReplicationService::Pull(
     NameThisThread("kv-pull-acks");
     PullRequest request;
     while (stream->Read(&request)) {
-      if (request.has_ack()) sender.OnAck(request.ack().sequence());
+      if (request.has_ack()) {
+        sender.OnAck(request.ack().sequence());
+      } else if (request.has_holdings()) {
+        sender.OnHoldings(request.holdings());
+      }
     }
     sender.OnReaderDone();
   });

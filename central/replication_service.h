@@ -16,6 +16,10 @@
 #include "common/auth.h"
 #include "proto/replication.grpc.pb.h"
 
+namespace prometheus {
+class Counter;
+}
+
 namespace kv::central {
 
 struct ReplicationServiceOptions {
@@ -30,6 +34,8 @@ struct ReplicationServiceOptions {
   // the others after `sender.follower_linger`. Unset: every peer gets them
   // at once.
   std::function<size_t()> quorum_peers;
+  // The counter of entries left out of the stream to `peer` (optional).
+  std::function<prometheus::Counter*(uint32_t peer)> relays_left_out;
 };
 
 // Whether `peer` is among the first `needed` of the `open` peers (those

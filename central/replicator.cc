@@ -283,11 +283,39 @@ void Replicator::EnsurePullers() {
       options.entries = &metrics_->ReplicationEntries(peer.id);
       options.apply_seconds = &metrics_->ReplicationApplySeconds(peer.id);
     }
+    options.holdings = [this](uint32_t for_peer) { return Holdings(for_peer); };
+    options.on_applied = [this](uint32_t from) { OnApplied(from); };
     auto puller = std::make_unique<PeerPuller>(
         options, *peers_, storage_.replica(),
         [this](uint32_t peer_id) { anti_entropy_->RequestRound(peer_id); });
     puller->Start();
     pullers_.emplace(peer.id, std::move(puller));
+  }
+}
+
+kv::replication::v1::PullHoldings Replicator::Holdings(uint32_t for_peer) const {
+  kv::replication::v1::PullHoldings holdings;
+  ChangeLog& log = storage_.change_log();
+  if (!log.incarnation().empty() && log.LastSequence() > 0) {
+    kv::replication::v1::SourceHoldings* own = holdings.add_sources();
+    own->set_node_id(options_.node_id);
+    own->set_incarnation(log.incarnation());
+    own->set_first_sequence(1);  // trimmed entries were applied here too
+    own->set_last_sequence(log.LastSequence());
+  }
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, puller] : pullers_) {
+    if (id == for_peer) continue;
+    if (std::optional<kv::replication::v1::SourceHoldings> held = puller->Holdings())
+      *holdings.add_sources() = std::move(*held);
+  }
+  return holdings;
+}
+
+void Replicator::OnApplied(uint32_t peer_id) {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, puller] : pullers_) {
+    if (id != peer_id) puller->HoldingsChanged();
   }
 }
 

@@ -107,6 +107,11 @@ class Replicator final : public NamespaceCoordinator {
   std::optional<absl::StatusOr<NamespaceInfo>> Forward(const NamespaceOp& op) override
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // What this central holds, for peer `for_peer` (PullHoldings): every
+  // entry of its own change log, and what each other peer's stream has
+  // applied on its current connection.
+  kv::replication::v1::PullHoldings Holdings(uint32_t for_peer) const ABSL_LOCKS_EXCLUDED(mu_);
+
   QuorumTracker& tracker() { return tracker_; }
   PeerSet& peers() { return *peers_; }
   AntiEntropy& anti_entropy() { return *anti_entropy_; }
@@ -118,6 +123,8 @@ class Replicator final : public NamespaceCoordinator {
   void MaintenanceLoop();
   void EnsurePullers() ABSL_LOCKS_EXCLUDED(mu_);
   void UpdateMetrics() ABSL_LOCKS_EXCLUDED(mu_);
+  // A stream from `peer_id` applied: the others tell their peers.
+  void OnApplied(uint32_t peer_id) ABSL_LOCKS_EXCLUDED(mu_);
   size_t WriteQuorum(size_t cluster_size) const;
 
   const ReplicatorOptions options_;

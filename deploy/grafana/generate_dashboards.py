@@ -317,6 +317,15 @@ def centrals():
                        [target(f"sum by (node) (kv_replication_connected{{{CENTRAL}}})", "connected {{node}}", "A"),
                         target(f"kv_cluster_size{{{CENTRAL}}} - 1", "peers {{node}}", "B")],
                        description="Open Pull streams from peers, against the membership's size."),
+            timeseries("Replicated entries received and relays left out per second",
+                       [target(f"sum by (node) (rate(kv_replication_entries_total{{{CENTRAL}}}[$__rate_interval]))",
+                               "received {{node}}", "A"),
+                        target(f"sum by (node) (rate(kv_replication_relays_left_out_total{{{CENTRAL}}}[$__rate_interval]))",
+                               "left out {{node}}", "B")],
+                       unit="ops",
+                       description="Entries each central receives from its peers' streams (NOOPs included), "
+                                   "and entries it sent to a peer as NOOPs because the peer said it held "
+                                   "them: relays of writes that reached the peer from their origin."),
             timeseries("Quorum failures per second",
                        [target(f"rate(kv_quorum_failures_total{{{CENTRAL}}}[$__rate_interval])")], unit="ops"),
             timeseries("Completeness age (complete_as_of)",

@@ -89,6 +89,15 @@ absl::Status CentralCluster::Isolate(int index) {
   return absl::OkStatus();
 }
 
+absl::Status CentralCluster::CutLink(int a, int b) {
+  if (proxy_ == nullptr) return absl::FailedPreconditionError("the cluster has no proxy");
+  for (const std::string& link : {LinkName(a, b), LinkName(b, a)}) {
+    absl::Status s = proxy_->SetFaults(link, ProxyFaults::Blackhole());
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CentralCluster::Heal() {
   if (proxy_ == nullptr) return absl::FailedPreconditionError("the cluster has no proxy");
   return proxy_->ClearAll();

@@ -46,6 +46,8 @@ class CentralCluster {
   // With a proxy: cuts central `index` (0-based) off from every other
   // central (blackholes both ways; connections stay open), and heals all.
   absl::Status Isolate(int index);
+  // With a proxy: cuts the two links between centrals `a` and `b` only.
+  absl::Status CutLink(int a, int b);
   absl::Status Heal();
 
   // Waits until every running central has an open replication stream from

@@ -97,6 +97,41 @@ TEST_F(PartitionTest, WritesOnBothSidesConvergeAfterHeal) {
   }
 }
 
+// Relays: a write reaches each central from the central that accepted it,
+// and the other centrals leave it out of what they relay (the receiver said
+// it holds it)...
+TEST_F(PartitionTest, RelaysOfWritesEveryCentralGotDirectlyAreLeftOut) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  const std::string ns = CreateNamespace(0, "direct");
+  for (int i = 0; i < 30; ++i) ASSERT_OK(ToAbslStatus(Put(0, ns, absl::StrCat("k", i), "v")));
+  // Central 2 relays central 1's writes to central 3 and the other way.
+  for (auto [source, receiver] : {std::pair{1, "3"}, std::pair{2, "2"}}) {
+    ASSERT_EVENTUALLY([&] {
+      ASSERT_OK_AND_ASSIGN(double left_out,
+                           cluster_->central(source).Metric("kv_replication_relays_left_out_total",
+                                                            {{"peer", receiver}}));
+      ASSERT_GT(left_out, 0) << "central " << source + 1 << " to " << receiver;
+    });
+  }
+}
+
+// ...but a central cut off from that central still gets the write from the
+// others, at once (anti-entropy is off here): what it does not hold is
+// relayed whole.
+TEST_F(PartitionTest, RelaysReachACentralCutOffFromTheWritesOrigin) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster({"--anti_entropy_interval=1h"}));
+  const std::string ns = CreateNamespace(0, "relayed");
+  ASSERT_OK(ToAbslStatus(Put(0, ns, "before", "v")));
+  ASSERT_EVENTUALLY([&] { ASSERT_EQ(Get(2, ns, "before"), "v"); });
+  ASSERT_OK(cluster_->CutLink(0, 2));
+  for (int i = 0; i < 20; ++i)
+    ASSERT_OK(ToAbslStatus(Put(0, ns, absl::StrCat("cut-", i), absl::StrCat("v", i))));
+  ASSERT_EVENTUALLY([&] {
+    for (int i = 0; i < 20; ++i)
+      ASSERT_EQ(Get(2, ns, absl::StrCat("cut-", i)), absl::StrCat("v", i)) << i;
+  });
+}
+
 // Issue 5 (c): a delete made during a partition is not resurrected by the
 // central that missed it, after the heal or after anti-entropy rounds.
 TEST_F(PartitionTest, DeleteDuringPartitionIsNotResurrected) {

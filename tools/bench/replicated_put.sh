@@ -4,7 +4,8 @@
 # against a single central without peers, in the same run, same machine.
 #   bash tools/bench/replicated_put.sh [concurrency (16)] [duration (10s)]
 # CENTRAL_FLAGS adds flags to the three centrals (e.g.
-# "--replication_batches_in_flight=1"); CENTRAL picks another binary.
+# "--replication_batches_in_flight=1"); CENTRAL picks another binary;
+# BENCH_FLAGS adds flags to both kv-bench runs (e.g. "--value_size=4096").
 # Prints the load average before each phase (the machine may be shared),
 # both rates and their ratio, per write the CPU, context switches and WAL
 # syncs (all centrals, and central 1), and what each of the six Pull streams
@@ -13,6 +14,14 @@
 # PERF=DIR records a call-graph profile of each central during the
 # replicated phase (DIR/central-N.data; `perf report -i ...`; PERF_ARGS
 # replaces the default "-F 499 -g", e.g. "-F 199 --call-graph dwarf").
+# ROUNDS=N (default 3) alternates the two phases N times, each round a
+# single-central phase then a replicated one, and prints every round's
+# ratio and their median: the host's speed drifts over minutes, and one
+# pair of phases can land on either side of a drift. Both setups stay up
+# for the whole run; the one not being measured is stopped (SIGSTOP), so
+# the cluster's background work (heartbeats, anti-entropy) never runs
+# during a single-central phase. The streams the stop broke reconnect
+# before each replicated phase.
 # Every node binds 127.0.0.1 port 0; the peers file is written once all
 # ports are known.
 set -euo pipefail
@@ -20,6 +29,7 @@ cd "$(dirname "$0")/../.."
 BUILD_DIR=${BUILD_DIR:-build}
 C=${1:-16}
 DUR=${2:-10s}
+ROUNDS=${ROUNDS:-3}
 CENTRAL=${CENTRAL:-$BUILD_DIR/central/kv-central}
 BENCH=$BUILD_DIR/tools/bench/kv-bench
 D=$(mktemp -d)
@@ -65,80 +75,113 @@ thread_delta() {  # before after writes
         printf "  %-16s x%-3d %5.2f switches, %4.0f us CPU per write\n", $1, $2, ds / w, dc * 1e6 / hz / w }' \
     "$1" "$2" | sort -k3 -rn; }
 # WAL syncs of the given centrals (by id).
+# Bytes through the loopback interface (every node and client here).
+lo_bytes() { awk '$1 == "lo:" { print $2 }' /proc/net/dev; }
 syncs() { local t=0; for i in "$@"; do
   t=$(echo "$t + $(metrics "$i" | awk '$1 == "kv_rocksdb_wal_synced_total" { print $2 }')" | bc); done; echo "$t"; }
 
-echo "== single central, $C writers (load average $(loadavg))"
 start 9
-cpu0=$(cpu "${PIDS[0]}"); cs0=$(switches "${PIDS[0]}")
-[ -n "${THREADS:-}" ] && per_thread "${PIDS[0]}" >"$D/threads-single.0"
-single=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 9)" --concurrency="$C" --duration="$DUR" 2>&1 | tail -1)
-echo "$single"
-printf 'per write: %.0f us CPU, %.1f context switches\n' \
-  "$(echo "($(cpu "${PIDS[0]}") - $cpu0) * 1000000 / ($(ops "$single") * ${DUR%s})" | bc -l)" \
-  "$(echo "($(switches "${PIDS[0]}") - $cs0) / ($(ops "$single") * ${DUR%s})" | bc -l)"
-if [ -n "${THREADS:-}" ]; then
-  per_thread "${PIDS[0]}" >"$D/threads-single.1"
-  echo "by thread:"; thread_delta "$D/threads-single.0" "$D/threads-single.1" "$(echo "$(ops "$single") * ${DUR%s}" | bc -l)"
-fi
-kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true; PIDS=()
-
+SINGLE=${PIDS[0]}
 for i in 1 2 3; do rm -f "$D/ready-$i"; start "$i" --peers_file="$D/peers" --metrics_addr=127.0.0.1:0 ${CENTRAL_FLAGS:-}; done
+CLUSTER=("${PIDS[@]:1:3}")
 for i in 1 2 3; do echo "$i 127.0.0.1:$(port "$i")"; done >"$D/peers.tmp"
 mv "$D/peers.tmp" "$D/peers"
-# Wait until central 1 replicates from both peers and they from it.
-for _ in $(seq 1 300); do
-  connected=0
-  for i in 1 2 3; do
-    n=$(metrics "$i" | grep -c '^kv_replication_connected{.*} 1' || true)
-    connected=$((connected + n))
+# Waits until central 1 replicates from both peers and they from it.
+await_connected() {
+  local connected=0
+  for _ in $(seq 1 300); do
+    connected=0
+    for i in 1 2 3; do
+      n=$(metrics "$i" | grep -c '^kv_replication_connected{.*} 1' || true)
+      connected=$((connected + n))
+    done
+    [ "$connected" = 6 ] && return 0
+    sleep 0.1
   done
-  [ "$connected" = 6 ] && break
-  sleep 0.1
-done
-[ "$connected" = 6 ] || { echo "replication did not connect"; exit 1; }
-declare -A before
+  echo "replication did not connect"; exit 1
+}
+await_connected
 # Streams as "receiver:source".
 STREAMS="2:1 3:1 1:2 1:3 2:3 3:2"
-for st in $STREAMS; do
-  for m in applies entries apply_seconds; do
-    before[$st$m]=$(metric "${st%:*}" "kv_replication_${m}_total" "${st#*:}")
+spins() { metrics 1 | awk -v r="$1" '$1 == "kv_poller_idle_spins_total{result=\"" r "\"}" { print $2 }'; }
+RATIOS=()
+
+single_phase() {
+  echo "== round $1: single central, $C writers (load average $(loadavg))"
+  cpu0=$(cpu "$SINGLE"); cs0=$(switches "$SINGLE")
+  [ -n "${THREADS:-}" ] && per_thread "$SINGLE" >"$D/threads-single.0"
+  single=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 9)" --concurrency="$C" --duration="$DUR" ${BENCH_FLAGS:-} 2>&1 | tail -1)
+  echo "$single"
+  printf 'per write: %.0f us CPU, %.1f context switches\n' \
+    "$(echo "($(cpu "$SINGLE") - $cpu0) * 1000000 / ($(ops "$single") * ${DUR%s})" | bc -l)" \
+    "$(echo "($(switches "$SINGLE") - $cs0) / ($(ops "$single") * ${DUR%s})" | bc -l)"
+  if [ -n "${THREADS:-}" ]; then
+    per_thread "$SINGLE" >"$D/threads-single.1"
+    echo "by thread:"; thread_delta "$D/threads-single.0" "$D/threads-single.1" "$(echo "$(ops "$single") * ${DUR%s}" | bc -l)"
+  fi
+}
+
+replicated_phase() {
+  declare -A before
+  for st in $STREAMS; do
+    for m in applies entries apply_seconds; do
+      before[$st$m]=$(metric "${st%:*}" "kv_replication_${m}_total" "${st#*:}")
+    done
+    before[${st}left]=$(metric "${st#*:}" kv_replication_relays_left_out_total "${st%:*}")
   done
+  echo "== round $1: 3 centrals (write quorum 2), $C writers at central 1 (load average $(loadavg))"
+  cpu0=$(cpu "${CLUSTER[@]}"); cs0=$(switches "${CLUSTER[@]}"); sy0=$(syncs 1 2 3); lo0=$(lo_bytes)
+  cpu1=$(cpu "${CLUSTER[0]}"); cs1=$(switches "${CLUSTER[0]}"); sy1=$(syncs 1)
+  spe0=$(spins event); spx0=$(spins expired)
+  if [ -n "${THREADS:-}" ]; then for i in 0 1 2; do per_thread "${CLUSTER[$i]}" >"$D/threads-$i.0"; done; fi
+  PERF_PIDS=()
+  if [ -n "${PERF:-}" ]; then mkdir -p "$PERF"; for i in 0 1 2; do
+    perf record -q ${PERF_ARGS:--F 499 -g} -p "${CLUSTER[$i]}" -o "$PERF/central-$((i + 1))-round-$1.data" 2>/dev/null &
+    PERF_PIDS+=($!)
+  done; fi
+  replicated=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 1)" --concurrency="$C" --duration="$DUR" ${BENCH_FLAGS:-} 2>&1 | tail -1)
+  echo "$replicated"
+  for p in "${PERF_PIDS[@]}"; do kill -INT "$p"; wait "$p" || true; done
+  writes=$(echo "$(ops "$replicated") * ${DUR%s}" | bc -l)
+  printf 'per write, 3 centrals together: %.0f us CPU, %.1f context switches, %.2f WAL syncs, %.0f bytes over loopback (client included)\n' \
+    "$(echo "($(cpu "${CLUSTER[@]}") - $cpu0) * 1000000 / $writes" | bc -l)" \
+    "$(echo "($(switches "${CLUSTER[@]}") - $cs0) / $writes" | bc -l)" \
+    "$(echo "($(syncs 1 2 3) - $sy0) / $writes" | bc -l)" \
+    "$(echo "($(lo_bytes) - $lo0) / $writes" | bc -l)"
+  printf '            of which central 1: %.0f us CPU, %.1f context switches, %.2f WAL syncs\n' \
+    "$(echo "($(cpu "${CLUSTER[0]}") - $cpu1) * 1000000 / $writes" | bc -l)" \
+    "$(echo "($(switches "${CLUSTER[0]}") - $cs1) / $writes" | bc -l)" \
+    "$(echo "($(syncs 1) - $sy1) / $writes" | bc -l)"
+  printf '            central 1 poller idle spins per write: %.2f ended by an event, %.2f expired\n' \
+    "$(echo "($(spins event) - $spe0) / $writes" | bc -l)" "$(echo "($(spins expired) - $spx0) / $writes" | bc -l)"
+  if [ -n "${THREADS:-}" ]; then for i in 0 1 2; do
+    per_thread "${CLUSTER[$i]}" >"$D/threads-$i.1"
+    echo "central $((i + 1)) by thread:"; thread_delta "$D/threads-$i.0" "$D/threads-$i.1" "$writes"
+  done; fi
+  secs=${DUR%s}
+  for st in $STREAMS; do
+    i=${st%:*}; src=${st#*:}
+    a=$(echo "$(metric "$i" kv_replication_applies_total "$src") - ${before[${st}applies]}" | bc)
+    e=$(echo "$(metric "$i" kv_replication_entries_total "$src") - ${before[${st}entries]}" | bc)
+    t=$(echo "$(metric "$i" kv_replication_apply_seconds_total "$src") - ${before[${st}apply_seconds]}" | bc -l)
+    l=$(echo "$(metric "$src" kv_replication_relays_left_out_total "$i") - ${before[${st}left]:-0}" | bc 2>/dev/null || echo 0)
+    [ "$a" = 0 ] && a=1
+    printf 'central %s from central %s: %s applies, %.1f entries each (%s sent as NOOPs, held here), %.0f us per apply, applying %.0f%% of the time\n' \
+      "$i" "$src" "$a" "$(echo "$e / $a" | bc -l)" "${l:-0}" "$(echo "$t * 1000000 / $a" | bc -l)" "$(echo "$t * 100 / $secs" | bc -l)"
+  done
+}
+
+for r in $(seq 1 "$ROUNDS"); do
+  kill -STOP "${CLUSTER[@]}"
+  single_phase "$r"
+  kill -CONT "${CLUSTER[@]}"
+  kill -STOP "$SINGLE"
+  await_connected
+  replicated_phase "$r"
+  kill -CONT "$SINGLE"
+  RATIOS+=("$(echo "$(ops "$replicated") / $(ops "$single")" | bc -l)")
+  printf 'round %d: ratio %.2f (load average %s)\n' "$r" "${RATIOS[-1]}" "$(loadavg)"
 done
-echo "== 3 centrals (write quorum 2), $C writers at central 1 (load average $(loadavg))"
-cpu0=$(cpu "${PIDS[@]}"); cs0=$(switches "${PIDS[@]}"); sy0=$(syncs 1 2 3)
-cpu1=$(cpu "${PIDS[0]}"); cs1=$(switches "${PIDS[0]}"); sy1=$(syncs 1)
-if [ -n "${THREADS:-}" ]; then for i in 0 1 2; do per_thread "${PIDS[$i]}" >"$D/threads-$i.0"; done; fi
-PERF_PIDS=()
-if [ -n "${PERF:-}" ]; then mkdir -p "$PERF"; for i in 0 1 2; do
-  perf record -q ${PERF_ARGS:--F 499 -g} -p "${PIDS[$i]}" -o "$PERF/central-$((i + 1)).data" 2>/dev/null &
-  PERF_PIDS+=($!)
-done; fi
-replicated=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 1)" --concurrency="$C" --duration="$DUR" 2>&1 | tail -1)
-echo "$replicated"
-for p in "${PERF_PIDS[@]}"; do kill -INT "$p"; wait "$p" || true; done
-writes=$(echo "$(ops "$replicated") * ${DUR%s}" | bc -l)
-printf 'per write, 3 centrals together: %.0f us CPU, %.1f context switches, %.2f WAL syncs\n' \
-  "$(echo "($(cpu "${PIDS[@]}") - $cpu0) * 1000000 / $writes" | bc -l)" \
-  "$(echo "($(switches "${PIDS[@]}") - $cs0) / $writes" | bc -l)" \
-  "$(echo "($(syncs 1 2 3) - $sy0) / $writes" | bc -l)"
-printf '            of which central 1: %.0f us CPU, %.1f context switches, %.2f WAL syncs\n' \
-  "$(echo "($(cpu "${PIDS[0]}") - $cpu1) * 1000000 / $writes" | bc -l)" \
-  "$(echo "($(switches "${PIDS[0]}") - $cs1) / $writes" | bc -l)" \
-  "$(echo "($(syncs 1) - $sy1) / $writes" | bc -l)"
-if [ -n "${THREADS:-}" ]; then for i in 0 1 2; do
-  per_thread "${PIDS[$i]}" >"$D/threads-$i.1"
-  echo "central $((i + 1)) by thread:"; thread_delta "$D/threads-$i.0" "$D/threads-$i.1" "$writes"
-done; fi
-secs=${DUR%s}
-for st in $STREAMS; do
-  i=${st%:*}; src=${st#*:}
-  a=$(echo "$(metric "$i" kv_replication_applies_total "$src") - ${before[${st}applies]}" | bc)
-  e=$(echo "$(metric "$i" kv_replication_entries_total "$src") - ${before[${st}entries]}" | bc)
-  t=$(echo "$(metric "$i" kv_replication_apply_seconds_total "$src") - ${before[${st}apply_seconds]}" | bc -l)
-  [ "$a" = 0 ] && a=1
-  printf 'central %s from central %s: %s applies, %.1f entries each, %.0f us per apply, applying %.0f%% of the time\n' \
-    "$i" "$src" "$a" "$(echo "$e / $a" | bc -l)" "$(echo "$t * 1000000 / $a" | bc -l)" "$(echo "$t * 100 / $secs" | bc -l)"
-done
-printf 'ratio %.2f (load average %s)\n' \
-  "$(echo "$(ops "$replicated") / $(ops "$single")" | bc -l)" "$(loadavg)"
+printf 'ratio %.2f: median of %d rounds (%s)\n' \
+  "$(printf '%s\n' "${RATIOS[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')" \
+  "$ROUNDS" "$(printf '%.2f ' "${RATIOS[@]}" | sed 's/ $//')"

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 
 namespace kv::central {
 namespace {
@@ -46,6 +47,21 @@ TEST(PullInboxTest, TakeAllReturnsEverythingQueuedInOrder) {
   taken = inbox.TakeAll(absl::Milliseconds(1));
   ASSERT_TRUE(taken.has_value());
   EXPECT_TRUE(taken->empty());
+}
+
+TEST(PullInboxTest, NudgeEndsTheWaitAtOnce) {
+  PullInbox inbox(1 << 20);
+  inbox.Nudge();
+  std::optional<std::vector<PullInbox::Received>> taken = inbox.TakeAll(absl::Hours(1));
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_TRUE(taken->empty());
+  // A nudge is used up: the next wait times out (short, to keep the test
+  // quick; a nudge left set would return at once as well, so check the
+  // clock).
+  const absl::Time start = absl::Now();
+  taken = inbox.TakeAll(absl::Milliseconds(30));
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(30));
 }
 
 TEST(PullInboxTest, CloseDrainsThenEnds) {

@@ -11,11 +11,13 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "central/replica_store.h"
 #include "central/replication_service.h"
 #include "common/clock.h"
 #include "tests/harness/eventually.h"
+#include "tests/harness/status_matchers.h"
 #include "tests/unit/central/storage_test_fixture.h"
 
 namespace kv::central {
@@ -87,8 +89,8 @@ class PullSenderTest : public StorageTest {
     StopSender().IgnoreError();
     StorageTest::TearDown();
   }
-  // A PUT applied as if received from node 9.
-  void ApplyRelayed(const std::string& key) {
+  // A PUT written at node 9.
+  std::vector<ChangeEntry> Node9Put(const std::string& key) {
     ChangeEntry entry;
     entry.set_kind(ChangeEntry::PUT);
     entry.set_namespace_id(ns_);
@@ -99,7 +101,30 @@ class PullSenderTest : public StorageTest {
         entry.mutable_version());
     std::vector<ChangeEntry> entries;
     entries.push_back(std::move(entry));
-    ASSERT_OK(storage_->replica().Apply(std::move(entries), 9, std::nullopt).status());
+    return entries;
+  }
+  // Node 9's PUT applied as if received from it, no stream position given
+  // (as anti-entropy applies).
+  void ApplyRelayed(const std::string& key) {
+    ASSERT_OK(storage_->replica().Apply(Node9Put(key), 9, std::nullopt).status());
+  }
+  // Node 9's PUT, received on `source`'s stream as its log entry
+  // `sequence` (incarnation "inc-<source>").
+  void ApplyFromStream(const std::string& key, uint32_t source, uint64_t sequence) {
+    ASSERT_OK(storage_->replica()
+                  .Apply(Node9Put(key), source,
+                         PeerProgress{absl::StrCat("inc-", source), sequence}, sequence)
+                  .status());
+  }
+  static kv::replication::v1::PullHoldings Holds(uint32_t node, uint64_t first, uint64_t last,
+                                                 const std::string& incarnation = "") {
+    kv::replication::v1::PullHoldings holdings;
+    auto* source = holdings.add_sources();
+    source->set_node_id(node);
+    source->set_incarnation(incarnation.empty() ? absl::StrCat("inc-", node) : incarnation);
+    source->set_first_sequence(first);
+    source->set_last_sequence(last);
+    return holdings;
   }
   // Waits until the sender has read the whole log and gone to sleep: what
   // it has not sent by then it holds on purpose.
@@ -161,6 +186,48 @@ TEST_F(PullSenderTest, RelayedEntriesGoAfterTheRelayLinger) {
   ApplyRelayed("r1");
   ASSERT_EVENTUALLY([&] { ASSERT_EQ(sink_.Batches().size(), 1u); });
   EXPECT_EQ(Keys(sink_.Batches()[0]), std::vector<std::string>{"r1"});
+}
+
+TEST_F(PullSenderTest, EntriesThePeerHoldsGoAsNoops) {
+  PullSenderOptions options = Options();
+  options.origins = &storage_->replica().relay_origins();
+  ASSERT_NO_FATAL_FAILURE(Start(options));
+  // The peer holds node 5's log 1..10 and its own (kPeer) 1..3, of other
+  // incarnations nothing.
+  kv::replication::v1::PullHoldings holdings = Holds(5, 1, 10);
+  *holdings.add_sources() = Holds(kPeer, 1, 3).sources(0);
+  sender_->OnHoldings(holdings);
+  ASSERT_NO_FATAL_FAILURE(ApplyFromStream("held", 5, 10));
+  ASSERT_NO_FATAL_FAILURE(ApplyFromStream("not-yet", 5, 11));
+  ASSERT_NO_FATAL_FAILURE(ApplyFromStream("from-peer", kPeer, 3));
+  ASSERT_NO_FATAL_FAILURE(ApplyFromStream("other-source", 6, 1));
+  ASSERT_NO_FATAL_FAILURE(ApplyRelayed("origin-unknown"));  // e.g. a repair
+  Put("own", "1");
+  ASSERT_EVENTUALLY([&] { ASSERT_EQ(sink_.Batches().size(), 1u); });
+  const PullResponse batch = sink_.Batches()[0];
+  ASSERT_EQ(batch.batch().entries_size(), 6);
+  std::vector<std::string> kinds;
+  for (const auto& e : batch.batch().entries())
+    kinds.push_back(e.entry().kind() == ChangeEntry::NOOP ? "NOOP" : e.entry().key());
+  EXPECT_EQ(kinds, (std::vector<std::string>{"NOOP", "not-yet", "NOOP", "other-source",
+                                             "origin-unknown", "own"}));
+  // The sequences stay contiguous.
+  for (int i = 1; i < batch.batch().entries_size(); ++i)
+    EXPECT_EQ(batch.batch().entries(i).sequence(), batch.batch().entries(i - 1).sequence() + 1);
+}
+
+TEST_F(PullSenderTest, HoldingsOfAnotherIncarnationOrAnOlderReportDoNotCount) {
+  PullSenderOptions options = Options();
+  options.origins = &storage_->replica().relay_origins();
+  ASSERT_NO_FATAL_FAILURE(Start(options));
+  sender_->OnHoldings(Holds(5, 1, 10, "wiped-since"));
+  ASSERT_NO_FATAL_FAILURE(ApplyFromStream("a", 5, 4));
+  sender_->OnHoldings(Holds(5, 1, 10));
+  sender_->OnHoldings(Holds(6, 1, 10));  // replaces the report: 5 no longer held
+  ASSERT_NO_FATAL_FAILURE(ApplyFromStream("b", 5, 5));
+  Put("own", "1");
+  ASSERT_EVENTUALLY([&] { ASSERT_EQ(sink_.Batches().size(), 1u); });
+  EXPECT_EQ(Keys(sink_.Batches()[0]), (std::vector<std::string>{"a", "b", "own"}));
 }
 
 TEST_F(PullSenderTest, TheWindowHoldsBatchesUntilAcked) {

@@ -90,6 +90,32 @@ TEST_F(ReplicaStoreTest, ProgressIsKeptWithTheEntriesAcrossARestart) {
   EXPECT_EQ(none.incarnation, "");
 }
 
+TEST_F(ReplicaStoreTest, AppliedStreamEntriesRecordWhereTheyCameFrom) {
+  const uint64_t t = static_cast<uint64_t>(absl::ToUnixMillis(clock_.TimeNow())) + 1;
+  Put("older", "local");  // a local write: no origin
+  const uint64_t local = storage_->change_log().LastSequence();
+  // Peer 9's entries 20..22; "older" is held newer here, so two are logged.
+  ASSERT_OK(replica()
+                .Apply({PutEntry("a", "1", V(t)), PutEntry("older", "x", V(1)),
+                        PutEntry("b", "2", V(t))},
+                       9, PeerProgress{"inc-9", 22}, /*first_sequence=*/20)
+                .status());
+  const uint64_t last = storage_->change_log().LastSequence();
+  ASSERT_EQ(last, local + 2);
+  for (uint64_t seq = local + 1; seq <= last; ++seq) {
+    std::optional<RelayOrigins::Source> source = replica().relay_origins().Find(seq);
+    ASSERT_TRUE(source.has_value()) << seq;
+    EXPECT_EQ(source->node_id, 9u);
+    EXPECT_EQ(source->incarnation, "inc-9");
+    EXPECT_EQ(source->first_sequence, 20u);
+    EXPECT_EQ(source->last_sequence, 22u);
+  }
+  EXPECT_FALSE(replica().relay_origins().Find(local).has_value());
+  // Without a position (anti-entropy repairs) nothing is recorded.
+  Apply({PutEntry("c", "3", V(t))});
+  EXPECT_FALSE(replica().relay_origins().Find(storage_->change_log().LastSequence()).has_value());
+}
+
 TEST_F(ReplicaStoreTest, RecordsOlderThanTheirNamespacesDeleteAreNotApplied) {
   const uint64_t t = absl::ToUnixMillis(clock_.TimeNow());
   ASSERT_OK(storage_->DeleteNamespace("acct", ns_));

@@ -10,7 +10,8 @@
 # both rates and their ratio, per write the CPU, context switches and WAL
 # syncs (all centrals, and central 1), and what each of the six Pull streams
 # did (kv_replication_*: applies, entries per apply, time applying).
-# THREADS=1 adds context switches and CPU per write by thread name.
+# THREADS=1 adds context switches (and how many of them were preemptions)
+# and CPU per write by thread name.
 # PERF=DIR records a call-graph profile of each central during the
 # replicated phase (DIR/central-N.data; `perf report -i ...`; PERF_ARGS
 # replaces the default "-F 499 -g", e.g. "-F 199 --call-graph dwarf").
@@ -63,16 +64,17 @@ switches() { local t=0; for p in "$@"; do
 # Per thread name of one process: "name switches cpu-ticks" (threads of the
 # same name summed), for the per-thread breakdown (THREADS=1).
 per_thread() { for t in /proc/"$1"/task/*; do
-  printf '%s %s %s\n' "$(tr ' ' _ <"$t/comm")" \
+  printf '%s %s %s %s\n' "$(tr ' ' _ <"$t/comm")" \
     "$(awk '/ctxt_switches/ { s += $2 } END { print s + 0 }' "$t/status" 2>/dev/null)" \
-    "$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null)"
-  done | awk '{ s[$1] += $2; c[$1] += $3; n[$1]++ } END { for (k in s) print k, n[k], s[k], c[k] }'; }
+    "$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null)" \
+    "$(awk '/^nonvoluntary_ctxt_switches/ { print $2 }' "$t/status" 2>/dev/null)"
+  done | awk '{ s[$1] += $2; c[$1] += $3; p[$1] += $4; n[$1]++ } END { for (k in s) print k, n[k], s[k], c[k], p[k] }'; }
 # Prints, per thread name, the context switches and CPU per write between two
 # per_thread snapshots.
 thread_delta() {  # before after writes
-  awk -v w="$3" -v hz="$(getconf CLK_TCK)" 'NR == FNR { s[$1] = $3; c[$1] = $4; next }
-    { ds = $3 - s[$1]; dc = $4 - c[$1]; if (ds > w / 100 || dc > 0)
-        printf "  %-16s x%-3d %5.2f switches, %4.0f us CPU per write\n", $1, $2, ds / w, dc * 1e6 / hz / w }' \
+  awk -v w="$3" -v hz="$(getconf CLK_TCK)" 'NR == FNR { s[$1] = $3; c[$1] = $4; p[$1] = $5; next }
+    { ds = $3 - s[$1]; dc = $4 - c[$1]; dp = $5 - p[$1]; if (ds > w / 100 || dc > 0)
+        printf "  %-16s x%-3d %5.2f switches (%4.2f preempted), %4.0f us CPU per write\n", $1, $2, ds / w, dp / w, dc * 1e6 / hz / w }' \
     "$1" "$2" | sort -k3 -rn; }
 # WAL syncs of the given centrals (by id).
 # Bytes through the loopback interface (every node and client here).

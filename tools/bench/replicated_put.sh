@@ -84,7 +84,10 @@ syncs() { local t=0; for i in "$@"; do
 
 start 9
 SINGLE=${PIDS[0]}
-for i in 1 2 3; do rm -f "$D/ready-$i"; start "$i" --peers_file="$D/peers" --metrics_addr=127.0.0.1:0 ${CENTRAL_FLAGS:-}; done
+# A long silence timeout: the stop of a single-central phase must not cut
+# the streams (they would reconnect during the next replicated phase).
+for i in 1 2 3; do rm -f "$D/ready-$i"; start "$i" --peers_file="$D/peers" --metrics_addr=127.0.0.1:0 \
+  --replication_silence_timeout=10m ${CENTRAL_FLAGS:-}; done
 CLUSTER=("${PIDS[@]:1:3}")
 for i in 1 2 3; do echo "$i 127.0.0.1:$(port "$i")"; done >"$D/peers.tmp"
 mv "$D/peers.tmp" "$D/peers"

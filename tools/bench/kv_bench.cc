@@ -122,9 +122,10 @@ ABSL_FLAG(bool, baseline, false,
           "Also run the same-run baseline (put, bulk: db_bench; edge-hit, edge-miss: bare "
           "gRPC server; mixed: redis-server) and print ratios.");
 ABSL_FLAG(int, rounds, 1,
-          "edge-hit, edge-miss with --baseline: alternate the edge and the bare server this "
+          "put, edge-hit, edge-miss with --baseline: alternate ours and the baseline this "
           "many times (--duration split between the rounds, order swapped every round) and "
-          "print the ratio of the totals: fair when other work on the machine drifts.");
+          "print the ratio of the totals and the per-round median: fair when other work on the "
+          "machine drifts.");
 ABSL_FLAG(std::string, bare_api, "async",
           "edge-hit baseline server API: async (completion queue, one thread) or sync.");
 ABSL_FLAG(std::string, put_client, "cq",

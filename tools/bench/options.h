@@ -45,7 +45,7 @@ struct Options {
   std::string plot;               // --plot FILE.png; empty: none
   int put_connections = 0;         // put (cq client): 0 = one per writer
   std::string put_client = "cq";  // put: cq (one thread, C calls in flight) | sync (C threads)
-  int rounds = 1;                 // edge-hit/miss --baseline: interleaved rounds
+  int rounds = 1;                 // put, edge-hit/miss --baseline: alternating rounds
 };
 
 }  // namespace kv::bench

@@ -37,6 +37,7 @@
 #include "tools/bench/owned_process.h"
 #include "tools/bench/prom_scrape.h"
 #include "tools/bench/report.h"
+#include "tools/bench/alternating.h"
 #include "tools/bench/workloads.h"
 
 namespace kv::bench {
@@ -44,80 +45,42 @@ namespace {
 
 void Fail(const absl::Status& s) { std::cerr << "kv-bench: " << s.message() << "\n"; }
 
-// --rounds=N with a baseline: the edge and the bare server take turns,
-// N times each for --duration/N (after the first round, warm-ups of at most
-// 200 ms), bare first in even rounds and edge first in odd ones, so that a
-// load from other processes that drifts during the run weighs on both
-// alike. Prints every measurement with its round's ratio, then the ratio of
-// the totals and the spread of the per-round ratios. Returns the exit code.
+// --rounds=N with a baseline: the edge and the bare server take turns
+// (alternating.h), N times each for --duration/N (after the first round,
+// warm-ups of at most 200 ms). Returns the exit code.
 int RunInterleaved(const Options& o, GetLoadConfig edge_config, GetLoadConfig bare_config,
                    bool miss) {
-  const absl::Duration slice = o.duration / o.rounds;
-  uint64_t edge_ops = 0, bare_ops = 0;
-  double edge_cpu_s = 0, bare_cpu_s = 0;
-  std::vector<double> ratios;
-  int rc = 0;
-  for (int round = 0; round < o.rounds; ++round) {
-    for (GetLoadConfig* c : {&edge_config, &bare_config}) {
-      c->duration = slice;
-      if (round > 0) c->warmup = std::min(o.warmup, absl::Milliseconds(200));
-    }
-    Result edge, bare;
-    if (round % 2 == 0) {
-      bare = RunGetLoad(bare_config);
-      edge = RunGetLoad(edge_config);
-    } else {
-      edge = RunGetLoad(edge_config);
-      bare = RunGetLoad(bare_config);
-    }
-    for (Result* r : {&edge, &bare}) {
-      r->loadavg_before = o.loadavg_before;
-      r->name = absl::StrCat(r->name, " #", round + 1);
-    }
+  for (GetLoadConfig* c : {&edge_config, &bare_config}) c->duration = o.duration / o.rounds;
+  auto run = [&o](GetLoadConfig& config, int round) {
+    if (round > 0) config.warmup = std::min(o.warmup, absl::Milliseconds(200));
+    Result r = RunGetLoad(config);
+    r.loadavg_before = o.loadavg_before;
+    return r;
+  };
+  AlternatingRuns runs;
+  runs.rounds = o.rounds;
+  runs.ours_name = "edge";
+  runs.base_name = "bare";
+  runs.run_ours = [&](int round) { return run(edge_config, round); };
+  runs.run_base = [&](int round) {
+    Result bare = run(bare_config, round);
     bare.hit_fraction = -1;  // a fixed answer: not a cache
-    PrintResult(bare, 0, o.json);
-    PrintResult(edge, bare.ops_per_sec, o.json);
-    if (edge.errors > 0 || bare.errors > 0) rc = 1;
+    return bare;
+  };
+  runs.check = [&](const Result& edge, const Result& /*bare*/, int round) {
     if (!miss && edge.hit_fraction < o.min_hit_fraction) {
       std::cerr << absl::StrFormat("kv-bench: round %d: only %.2f%% cache hits\n", round + 1,
                                    100 * edge.hit_fraction);
-      rc = 1;
+      return false;
     }
     if (miss && edge.hit_fraction > o.max_hit_fraction) {
       std::cerr << absl::StrFormat("kv-bench: round %d: %.2f%% cache hits: not a miss workload\n",
                                    round + 1, 100 * edge.hit_fraction);
-      rc = 1;
+      return false;
     }
-    edge_ops += edge.ops;
-    bare_ops += bare.ops;
-    if (edge.server_us_per_op > 0) edge_cpu_s += edge.server_us_per_op * edge.ops / 1e6;
-    if (bare.server_us_per_op > 0) bare_cpu_s += bare.server_us_per_op * bare.ops / 1e6;
-    if (bare.ops_per_sec > 0) ratios.push_back(edge.ops_per_sec / bare.ops_per_sec);
-  }
-  std::sort(ratios.begin(), ratios.end());
-  const double total_ratio = bare_ops > 0 ? static_cast<double>(edge_ops) / bare_ops : 0;
-  const double median = ratios.empty() ? 0 : ratios[ratios.size() / 2];
-  const double edge_us = edge_ops > 0 ? 1e6 * edge_cpu_s / edge_ops : -1;
-  const double bare_us = bare_ops > 0 ? 1e6 * bare_cpu_s / bare_ops : -1;
-  if (o.json) {
-    PrintJson({{"name", "interleaved"},
-               {"rounds", o.rounds},
-               {"edge_ops", edge_ops},
-               {"bare_ops", bare_ops},
-               {"ratio", total_ratio},
-               {"ratio_min", ratios.empty() ? 0 : ratios.front()},
-               {"ratio_median", median},
-               {"ratio_max", ratios.empty() ? 0 : ratios.back()},
-               {"edge_server_us_per_op", edge_us},
-               {"bare_server_us_per_op", bare_us}});
-  } else {
-    std::cout << absl::StrFormat(
-        "interleaved %d rounds: edge %d ops, bare %d ops, ratio of totals %.2fx (per round: "
-        "min %.2fx, median %.2fx, max %.2fx); server cpu per op: edge %.1f us, bare %.1f us\n",
-        o.rounds, edge_ops, bare_ops, total_ratio, ratios.empty() ? 0 : ratios.front(), median,
-        ratios.empty() ? 0 : ratios.back(), edge_us, bare_us);
-  }
-  return rc;
+    return true;
+  };
+  return RunAlternating(runs, o.json);
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 #include "tools/bench/latency_recorder.h"
 #include "tools/bench/owned_process.h"
 #include "tools/bench/report.h"
+#include "tools/bench/alternating.h"
 #include "tools/bench/workloads.h"
 
 namespace kv::bench {
@@ -224,16 +225,30 @@ int RunPutWorkload(const Options& o) {
   if (o.put_client == "cq") keys = MakeKeys(o.keys > 0 ? o.keys : 1000000, o.key_size);
   int rc = 0;
   for (int concurrency : o.concurrency) {
+    if (o.baseline) {
+      // kv-central and db_bench in turns (--rounds; one each by default),
+      // each round --duration/rounds long (whole seconds for db_bench).
+      Options slice = o;
+      slice.duration = o.duration / o.rounds;
+      AlternatingRuns runs;
+      runs.rounds = o.rounds;
+      runs.ours_name = "kv-central";
+      runs.base_name = "db_bench";
+      runs.run_ours = [&](int round) {
+        if (round > 0) slice.warmup = std::min(o.warmup, absl::Milliseconds(200));
+        Result ours = o.put_client == "cq" ? RunPutCq(slice, addr, *ns, concurrency, pid, keys)
+                                           : RunPutSync(slice, addr, *ns, concurrency, pid);
+        ours.loadavg_before = o.loadavg_before;
+        return ours;
+      };
+      runs.run_base = [&](int /*round*/) { return RunDbBench(slice, **ws, concurrency, 1); };
+      if (RunAlternating(runs, o.json) != 0) rc = 1;
+      continue;
+    }
     Result ours = o.put_client == "cq" ? RunPutCq(o, addr, *ns, concurrency, pid, keys)
                                        : RunPutSync(o, addr, *ns, concurrency, pid);
     ours.loadavg_before = o.loadavg_before;
-    double baseline = 0;
-    if (o.baseline) {
-      Result base = RunDbBench(o, **ws, concurrency, 1);
-      PrintResult(base, 0, o.json);
-      baseline = base.ops_per_sec;
-    }
-    PrintResult(ours, baseline, o.json);
+    PrintResult(ours, 0, o.json);
     if (ours.errors > 0) rc = 1;
   }
   if (!o.addr.empty()) (void)DeleteNamespace(*stub, *ns, o.token);

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
-#include "tests/harness/http_client.h"
+#include "common/loopback_http.h"
 #include "tests/harness/node_launch.h"
 
 namespace kv::testing {

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "tests/harness/http_client.h"
+#include "common/loopback_http.h"
 
 namespace kv::testing {
 namespace {
@@ -153,16 +153,6 @@ absl::StatusOr<std::vector<HistogramBucket>> MetricsSnapshot::Histogram(
   std::sort(buckets.begin(), buckets.end(),
             [](const HistogramBucket& a, const HistogramBucket& b) { return a.le < b.le; });
   return buckets;
-}
-
-absl::StatusOr<std::string> HttpGet(int port, absl::string_view path, absl::Duration timeout) {
-  absl::StatusOr<HttpResult> result = HttpRequest(port, "GET", path, "", timeout);
-  if (!result.ok()) return result.status();
-  if (result->status != 200) {
-    return absl::InternalError(absl::StrCat("HTTP GET ", path, ": status ", result->status,
-                                            "; body: ", result->body.substr(0, 200)));
-  }
-  return std::move(result->body);
 }
 
 absl::StatusOr<MetricsSnapshot> ScrapeMetrics(int port, absl::Duration timeout) {

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/loopback_http.h"
 
 namespace kv::testing {
 
@@ -62,13 +63,8 @@ class MetricsSnapshot {
   std::string text_;
 };
 
-// GET http://127.0.0.1:`port``path` over a plain TCP socket, finished within
-// `timeout` (connect, send, and the whole response). Returns the body of a
-// 200 response (chunked or not). UNAVAILABLE when the connection fails,
-// DEADLINE_EXCEEDED when time runs out, INTERNAL for a non-200 answer or an
-// unparseable one.
-absl::StatusOr<std::string> HttpGet(int port, absl::string_view path,
-                                    absl::Duration timeout = absl::Seconds(5));
+// GET over loopback: kv::HttpGet (common/loopback_http.h).
+using ::kv::HttpGet;
 
 // HttpGet(port, "/metrics") parsed.
 absl::StatusOr<MetricsSnapshot> ScrapeMetrics(int port, absl::Duration timeout = absl::Seconds(5));

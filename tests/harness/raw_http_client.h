@@ -24,7 +24,7 @@ struct HttpReply {
 
 // A minimal blocking HTTP/1.1 client over 127.0.0.1 for the HTTP front
 // ends' tests (headers, reason phrases, raw and half-open requests; see
-// http_client.h for the simpler one of control APIs): one request
+// common/loopback_http.h for the simpler one of control APIs): one request
 // per connection ("Connection: close"), the response read to its
 // Content-Length or to EOF. DEADLINE_EXCEEDED when no complete response
 // arrives within `timeout`; UNAVAILABLE when the connection fails or the

@@ -1,14 +1,6 @@
 #include "tools/bench/prom_scrape.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <map>
 
@@ -40,59 +32,6 @@ bool ParseDouble(absl::string_view s, double* out) {
 }
 
 }  // namespace
-
-absl::StatusOr<std::string> HttpGet(int port, const std::string& path, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("socket: ", strerror(errno)));
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
-  timeval tv;
-  tv.tv_sec = static_cast<time_t>(absl::ToInt64Seconds(timeout));
-  tv.tv_usec = static_cast<suseconds_t>(absl::ToInt64Microseconds(timeout) % 1000000);
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("connect 127.0.0.1:", port, ": ", strerror(errno)));
-  }
-  const std::string request =
-      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: 127.0.0.1:", port, "\r\n\r\n");
-  for (size_t sent = 0; sent < request.size();) {
-    const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return absl::UnavailableError(absl::StrCat("send: ", strerror(errno)));
-    sent += static_cast<size_t>(n);
-  }
-  std::string response;
-  char buf[16384];
-  while (true) {
-    if (absl::Now() > deadline) return absl::DeadlineExceededError("HTTP GET timed out");
-    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::UnavailableError(absl::StrCat("recv: ", strerror(errno)));
-    }
-    response.append(buf, static_cast<size_t>(n));
-  }
-  const size_t header_end = response.find("\r\n\r\n");
-  if (header_end == std::string::npos) {
-    return absl::UnavailableError("malformed HTTP response (no end of headers)");
-  }
-  const absl::string_view status_line =
-      absl::string_view(response).substr(0, response.find("\r\n"));
-  std::vector<absl::string_view> parts = absl::StrSplit(status_line, ' ');
-  if (parts.size() < 2 || parts[1] != "200") {
-    return absl::UnavailableError(absl::StrCat("HTTP GET ", path, ": ", status_line));
-  }
-  return response.substr(header_end + 4);
-}
 
 absl::StatusOr<PromHistogram> ParseHistogram(absl::string_view text, absl::string_view name) {
   const std::string bucket_prefix = absl::StrCat(name, "_bucket{");

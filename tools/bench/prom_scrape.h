@@ -10,12 +10,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/loopback_http.h"
 
 namespace kv::bench {
 
-// GET http://127.0.0.1:port/path; returns the body of a 200 response.
-absl::StatusOr<std::string> HttpGet(int port, const std::string& path,
-                                    absl::Duration timeout = absl::Seconds(5));
+// GET http://127.0.0.1:port/path; the body of a 200 response.
+using ::kv::HttpGet;
 
 // A histogram without labels: cumulative counts per upper bound (`le`),
 // ascending, the last being +Inf.

@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/loopback_http.h"
 #include "tools/bench/prom_scrape.h"
 #include "tools/kvctl/dev/health_check.h"
 
@@ -256,7 +257,7 @@ absl::Status DevCluster::WaitAllHealthy(absl::Time deadline) {
 absl::Status DevCluster::CheckConnected(const NodeProcess& node) const {
   const int port = MetricsPort(node);
   if (port == 0) return absl::OkStatus();  // nothing to ask
-  absl::StatusOr<std::string> text = kv::bench::HttpGet(port, "/metrics", absl::Seconds(1));
+  absl::StatusOr<std::string> text = kv::HttpGet(port, "/metrics", absl::Seconds(1));
   if (!text.ok()) return text.status();
   const bool is_central = absl::StartsWith(node.name(), "central-");
   if (is_central) {

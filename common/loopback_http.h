@@ -1,9 +1,9 @@
-#ifndef KV_TESTS_HARNESS_HTTP_CLIENT_H_
-#define KV_TESTS_HARNESS_HTTP_CLIENT_H_
+#ifndef KV_COMMON_LOOPBACK_HTTP_H_
+#define KV_COMMON_LOOPBACK_HTTP_H_
 
 // A one-shot HTTP/1.1 request to 127.0.0.1 over a plain socket, for small
-// control APIs (kv-faultproxy) and /metrics: no keep-alive; chunked
-// responses are decoded, Content-Length honoured.
+// control APIs (kv-faultproxy) and /metrics scrapes, in tests and kv-bench:
+// no keep-alive; chunked responses are decoded, Content-Length honoured.
 
 #include <string>
 
@@ -11,7 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace kv::testing {
+namespace kv {
 
 struct HttpResult {
   int status = 0;  // e.g. 200
@@ -26,6 +26,11 @@ struct HttpResult {
 absl::StatusOr<HttpResult> HttpRequest(int port, absl::string_view method, absl::string_view path,
                                        absl::string_view body, absl::Duration timeout);
 
-}  // namespace kv::testing
+// GET `path`: the body of a 200 answer; INTERNAL (with the status and the
+// start of the body) for another status; otherwise as HttpRequest.
+absl::StatusOr<std::string> HttpGet(int port, absl::string_view path,
+                                    absl::Duration timeout = absl::Seconds(5));
 
-#endif  // KV_TESTS_HARNESS_HTTP_CLIENT_H_
+}  // namespace kv
+
+#endif  // KV_COMMON_LOOPBACK_HTTP_H_

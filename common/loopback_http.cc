@@ -1,4 +1,4 @@
-#include "tests/harness/http_client.h"
+#include "common/loopback_http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,7 +21,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
-namespace kv::testing {
+namespace kv {
 namespace {
 
 class ScopedFd {
@@ -165,4 +165,14 @@ absl::StatusOr<HttpResult> HttpRequest(int port, absl::string_view method, absl:
   return result;
 }
 
-}  // namespace kv::testing
+absl::StatusOr<std::string> HttpGet(int port, absl::string_view path, absl::Duration timeout) {
+  absl::StatusOr<HttpResult> result = HttpRequest(port, "GET", path, "", timeout);
+  if (!result.ok()) return result.status();
+  if (result->status != 200) {
+    return absl::InternalError(absl::StrCat("HTTP GET ", path, ": status ", result->status,
+                                            "; body: ", result->body.substr(0, 200)));
+  }
+  return std::move(result->body);
+}
+
+}  // namespace kv

@@ -18,50 +18,15 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/loopback_http.h"
+#include "common/prometheus_text.h"
 
 namespace kv::testing {
 
-// Label name → value.
-using MetricLabels = std::map<std::string, std::string>;
-
-// One line of the exposition: `name{labels} value`.
-struct MetricSample {
-  std::string name;
-  MetricLabels labels;
-  double value = 0;
-};
-
-// One cumulative bucket of a histogram: the count of observations <= le
-// (le is +inf for the last one).
-struct HistogramBucket {
-  double le = 0;
-  double cumulative_count = 0;
-};
-
-// The samples of one scrape. Immutable; copyable.
-class MetricsSnapshot {
- public:
-  // Parses the Prometheus text format (0.0.4). INVALID_ARGUMENT, naming the
-  // line, when a sample line cannot be parsed.
-  static absl::StatusOr<MetricsSnapshot> Parse(absl::string_view text);
-
-  // The value of the one sample named `name` that carries every label in
-  // `labels` (it may carry more). NOT_FOUND when none does;
-  // FAILED_PRECONDITION when several do (give more labels).
-  absl::StatusOr<double> Value(absl::string_view name, const MetricLabels& labels = {}) const;
-
-  // The `<name>_bucket` samples carrying `labels` (besides `le`), sorted by
-  // `le`. NOT_FOUND when there are none.
-  absl::StatusOr<std::vector<HistogramBucket>> Histogram(absl::string_view name,
-                                                         const MetricLabels& labels = {}) const;
-
-  const std::vector<MetricSample>& samples() const { return samples_; }
-  const std::string& text() const { return text_; }
-
- private:
-  std::vector<MetricSample> samples_;
-  std::string text_;
-};
+// The parsed scrape (common/prometheus_text.h).
+using ::kv::HistogramBucket;
+using ::kv::MetricLabels;
+using ::kv::MetricSample;
+using ::kv::MetricsSnapshot;
 
 // GET over loopback: kv::HttpGet (common/loopback_http.h).
 using ::kv::HttpGet;

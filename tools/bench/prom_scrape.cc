@@ -2,110 +2,50 @@
 
 #include <cmath>
 #include <limits>
-#include <map>
+#include <optional>
+#include <vector>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
 namespace kv::bench {
+
 namespace {
 
-bool ParseDouble(absl::string_view s, double* out) {
-  s = absl::StripAsciiWhitespace(s);
-  if (s == "+Inf" || s == "Inf") {
-    *out = std::numeric_limits<double>::infinity();
-    return true;
+// The value of the first sample `name` (whatever its labels).
+std::optional<double> FirstValue(const MetricsSnapshot& snapshot, absl::string_view name) {
+  for (const MetricSample& sample : snapshot.samples()) {
+    if (sample.name == name) return sample.value;
   }
-  if (s == "-Inf") {
-    *out = -std::numeric_limits<double>::infinity();
-    return true;
-  }
-  if (s == "NaN") {
-    *out = std::nan("");
-    return true;
-  }
-  return absl::SimpleAtod(s, out);
+  return std::nullopt;
 }
 
 }  // namespace
 
 absl::StatusOr<PromHistogram> ParseHistogram(absl::string_view text, absl::string_view name) {
-  const std::string bucket_prefix = absl::StrCat(name, "_bucket{");
-  const std::string sum_prefix = absl::StrCat(name, "_sum");
-  const std::string count_prefix = absl::StrCat(name, "_count");
-  std::map<double, double> buckets;
-  PromHistogram h;
-  bool have_count = false;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    line = absl::StripAsciiWhitespace(line);
-    if (line.empty() || line[0] == '#') continue;
-    if (absl::StartsWith(line, bucket_prefix)) {
-      const size_t le_pos = line.find("le=\"");
-      const size_t close = line.find('}');
-      if (le_pos == absl::string_view::npos || close == absl::string_view::npos) continue;
-      const size_t le_end = line.find('"', le_pos + 4);
-      double le, value;
-      if (le_end == absl::string_view::npos ||
-          !ParseDouble(line.substr(le_pos + 4, le_end - le_pos - 4), &le)) {
-        return absl::InvalidArgumentError(absl::StrCat("bad bucket line: ", line));
-      }
-      absl::string_view rest = absl::StripAsciiWhitespace(line.substr(close + 1));
-      rest = rest.substr(0, rest.find(' '));  // drop a timestamp
-      if (!ParseDouble(rest, &value)) {
-        return absl::InvalidArgumentError(absl::StrCat("bad bucket value: ", line));
-      }
-      buckets[le] = value;
-    } else if (absl::StartsWith(line, sum_prefix) || absl::StartsWith(line, count_prefix)) {
-      const bool is_sum = absl::StartsWith(line, sum_prefix);
-      absl::string_view rest = line.substr(is_sum ? sum_prefix.size() : count_prefix.size());
-      if (!rest.empty() && rest[0] == '{') rest = rest.substr(rest.find('}') + 1);
-      if (rest.empty() || rest[0] != ' ') continue;  // another metric sharing the prefix
-      rest = absl::StripAsciiWhitespace(rest);
-      rest = rest.substr(0, rest.find(' '));
-      double value;
-      if (!ParseDouble(rest, &value)) {
-        return absl::InvalidArgumentError(absl::StrCat("bad sample: ", line));
-      }
-      if (is_sum) {
-        h.sum = value;
-      } else {
-        h.count = value;
-        have_count = true;
-      }
-    }
-  }
-  if (buckets.empty()) {
+  absl::StatusOr<MetricsSnapshot> snapshot = MetricsSnapshot::Parse(text);
+  if (!snapshot.ok()) return snapshot.status();
+  absl::StatusOr<std::vector<HistogramBucket>> buckets = snapshot->Histogram(name);
+  if (absl::IsNotFound(buckets.status()))
     return absl::NotFoundError(absl::StrCat("histogram ", name, " not in the metrics"));
-  }
-  for (const auto& [le, value] : buckets) {
-    h.le.push_back(le);
-    h.cumulative.push_back(value);
+  if (!buckets.ok()) return buckets.status();
+  PromHistogram h;
+  for (const HistogramBucket& bucket : *buckets) {
+    h.le.push_back(bucket.le);
+    h.cumulative.push_back(bucket.cumulative_count);
   }
   if (!std::isinf(h.le.back())) {
     return absl::InvalidArgumentError(absl::StrCat("histogram ", name, " has no +Inf bucket"));
   }
-  if (!have_count) h.count = h.cumulative.back();
+  h.sum = FirstValue(*snapshot, absl::StrCat(name, "_sum")).value_or(0);
+  h.count = FirstValue(*snapshot, absl::StrCat(name, "_count")).value_or(h.cumulative.back());
   return h;
 }
 
 absl::StatusOr<double> ParseSample(absl::string_view text, absl::string_view name) {
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    line = absl::StripAsciiWhitespace(line);
-    if (!absl::ConsumePrefix(&line, name)) continue;
-    if (!line.empty() && line[0] == '{') {
-      const size_t close = line.find('}');
-      if (close == absl::string_view::npos) continue;
-      line = line.substr(close + 1);
-    }
-    if (line.empty() || line[0] != ' ') continue;
-    line = absl::StripAsciiWhitespace(line);
-    double value;
-    if (ParseDouble(line.substr(0, line.find(' ')), &value)) return value;
-  }
+  absl::StatusOr<MetricsSnapshot> snapshot = MetricsSnapshot::Parse(text);
+  if (!snapshot.ok()) return snapshot.status();
+  if (std::optional<double> value = FirstValue(*snapshot, name)) return *value;
   return absl::NotFoundError(absl::StrCat("sample ", name, " not in the metrics"));
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/loopback_http.h"
+#include "common/prometheus_text.h"
 
 namespace kv::bench {
 
@@ -42,7 +43,7 @@ struct PromHistogram {
 // Parses histogram `name` (its `name_bucket`, `name_sum`, `name_count`
 // samples) from a text exposition.
 absl::StatusOr<PromHistogram> ParseHistogram(absl::string_view text, absl::string_view name);
-// The value of the unlabelled sample `name`, or an error if absent.
+// The value of the first sample `name` (whatever its labels), or NOT_FOUND.
 absl::StatusOr<double> ParseSample(absl::string_view text, absl::string_view name);
 
 // Polls an edge's /metrics until kv_stream_connected is 1 (true) or the

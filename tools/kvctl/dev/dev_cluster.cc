@@ -14,7 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/loopback_http.h"
-#include "tools/bench/prom_scrape.h"
+#include "common/prometheus_text.h"
 #include "tools/kvctl/dev/health_check.h"
 
 namespace kv::kvctl {
@@ -46,15 +46,10 @@ bool HasFlag(const std::string& help, const std::string& flag) {
 std::string Quote(const std::string& s) { return absl::StrCat("'", s, "'"); }
 
 // The sum of every sample of `name`, labelled or not.
-double SumSamples(absl::string_view text, absl::string_view name) {
+double SumSamples(const MetricsSnapshot& metrics, absl::string_view name) {
   double sum = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (!absl::StartsWith(line, name) || line.size() <= name.size()) continue;
-    const char next = line[name.size()];
-    if (next != '{' && next != ' ') continue;
-    double v;
-    const size_t space = line.rfind(' ');
-    if (space != absl::string_view::npos && absl::SimpleAtod(line.substr(space + 1), &v)) sum += v;
+  for (const MetricSample& sample : metrics.samples()) {
+    if (sample.name == name) sum += sample.value;
   }
   return sum;
 }
@@ -259,11 +254,13 @@ absl::Status DevCluster::CheckConnected(const NodeProcess& node) const {
   if (port == 0) return absl::OkStatus();  // nothing to ask
   absl::StatusOr<std::string> text = kv::HttpGet(port, "/metrics", absl::Seconds(1));
   if (!text.ok()) return text.status();
+  absl::StatusOr<MetricsSnapshot> metrics = MetricsSnapshot::Parse(*text);
+  if (!metrics.ok()) return metrics.status();
   const bool is_central = absl::StartsWith(node.name(), "central-");
   if (is_central) {
     if (!features_.peers_file || options_.centrals < 2) return absl::OkStatus();
-    const double size = SumSamples(*text, "kv_cluster_size");
-    const double connected = SumSamples(*text, "kv_replication_connected");
+    const double size = SumSamples(*metrics, "kv_cluster_size");
+    const double connected = SumSamples(*metrics, "kv_replication_connected");
     if (size != options_.centrals || connected < options_.centrals - 1) {
       return absl::UnavailableError(absl::StrCat(
           node.name(), " knows ", size, " centrals and replicates from ", connected,
@@ -271,7 +268,7 @@ absl::Status DevCluster::CheckConnected(const NodeProcess& node) const {
     }
     return absl::OkStatus();
   }
-  if (SumSamples(*text, "kv_stream_connected") < 1) {
+  if (SumSamples(*metrics, "kv_stream_connected") < 1) {
     return absl::UnavailableError(
         absl::StrCat(node.name(), "'s invalidation stream is not connected yet"));
   }

@@ -31,13 +31,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "tools/bench/alternating.h"
 #include "tools/bench/bare_server.h"
 #include "tools/bench/get_load.h"
 #include "tools/bench/kv_client.h"
 #include "tools/bench/owned_process.h"
 #include "tools/bench/prom_scrape.h"
 #include "tools/bench/report.h"
-#include "tools/bench/alternating.h"
 #include "tools/bench/workloads.h"
 
 namespace kv::bench {

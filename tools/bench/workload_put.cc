@@ -24,12 +24,12 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "proto/kv.grpc.pb.h"
+#include "tools/bench/alternating.h"
 #include "tools/bench/get_load.h"
 #include "tools/bench/kv_client.h"
 #include "tools/bench/latency_recorder.h"
 #include "tools/bench/owned_process.h"
 #include "tools/bench/report.h"
-#include "tools/bench/alternating.h"
 #include "tools/bench/workloads.h"
 
 namespace kv::bench {

@@ -27,6 +27,11 @@ def target(expr, legend="{{node}}", ref="A", fmt=None):
     return t
 
 
+def node_rate(metric, selector):
+    """PromQL: a counter's per-second rate, summed per node."""
+    return f"sum by (node) (rate({metric}{{{selector}}}[$__rate_interval]))"
+
+
 def rate_by_result(metric, selector, legend="{{result}} {{node}}", ref="A"):
     """A counter with a `result` label as a per-second rate, per node and result."""
     return target(f"sum by (node, result) (rate({metric}{{{selector}}}[$__rate_interval]))", legend, ref)
@@ -178,14 +183,14 @@ def propagation():
                        description="The window is the hard bound on staleness; "
                                    "the KvPropagationP99NearWindow alert fires at half of it."),
             timeseries("Changes applied per second",
-                       [target(f"sum by (node) (rate(kv_propagation_latency_seconds_count{{{EDGE}}}[$__rate_interval]))",
+                       [target(node_rate("kv_propagation_latency_seconds_count", EDGE),
                                "live {{node}}", "A"),
-                        target(f"sum by (node) (rate(kv_stream_replayed_events_total{{{EDGE}}}[$__rate_interval]))",
+                        target(node_rate("kv_stream_replayed_events_total", EDGE),
                                "replayed {{node}}", "B")],
                        unit="ops"),
             timeseries("Mean propagation latency",
-                       [target(f"sum by (node) (rate(kv_propagation_latency_seconds_sum{{{EDGE}}}[$__rate_interval])) / "
-                               f"sum by (node) (rate(kv_propagation_latency_seconds_count{{{EDGE}}}[$__rate_interval]))")],
+                       [target(node_rate("kv_propagation_latency_seconds_sum", EDGE) + " / " +
+                               node_rate("kv_propagation_latency_seconds_count", EDGE))],
                        unit="s"),
             row("Invalidation streams"),
             stat("Streams connected",
@@ -224,14 +229,14 @@ def edges():
         [
             row("Hit ratio"),
             timeseries("Hit ratio per edge",
-                       [target(f"sum by (node) (rate(kv_cache_hits_total{{{EDGE}}}[$__rate_interval])) / "
-                               f"(sum by (node) (rate(kv_cache_hits_total{{{EDGE}}}[$__rate_interval])) + "
-                               f"sum by (node) (rate(kv_cache_misses_total{{{EDGE}}}[$__rate_interval])))")],
+                       [target(node_rate("kv_cache_hits_total", EDGE) + " / (" +
+                               node_rate("kv_cache_hits_total", EDGE) + " + " +
+                               node_rate("kv_cache_misses_total", EDGE) + ")")],
                        unit="percentunit"),
             timeseries("Hits, misses and revalidations per second",
-                       [target(f"sum by (node) (rate(kv_cache_hits_total{{{EDGE}}}[$__rate_interval]))", "hits {{node}}", "A"),
-                        target(f"sum by (node) (rate(kv_cache_misses_total{{{EDGE}}}[$__rate_interval]))", "misses {{node}}", "B"),
-                        target(f"sum by (node) (rate(kv_cache_revalidations_total{{{EDGE}}}[$__rate_interval]))",
+                       [target(node_rate("kv_cache_hits_total", EDGE), "hits {{node}}", "A"),
+                        target(node_rate("kv_cache_misses_total", EDGE), "misses {{node}}", "B"),
+                        target(node_rate("kv_cache_revalidations_total", EDGE),
                                "revalidations {{node}}", "C")],
                        unit="ops"),
             row("Size"),
@@ -267,7 +272,7 @@ def requests():
                        [target(f"sum by (code) (rate(kv_requests_total{{{NODE}}}[$__rate_interval]))", "{{code}}")],
                        unit="reqps", stack=True),
             timeseries("Requests per second by node",
-                       [target(f"sum by (node) (rate(kv_requests_total{{{NODE}}}[$__rate_interval]))")],
+                       [target(node_rate("kv_requests_total", NODE))],
                        unit="reqps"),
             timeseries("Server-error ratio by node",
                        [target(f"node:kv_request_errors:ratio_rate5m{{{NODE}}}")], unit="percentunit",
@@ -305,10 +310,10 @@ def centrals():
             timeseries("Acknowledged sequence by peer",
                        [target(f"kv_replication_acked_sequence{{{CENTRAL}}}", "{{node}} → {{peer}}")]),
             timeseries("Anti-entropy rounds and repairs per second",
-                       [target(f"sum by (node) (rate(kv_anti_entropy_repairs_total{{{CENTRAL}}}[$__rate_interval])) "
-                               f"or sum by (node) (kv_cluster_size{{{CENTRAL}}}) * 0", "repairs {{node}}", "A"),
-                        target(f"sum by (node) (rate(kv_anti_entropy_rounds_total{{{CENTRAL}}}[$__rate_interval])) "
-                               f"or sum by (node) (kv_cluster_size{{{CENTRAL}}}) * 0", "rounds {{node}}", "B")],
+                       [target(node_rate("kv_anti_entropy_repairs_total", CENTRAL) +
+                               f" or sum by (node) (kv_cluster_size{{{CENTRAL}}}) * 0", "repairs {{node}}", "A"),
+                        target(node_rate("kv_anti_entropy_rounds_total", CENTRAL) +
+                               f" or sum by (node) (kv_cluster_size{{{CENTRAL}}}) * 0", "rounds {{node}}", "B")],
                        unit="ops",
                        description="Records repaired after a partition or crash; steady non-zero "
                                    "repairs mean replication loses mutations. (0 until the first "
@@ -318,9 +323,9 @@ def centrals():
                         target(f"kv_cluster_size{{{CENTRAL}}} - 1", "peers {{node}}", "B")],
                        description="Open Pull streams from peers, against the membership's size."),
             timeseries("Replicated entries received and relays left out per second",
-                       [target(f"sum by (node) (rate(kv_replication_entries_total{{{CENTRAL}}}[$__rate_interval]))",
+                       [target(node_rate("kv_replication_entries_total", CENTRAL),
                                "received {{node}}", "A"),
-                        target(f"sum by (node) (rate(kv_replication_relays_left_out_total{{{CENTRAL}}}[$__rate_interval]))",
+                        target(node_rate("kv_replication_relays_left_out_total", CENTRAL),
                                "left out {{node}}", "B")],
                        unit="ops",
                        description="Entries each central receives from its peers' streams (NOOPs included), "
@@ -353,10 +358,10 @@ def centrals():
                        description="Invalidation streams open on each central; they move on failover."),
             row("Write path"),
             timeseries("WAL syncs and client writes per second",
-                       [target(f"sum by (node) (rate(kv_rocksdb_wal_synced_total{{{CENTRAL}}}[$__rate_interval]))",
+                       [target(node_rate("kv_rocksdb_wal_synced_total", CENTRAL),
                                "syncs {{node}}", "A"),
-                        target(f"sum by (node) (rate(kv_requests_total{{{CENTRAL},op=~\"put|delete|bulk_put|bulk_delete\"}}"
-                               f"[$__rate_interval])) or sum by (node) (kv_cluster_size{{{CENTRAL}}}) * 0",
+                        target(node_rate("kv_requests_total", f'{CENTRAL},op=~"put|delete|bulk_put|bulk_delete"') +
+                               f" or sum by (node) (kv_cluster_size{{{CENTRAL}}}) * 0",
                                "writes {{node}}", "B")],
                        unit="ops",
                        description="Group commit: concurrent writes share one WAL sync (fdatasync), so "

@@ -1,11 +1,12 @@
 #include "central/pull_sender.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "common/clock.h"
-#include "prometheus/counter.h"
 #include "common/status_macros.h"
+#include "prometheus/counter.h"
 
 namespace kv::central {
 namespace {
@@ -48,12 +49,9 @@ void PullSender::OnHoldings(const kv::replication::v1::PullHoldings& holdings) {
 
 size_t PullSender::LeaveOutHeld() {
   if (options_.origins == nullptr) return 0;
-  absl::flat_hash_map<uint32_t, kv::replication::v1::SourceHoldings> holdings;
-  {
-    absl::MutexLock lock(&mu_);
-    if (holdings_.empty()) return 0;
-    holdings = holdings_;
-  }
+  // Copied at the first relayed entry: a batch of this central's own writes
+  // (the quorum peer's, every few writes) costs no copy.
+  std::optional<absl::flat_hash_map<uint32_t, kv::replication::v1::SourceHoldings>> holdings;
   size_t left_out = 0;
   for (auto& replicated : *pending_.mutable_batch()->mutable_entries()) {
     ChangeEntry& entry = *replicated.mutable_entry();
@@ -61,8 +59,13 @@ size_t PullSender::LeaveOutHeld() {
     if (entry.version().node_id() == options_.node_id) continue;  // our own write
     const std::optional<RelayOrigins::Source> source = options_.origins->Find(replicated.sequence());
     if (!source) continue;
-    auto it = holdings.find(source->node_id);
-    if (it == holdings.end() || !RelayOrigins::Covers(it->second, *source)) continue;
+    if (!holdings) {
+      absl::MutexLock lock(&mu_);
+      if (holdings_.empty()) return left_out;
+      holdings = holdings_;
+    }
+    auto it = holdings->find(source->node_id);
+    if (it == holdings->end() || !RelayOrigins::Covers(it->second, *source)) continue;
     entry.Clear();
     entry.set_kind(ChangeEntry::NOOP);
     ++left_out;

@@ -25,7 +25,8 @@ struct AlternatingRuns {
 };
 
 // Runs the rounds, prints each pair (ours with its round's ratio), then a
-// summary: the ratio of the totals, the per-round ratios' min, median and
+// summary: the ratio of the two sides' total rates (ops over seconds
+// measured, each side summed over its rounds), the per-round ratios' min, median and
 // max, and the server CPU per op of each side. Returns 0, or 1 when a
 // result had errors or `check` failed.
 int RunAlternating(const AlternatingRuns& runs, bool json);

@@ -123,8 +123,8 @@ ABSL_FLAG(bool, baseline, false,
           "gRPC server; mixed: redis-server) and print ratios.");
 ABSL_FLAG(int, rounds, 1,
           "put, edge-hit, edge-miss with --baseline: alternate ours and the baseline this "
-          "many times (--duration split between the rounds, order swapped every round) and "
-          "print the ratio of the totals and the per-round median: fair when other work on the "
+          "many times (--duration split between the rounds, whole seconds for put, order "
+          "swapped every round) and print the ratio of the total rates and the per-round median: fair when other work on the "
           "machine drifts.");
 ABSL_FLAG(std::string, bare_api, "async",
           "edge-hit baseline server API: async (completion queue, one thread) or sync.");

@@ -227,9 +227,11 @@ int RunPutWorkload(const Options& o) {
   for (int concurrency : o.concurrency) {
     if (o.baseline) {
       // kv-central and db_bench in turns (--rounds; one each by default),
-      // each round --duration/rounds long (whole seconds for db_bench).
+      // each round --duration/rounds long, in whole seconds (db_bench's
+      // --duration is in seconds) so that both sides run equally long.
       Options slice = o;
-      slice.duration = o.duration / o.rounds;
+      slice.duration = std::max(absl::Seconds(1),
+                                absl::Trunc(o.duration / o.rounds, absl::Seconds(1)));
       AlternatingRuns runs;
       runs.rounds = o.rounds;
       runs.ours_name = "kv-central";

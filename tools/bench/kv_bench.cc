@@ -121,6 +121,10 @@ ABSL_FLAG(int, channels, 1, "edge-hit: client connections the calls are spread o
 ABSL_FLAG(bool, baseline, false,
           "Also run the same-run baseline (put, bulk: db_bench; edge-hit, edge-miss: bare "
           "gRPC server; mixed: redis-server) and print ratios.");
+ABSL_FLAG(bool, put_fresh_db, true,
+          "put with --central_bin: start every measured run (each concurrency, each round) "
+          "on a new central with an empty data dir, as db_bench fillrandom starts from an "
+          "empty database; false: one central for the whole run, its data accumulating.");
 ABSL_FLAG(int, rounds, 1,
           "put, edge-hit, edge-miss with --baseline: alternate ours and the baseline this "
           "many times (--duration split between the rounds, whole seconds for put, order "
@@ -234,6 +238,7 @@ int main(int argc, char** argv) {
   o.settle = absl::GetFlag(FLAGS_settle);
   o.channels = absl::GetFlag(FLAGS_channels);
   o.baseline = absl::GetFlag(FLAGS_baseline);
+  o.put_fresh_db = absl::GetFlag(FLAGS_put_fresh_db);
   o.bare_api = absl::GetFlag(FLAGS_bare_api);
   o.db_bench = absl::GetFlag(FLAGS_db_bench);
   o.json = absl::GetFlag(FLAGS_json);

@@ -28,6 +28,9 @@ struct Options {
   double write_rate = 1000;
   int write_concurrency = 64;
   bool baseline = false;
+  // put, with --central_bin: each measured run against a new central with an
+  // empty data dir (as db_bench fillrandom starts from an empty DB).
+  bool put_fresh_db = true;
   std::string bare_api = "async";
   std::string db_bench;
   bool json = false;

@@ -191,38 +191,93 @@ Result RunDbBench(const Options& o, const Workspace& ws, int concurrency, int ba
   return r;
 }
 
+// The central a put run writes to, and its namespace: either --addr, or a
+// kv-central of kv-bench's own (in the workspace), which Restart replaces
+// with a new one on an empty data dir.
+class PutTarget {
+ public:
+  PutTarget(const Options& o, const Workspace& ws) : o_(o), ws_(ws) {}
+
+  absl::Status Restart() {
+    if (!o_.addr.empty()) {
+      if (stub_ == nullptr) return Connect(o_.addr, -1);
+      return absl::OkStatus();  // someone else's server: nothing to restart
+    }
+    if (o_.central_bin.empty()) return absl::InvalidArgumentError("give --addr or --central_bin");
+    central_.reset();  // SIGTERM, waits
+    std::error_code ec;
+    std::filesystem::remove_all(ws_.Path("central-data"), ec);
+    std::filesystem::remove(ws_.Path("central.ready"), ec);
+    absl::StatusOr<std::unique_ptr<OwnedProcess>> started = StartCentral(ws_, o_.central_bin);
+    if (!started.ok()) return started.status();
+    central_ = *std::move(started);
+    return Connect(central_->LocalAddr("grpc_port"), central_->pid());
+  }
+
+  const std::string& addr() const { return addr_; }
+  const std::string& ns() const { return ns_; }
+  pid_t pid() const { return pid_; }
+
+  // Deletes the namespace on someone else's server.
+  void Done() {
+    if (!o_.addr.empty() && stub_ != nullptr) (void)DeleteNamespace(*stub_, ns_, o_.token);
+  }
+
+ private:
+  absl::Status Connect(const std::string& addr, pid_t pid) {
+    addr_ = addr;
+    pid_ = pid;
+    stub_ = NewStub(addr);
+    absl::StatusOr<std::string> ns = CreateNamespace(*stub_, o_.token);
+    if (!ns.ok()) return absl::Status(ns.status().code(), absl::StrCat("at ", addr, ": ", ns.status().message()));
+    ns_ = *ns;
+    return absl::OkStatus();
+  }
+
+  const Options& o_;
+  const Workspace& ws_;
+  std::unique_ptr<OwnedProcess> central_;
+  std::unique_ptr<kv::v1::Kv::Stub> stub_;
+  std::string addr_, ns_;
+  pid_t pid_ = -1;
+};
+
 int RunPutWorkload(const Options& o) {
   auto ws = Workspace::Create(o.keep_tmp);
   if (!ws.ok()) {
     std::cerr << "kv-bench: " << ws.status().message() << "\n";
     return 1;
   }
-  std::unique_ptr<OwnedProcess> central;
-  std::string addr = o.addr;
-  pid_t pid = -1;
-  if (addr.empty()) {
-    if (o.central_bin.empty()) {
-      std::cerr << "kv-bench: give --addr or --central_bin\n";
-      return 2;
-    }
-    auto started = StartCentral(**ws, o.central_bin);
-    if (!started.ok()) {
-      std::cerr << "kv-bench: " << started.status().message() << "\n";
-      return 1;
-    }
-    central = *std::move(started);
-    addr = central->LocalAddr("grpc_port");
-    pid = central->pid();
+  PutTarget target(o, **ws);
+  if (absl::Status s = target.Restart(); !s.ok()) {
+    std::cerr << "kv-bench: " << s.message() << "\n";
+    return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
-  PrintContext(o, absl::StrCat("put (server unpinned, ", o.put_client, " client)"));
-  auto stub = NewStub(addr);
-  absl::StatusOr<std::string> ns = CreateNamespace(*stub, o.token);
-  if (!ns.ok()) {
-    std::cerr << "kv-bench: at " << addr << ": " << ns.status().message() << "\n";
-    return 1;
-  }
+  // A new central (and namespace) for every measured run but the first.
+  const bool fresh = o.put_fresh_db && o.addr.empty();
+  bool first_run = true;
   std::vector<std::string> keys;
   if (o.put_client == "cq") keys = MakeKeys(o.keys > 0 ? o.keys : 1000000, o.key_size);
+  auto measure = [&](const Options& run, int concurrency) {
+    if (fresh && !first_run) {
+      if (absl::Status s = target.Restart(); !s.ok()) {
+        std::cerr << "kv-bench: " << s.message() << "\n";
+        Result failed;
+        failed.name = "kv-central put";
+        failed.concurrency = concurrency;
+        failed.errors = 1;
+        return failed;
+      }
+    }
+    first_run = false;
+    Result ours = o.put_client == "cq"
+                      ? RunPutCq(run, target.addr(), target.ns(), concurrency, target.pid(), keys)
+                      : RunPutSync(run, target.addr(), target.ns(), concurrency, target.pid());
+    ours.loadavg_before = o.loadavg_before;
+    return ours;
+  };
+  PrintContext(o, absl::StrCat("put (server unpinned, ", o.put_client,
+                               " client", fresh ? ", a new central per run" : "", ")"));
   int rc = 0;
   for (int concurrency : o.concurrency) {
     if (o.baseline) {
@@ -237,23 +292,19 @@ int RunPutWorkload(const Options& o) {
       runs.ours_name = "kv-central";
       runs.base_name = "db_bench";
       runs.run_ours = [&](int round) {
-        if (round > 0) slice.warmup = std::min(o.warmup, absl::Milliseconds(200));
-        Result ours = o.put_client == "cq" ? RunPutCq(slice, addr, *ns, concurrency, pid, keys)
-                                           : RunPutSync(slice, addr, *ns, concurrency, pid);
-        ours.loadavg_before = o.loadavg_before;
-        return ours;
+        // A kept central's connections are warm after the first round.
+        if (round > 0 && !fresh) slice.warmup = std::min(o.warmup, absl::Milliseconds(200));
+        return measure(slice, concurrency);
       };
       runs.run_base = [&](int /*round*/) { return RunDbBench(slice, **ws, concurrency, 1); };
       if (RunAlternating(runs, o.json) != 0) rc = 1;
       continue;
     }
-    Result ours = o.put_client == "cq" ? RunPutCq(o, addr, *ns, concurrency, pid, keys)
-                                       : RunPutSync(o, addr, *ns, concurrency, pid);
-    ours.loadavg_before = o.loadavg_before;
+    Result ours = measure(o, concurrency);
     PrintResult(ours, 0, o.json);
     if (ours.errors > 0) rc = 1;
   }
-  if (!o.addr.empty()) (void)DeleteNamespace(*stub, *ns, o.token);
+  target.Done();
   return rc;
 }
 

@@ -29,7 +29,11 @@ AsyncKvServer::AsyncKvServer(KvService& service, const AsyncKvServerOptions& opt
     : kv_service_(service),
       options_(options),
       metrics_(metrics),
-      central_metrics_(central_metrics),
+      own_registry_(central_metrics == nullptr ? std::make_unique<prometheus::Registry>()
+                                               : nullptr),
+      own_metrics_(own_registry_ != nullptr ? std::make_unique<CentralMetrics>(*own_registry_)
+                                            : nullptr),
+      central_metrics_(central_metrics != nullptr ? *central_metrics : *own_metrics_),
       group_commit_wait_(GroupCommitWait::Options{.max_wait = options.group_commit_wait}) {}
 
 AsyncKvServer::~AsyncKvServer() { Shutdown(); }
@@ -174,12 +178,12 @@ bool AsyncKvServer::NextEvent(IdleSpin& spin, void** tag, bool* ok) {
       const int64_t now_ns = absl::GetCurrentTimeNanos();
       if (next == grpc::CompletionQueue::GOT_EVENT) {
         spin.OnIdleEnded(absl::Nanoseconds(now_ns - start_ns));
-        if (central_metrics_ != nullptr) central_metrics_->idle_spins_event.Increment();
+        central_metrics_.idle_spins_event.Increment();
         return true;
       }
       if (now_ns >= until_ns) break;
     }
-    if (central_metrics_ != nullptr) central_metrics_->idle_spins_expired.Increment();
+    central_metrics_.idle_spins_expired.Increment();
   }
   if (!cq_->Next(tag, ok)) return false;
   spin.OnIdleEnded(absl::Nanoseconds(absl::GetCurrentTimeNanos() - start_ns));
@@ -202,14 +206,14 @@ void AsyncKvServer::AwaitGroup(const CommitBatch& batch) {
     if (next == grpc::CompletionQueue::SHUTDOWN) return;
     if (next == grpc::CompletionQueue::TIMEOUT) {
       group_commit_wait_.OnWaitEnded(/*complete=*/false, absl::Now());
-      if (central_metrics_ != nullptr) central_metrics_->group_commit_waits_timed_out.Increment();
+      central_metrics_.group_commit_waits_timed_out.Increment();
       return;
     }
     static_cast<CompletionTag*>(tag)->Proceed(ok);
     const absl::Time now = absl::Now();
     if (batch.deferred() >= kNoWaitGroupSize || group_commit_wait_.Expected(now) == 0) {
       group_commit_wait_.OnWaitEnded(/*complete=*/true, now);
-      if (central_metrics_ != nullptr) central_metrics_->group_commit_waits_complete.Increment();
+      central_metrics_.group_commit_waits_complete.Increment();
       return;
     }
   }

@@ -69,7 +69,7 @@ struct AsyncKvServerOptions {
 class AsyncKvServer {
  public:
   // `central_metrics` (optional) receives the poller's counts (group-commit
-  // waits, idle spins).
+  // waits, idle spins); without it they go to a registry of its own.
   AsyncKvServer(KvService& service, const AsyncKvServerOptions& options, RequestMetrics& metrics,
                 CentralMetrics* central_metrics = nullptr);
   ~AsyncKvServer();
@@ -117,7 +117,10 @@ class AsyncKvServer {
   KvService& kv_service_;
   const AsyncKvServerOptions options_;
   RequestMetrics& metrics_;
-  CentralMetrics* const central_metrics_;
+  // Where the poller's counts go when no CentralMetrics was given.
+  const std::unique_ptr<prometheus::Registry> own_registry_;
+  const std::unique_ptr<CentralMetrics> own_metrics_;
+  CentralMetrics& central_metrics_;
   kv::v1::Kv::AsyncService async_service_;
   AsyncHealthService health_;
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;

@@ -8,8 +8,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/clock.h"
 #include "central/pull_inbox.h"
+#include "central/relay_origins.h"
+#include "common/clock.h"
 #include "common/logging.h"
 #include "common/thread_pool.h"
 #include "proto/replication.grpc.pb.h"
@@ -64,12 +65,10 @@ std::optional<kv::replication::v1::SourceHoldings> PeerPuller::Holdings() const 
   if (!state_.connected || incarnation_.empty() || first_sequence_ == 0 ||
       state_.applied_sequence < first_sequence_)
     return std::nullopt;
-  kv::replication::v1::SourceHoldings holdings;
-  holdings.set_node_id(options_.peer_id);
-  holdings.set_incarnation(incarnation_);
-  holdings.set_first_sequence(first_sequence_);
-  holdings.set_last_sequence(state_.applied_sequence);
-  return holdings;
+  return RelayOrigins::ToHoldings({.node_id = options_.peer_id,
+                                   .incarnation = incarnation_,
+                                   .first_sequence = first_sequence_,
+                                   .last_sequence = state_.applied_sequence});
 }
 
 void PeerPuller::HoldingsChanged() {

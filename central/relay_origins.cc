@@ -33,4 +33,13 @@ bool RelayOrigins::Covers(const kv::replication::v1::SourceHoldings& holdings,
          source.last_sequence <= holdings.last_sequence();
 }
 
+kv::replication::v1::SourceHoldings RelayOrigins::ToHoldings(const Source& held) {
+  kv::replication::v1::SourceHoldings holdings;
+  holdings.set_node_id(held.node_id);
+  holdings.set_incarnation(held.incarnation);
+  holdings.set_first_sequence(held.first_sequence);
+  holdings.set_last_sequence(held.last_sequence);
+  return holdings;
+}
+
 }  // namespace kv::central

@@ -42,6 +42,9 @@ class RelayOrigins {
   // Whether `holdings` covers an entry of `source` (the same log
   // incarnation, and the whole batch's range).
   static bool Covers(const kv::replication::v1::SourceHoldings& holdings, const Source& source);
+  // The report that this central holds the whole range of `held` (sent in
+  // PullHoldings; what Covers is checked against at the sender).
+  static kv::replication::v1::SourceHoldings ToHoldings(const Source& held);
 
  private:
   struct Range {

@@ -1,16 +1,18 @@
 #include "central/replicator.h"
 
+#include <grpcpp/create_channel.h>
+
 #include <algorithm>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/clock.h"
 #include "central/local_namespace_scope.h"
+#include "central/relay_origins.h"
+#include "common/clock.h"
 #include "common/grpc_status.h"
 #include "common/logging.h"
 #include "proto/replication.grpc.pb.h"
-#include <grpcpp/create_channel.h>
 
 namespace kv::central {
 
@@ -297,11 +299,11 @@ kv::replication::v1::PullHoldings Replicator::Holdings(uint32_t for_peer) const 
   kv::replication::v1::PullHoldings holdings;
   ChangeLog& log = storage_.change_log();
   if (!log.incarnation().empty() && log.LastSequence() > 0) {
-    kv::replication::v1::SourceHoldings* own = holdings.add_sources();
-    own->set_node_id(options_.node_id);
-    own->set_incarnation(log.incarnation());
-    own->set_first_sequence(1);  // trimmed entries were applied here too
-    own->set_last_sequence(log.LastSequence());
+    // From 1: trimmed entries were applied here too.
+    *holdings.add_sources() = RelayOrigins::ToHoldings({.node_id = options_.node_id,
+                                                        .incarnation = log.incarnation(),
+                                                        .first_sequence = 1,
+                                                        .last_sequence = log.LastSequence()});
   }
   absl::MutexLock lock(&mu_);
   for (const auto& [id, puller] : pullers_) {

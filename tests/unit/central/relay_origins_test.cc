@@ -47,11 +47,11 @@ TEST(RelayOriginsTest, IgnoresEmptyRanges) {
 }
 
 TEST(RelayOriginsTest, HoldingsCoverOnlyTheSameLogAndTheWholeBatch) {
-  SourceHoldings held;
-  held.set_node_id(1);
-  held.set_incarnation("inc");
-  held.set_first_sequence(100);
-  held.set_last_sequence(110);
+  const SourceHoldings held = RelayOrigins::ToHoldings(From(1, 100, 110));
+  EXPECT_EQ(held.node_id(), 1u);
+  EXPECT_EQ(held.incarnation(), "inc");
+  EXPECT_EQ(held.first_sequence(), 100u);
+  EXPECT_EQ(held.last_sequence(), 110u);
   EXPECT_TRUE(RelayOrigins::Covers(held, From(1, 100, 110)));
   EXPECT_TRUE(RelayOrigins::Covers(held, From(1, 104, 104)));
   EXPECT_FALSE(RelayOrigins::Covers(held, From(1, 99, 104)));   // starts before

@@ -63,6 +63,9 @@ ABSL_FLAG(uint64_t, wal_prefill_bytes, 1 << 20,
           "Zero-fill WAL files this far ahead of their data, so that a WAL sync overwrites "
           "written blocks instead of growing the file (no journal commit per sync). 0: "
           "RocksDB's own WAL files; otherwise 4096 to 67108864.");
+ABSL_FLAG(uint64_t, records_memtable_buckets, 1 << 18,
+          "Buckets of the records' memtable, a hash table (records are read by key only, so "
+          "a put needs no ordered insert); 0: RocksDB's skiplist. At most 4194304.");
 ABSL_FLAG(absl::Duration, tombstone_grace, absl::Hours(24), "Tombstone retention.");
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(1),
           "How often a caught-up invalidation stream gets a heartbeat.");
@@ -139,6 +142,7 @@ int main(int argc, char** argv) {
   options.storage.tombstone_grace = absl::GetFlag(FLAGS_tombstone_grace);
   options.storage.sync_writes = absl::GetFlag(FLAGS_sync_writes);
   options.storage.wal_prefill_bytes = absl::GetFlag(FLAGS_wal_prefill_bytes);
+  options.storage.records_memtable_buckets = absl::GetFlag(FLAGS_records_memtable_buckets);
   options.grpc_addr = absl::GetFlag(FLAGS_grpc_addr);
   options.ready_file = absl::GetFlag(FLAGS_ready_file);
   options.http.addr = absl::GetFlag(FLAGS_http_addr);

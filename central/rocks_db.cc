@@ -11,7 +11,9 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/memtablerep.h"
 #include "rocksdb/options.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 
 namespace kv::central {
@@ -61,6 +63,11 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(RocksDbOptions options) {
         "wal_prefill_bytes must be 0 or between ", kMinWalPrefillBytes, " and ",
         kMaxWalPrefillBytes, ", got ", options.wal_prefill_bytes));
   }
+  if (options.records_memtable_buckets > kMaxRecordsMemtableBuckets) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "records_memtable_buckets must be at most ", kMaxRecordsMemtableBuckets, ", got ",
+        options.records_memtable_buckets));
+  }
   if (options.data_dir.empty())
     return absl::InvalidArgumentError("data_dir is required");
   std::error_code ec;
@@ -105,6 +112,17 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(RocksDbOptions options) {
   records_cf.min_blob_size = options.min_blob_bytes;
   records_cf.enable_blob_garbage_collection = true;
   records_cf.compaction_filter = db->records_filter_.get();
+  if (options.records_memtable_buckets > 0) {
+    // Read by key only, so the memtable may be a hash table keyed by the
+    // whole key (the "prefix" is the key). Iterators must then seek in
+    // total order (NewIterator does), and RocksDB's concurrent memtable
+    // inserts, which the hash table does not support, are off: this
+    // central's writes go through one CommitQueue, one group at a time.
+    records_cf.prefix_extractor.reset(rocksdb::NewNoopTransform());
+    records_cf.memtable_factory.reset(
+        rocksdb::NewHashLinkListRepFactory(options.records_memtable_buckets));
+    db_options.allow_concurrent_memtable_write = false;
+  }
   // The key index: small entries (no values), point lookups (version
   // checks) and scans (lists, digests).
   rocksdb::ColumnFamilyOptions key_index_cf = base_cf;
@@ -208,7 +226,9 @@ std::vector<absl::StatusOr<std::optional<std::string>>> RocksDb::MultiGet(
 
 std::unique_ptr<rocksdb::Iterator> RocksDb::NewIterator(
     rocksdb::ColumnFamilyHandle* cf, const rocksdb::ReadOptions& options) {
-  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, cf));
+  rocksdb::ReadOptions total_order = options;
+  total_order.total_order_seek = true;
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(total_order, cf));
 }
 
 absl::Status RocksDb::IteratorStatus(const rocksdb::Iterator& it) {

@@ -48,6 +48,9 @@ struct StorageOptions {
   // overwrites instead of appending (central/prefilled_wal_file_system.h).
   // 0: RocksDB's own WAL files; otherwise 4 KiB to 64 MiB. Default: 1 MiB.
   size_t wal_prefill_bytes = size_t{1} << 20;
+  // Buckets of the records' hash memtable; 0: a skiplist (RocksDbOptions).
+  // At most 4,194,304. Default: 262,144.
+  size_t records_memtable_buckets = size_t{1} << 18;
   // Replicated versions further ahead of the wall clock than this are stored
   // but not observed by the HLC. Default: 500 ms.
   absl::Duration max_clock_offset = absl::Milliseconds(500);

@@ -30,6 +30,7 @@ absl::StatusOr<std::unique_ptr<StorageEngine>> StorageEngine::Open(
   db_options.data_dir = options.data_dir;
   db_options.min_blob_bytes = options.min_blob_bytes;
   db_options.wal_prefill_bytes = options.wal_prefill_bytes;
+  db_options.records_memtable_buckets = options.records_memtable_buckets;
   db_options.records_filter =
       std::make_unique<ExpiryCompactionFilter>(clock, options.tombstone_grace,
                                                engine->purge_horizon_ms_);

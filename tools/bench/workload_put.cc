@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -229,7 +231,10 @@ class PutTarget {
     pid_ = pid;
     stub_ = NewStub(addr);
     absl::StatusOr<std::string> ns = CreateNamespace(*stub_, o_.token);
-    if (!ns.ok()) return absl::Status(ns.status().code(), absl::StrCat("at ", addr, ": ", ns.status().message()));
+    if (!ns.ok()) {
+      return absl::Status(ns.status().code(),
+                          absl::StrCat("at ", addr, ": ", ns.status().message()));
+    }
     ns_ = *ns;
     return absl::OkStatus();
   }

@@ -8,28 +8,24 @@
 // on a 2-core machine).
 #include <grpcpp/grpcpp.h>
 
-#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <regex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "proto/kv.grpc.pb.h"
 #include "tools/bench/alternating.h"
+#include "tools/bench/blocking_loop.h"
 #include "tools/bench/get_load.h"
 #include "tools/bench/kv_client.h"
-#include "tools/bench/latency_recorder.h"
 #include "tools/bench/owned_process.h"
 #include "tools/bench/report.h"
 #include "tools/bench/workloads.h"
@@ -69,85 +65,25 @@ Result RunPutCq(const Options& o, const std::string& addr, const std::string& ns
 
 Result RunPutSync(const Options& o, const std::string& addr, const std::string& ns,
                   int concurrency, pid_t pid) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(128 << 20);
-  args.SetMaxSendMessageSize(128 << 20);
-  std::vector<std::unique_ptr<kv::v1::Kv::Stub>> stubs;
-  // One channel per writer: distinct HTTP/2 connections, like distinct clients.
-  for (int i = 0; i < concurrency; ++i) {
-    args.SetInt("kv_bench_channel", i);
-    stubs.push_back(kv::v1::Kv::NewStub(
-        grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args)));
-  }
-  std::atomic<bool> measuring{false}, stop{false};
-  std::atomic<uint64_t> done{0}, failed{0};
-  std::vector<LatencyRecorder> recorders(static_cast<size_t>(concurrency));
-  std::vector<LatencySeries> series(static_cast<size_t>(concurrency));
-  absl::Time measure_start;
-  std::vector<uint64_t> errors(static_cast<size_t>(concurrency), 0);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < concurrency; ++t) {
-    threads.emplace_back([&, t] {
-      absl::BitGen gen;
-      kv::v1::PutRequest req;
-      req.set_namespace_id(ns);
-      kv::v1::PutResponse resp;
-      while (!stop.load(std::memory_order_relaxed)) {
-        req.set_key(RandomBytes(gen, o.key_size));
-        req.set_value(RandomBytes(gen, o.value_size));
-        grpc::ClientContext ctx;
-        AddAuth(ctx, o.token);
-        const absl::Time start = absl::Now();
-        grpc::Status s = stubs[t]->Put(&ctx, req, &resp);
-        const absl::Time end = absl::Now();
-        const int64_t us = absl::ToInt64Microseconds(end - start);
-        if (!measuring.load(std::memory_order_acquire)) continue;
-        if (s.ok()) {
-          recorders[t].Record(us);
-          series[t].Record(absl::ToDoubleSeconds(end - measure_start), static_cast<double>(us));
-        } else {
-          ++errors[t];
-          failed.fetch_add(1, std::memory_order_relaxed);
-        }
-        done.fetch_add(1, std::memory_order_relaxed);
-      }
-    });
-  }
-  absl::SleepFor(o.warmup);
-  const absl::Time start = absl::Now();
-  measure_start = start;
-  measuring.store(true, std::memory_order_release);
-  {
-    Progress progress(absl::StrFormat("put c=%d", concurrency), o.duration, [&] {
-      const double secs = absl::ToDoubleSeconds(absl::Now() - start);
-      return absl::StrFormat("%.0f ops/s  errors %d", secs > 0 ? done.load() / secs : 0.0,
-                             failed.load());
-    });
-    absl::SleepFor(o.duration);
-  }
-  measuring = false;
-  const double secs = absl::ToDoubleSeconds(absl::Now() - start);
-  Result r;
-  r.rss_kb = pid > 0 ? RssKb(pid) : -1;
-  stop = true;
-  for (auto& th : threads) th.join();
-  LatencyRecorder all;
-  LatencySeries all_series;
-  for (int t = 0; t < concurrency; ++t) {
-    all.Merge(recorders[t]);
-    all_series.Merge(series[t]);
-    r.errors += errors[t];
-  }
-  r.name = "kv-central put";
-  r.concurrency = concurrency;
-  r.ops = all.count();
-  r.ops_per_sec = static_cast<double>(r.ops) / secs;
-  r.p50_us = all.Percentile(50);
-  r.p90_us = all.Percentile(90);
-  r.p99_us = all.Percentile(99);
-  r.p999_us = all.Percentile(99.9);
-  r.series = all_series.Points();
-  return r;
+  std::vector<std::unique_ptr<kv::v1::Kv::Stub>> stubs = OneConnectionEach(addr, concurrency);
+  std::vector<kv::v1::PutRequest> requests(static_cast<size_t>(concurrency));
+  for (kv::v1::PutRequest& req : requests) req.set_namespace_id(ns);
+  BlockingLoopConfig config;
+  config.name = "kv-central put";
+  config.concurrency = concurrency;
+  config.warmup = o.warmup;
+  config.duration = o.duration;
+  config.server_pid = pid;
+  return RunBlockingLoop(config, [&](int writer, absl::BitGen& gen) {
+           kv::v1::PutRequest& req = requests[static_cast<size_t>(writer)];
+           req.set_key(RandomBytes(gen, o.key_size));
+           req.set_value(RandomBytes(gen, o.value_size));
+           kv::v1::PutResponse resp;
+           grpc::ClientContext ctx;
+           AddAuth(ctx, o.token);
+           return CallOutcome{.ok = stubs[static_cast<size_t>(writer)]->Put(&ctx, req, &resp).ok()};
+         })
+      .result;
 }
 
 }  // namespace

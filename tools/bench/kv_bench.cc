@@ -90,6 +90,9 @@ ABSL_FLAG(std::string, addr, "",
           "A running node's gRPC address (put: a central; edge-hit: an edge); empty: start "
           "our own.");
 ABSL_FLAG(std::string, central_bin, "", "kv-central binary to start when --addr is empty.");
+ABSL_FLAG(int, server_pid, -1,
+          "put with --addr: the pid of the central at --addr, so that its CPU, context switches "
+          "and memory are reported (and not counted as other processes' CPU).");
 ABSL_FLAG(std::string, edge_bin, "", "kv-edge binary to start (edge-hit, propagation).");
 ABSL_FLAG(std::string, token, "", "Bearer token (none in dev mode).");
 ABSL_FLAG(std::string, concurrency, "",
@@ -239,6 +242,7 @@ int main(int argc, char** argv) {
   o.channels = absl::GetFlag(FLAGS_channels);
   o.baseline = absl::GetFlag(FLAGS_baseline);
   o.put_fresh_db = absl::GetFlag(FLAGS_put_fresh_db);
+  o.server_pid = absl::GetFlag(FLAGS_server_pid);
   o.bare_api = absl::GetFlag(FLAGS_bare_api);
   o.db_bench = absl::GetFlag(FLAGS_db_bench);
   o.json = absl::GetFlag(FLAGS_json);

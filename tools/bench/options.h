@@ -31,6 +31,8 @@ struct Options {
   // put, with --central_bin: each measured run against a new central with an
   // empty data dir (as db_bench fillrandom starts from an empty DB).
   bool put_fresh_db = true;
+  // put with --addr: the server's pid (for its CPU and memory); -1: unknown.
+  int server_pid = -1;
   std::string bare_api = "async";
   std::string db_bench;
   bool json = false;

@@ -115,7 +115,7 @@ single_phase() {
   echo "== round $1: single central, $C writers (load average $(loadavg))"
   cpu0=$(cpu "$SINGLE"); cs0=$(switches "$SINGLE")
   [ -n "${THREADS:-}" ] && per_thread "$SINGLE" >"$D/threads-single.0"
-  single=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 9)" --concurrency="$C" --duration="$DUR" ${BENCH_FLAGS:-} 2>&1 | tail -1)
+  single=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 9)" --server_pid="$SINGLE" --concurrency="$C" --duration="$DUR" ${BENCH_FLAGS:-} 2>&1 | tail -1)
   echo "$single"
   printf 'per write: %.0f us CPU, %.1f context switches\n' \
     "$(echo "($(cpu "$SINGLE") - $cpu0) * 1000000 / ($(ops "$single") * ${DUR%s})" | bc -l)" \
@@ -144,7 +144,7 @@ replicated_phase() {
     perf record -q ${PERF_ARGS:--F 499 -g} -p "${CLUSTER[$i]}" -o "$PERF/central-$((i + 1))-round-$1.data" 2>/dev/null &
     PERF_PIDS+=($!)
   done; fi
-  replicated=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 1)" --concurrency="$C" --duration="$DUR" ${BENCH_FLAGS:-} 2>&1 | tail -1)
+  replicated=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 1)" --server_pid="${CLUSTER[0]}" --concurrency="$C" --duration="$DUR" ${BENCH_FLAGS:-} 2>&1 | tail -1)
   echo "$replicated"
   for p in "${PERF_PIDS[@]}"; do kill -INT "$p"; wait "$p" || true; done
   writes=$(echo "$(ops "$replicated") * ${DUR%s}" | bc -l)

@@ -138,7 +138,7 @@ class PutTarget {
 
   absl::Status Restart() {
     if (!o_.addr.empty()) {
-      if (stub_ == nullptr) return Connect(o_.addr, -1);
+      if (stub_ == nullptr) return Connect(o_.addr, o_.server_pid);
       return absl::OkStatus();  // someone else's server: nothing to restart
     }
     if (o_.central_bin.empty()) return absl::InvalidArgumentError("give --addr or --central_bin");

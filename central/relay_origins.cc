@@ -8,10 +8,8 @@ namespace kv::central {
 void RelayOrigins::Record(uint64_t first_local, uint64_t last_local, Source source) {
   if (first_local == 0 || last_local < first_local || capacity_ == 0) return;
   absl::MutexLock lock(&mu_);
-  if (!ranges_.empty() && ranges_.back().last_local >= first_local) {
-    // Out of order (cannot happen with commit order): forget what overlaps.
-    while (!ranges_.empty() && ranges_.back().last_local >= first_local) ranges_.pop_back();
-  }
+  // Out of order (cannot happen with commit order): forget what overlaps.
+  while (!ranges_.empty() && ranges_.back().last_local >= first_local) ranges_.pop_back();
   ranges_.push_back(Range{first_local, last_local, std::move(source)});
   while (ranges_.size() > capacity_) ranges_.pop_front();
 }

@@ -17,16 +17,21 @@ bash scripts/build.sh
 # The edge's concurrency tests (fetches, invalidations and writes racing on
 # the same entries), the central's storage, commit queue, quorum tracker and
 # streams, common's parsers and the HTTP front ends' parsers and
-# translation, under ASan + UBSan.
+# translation, and the fuzz targets' corpora (tests/fuzz), under ASan +
+# UBSan.
 status=0
 if [ "${KV_SKIP_SANITIZERS:-0}" != 1 ]; then
+  fuzz_replays="rest_handler_fuzz_replay workerd_handler_fuzz_replay multipart_fuzz_replay
+    url_codec_fuzz_replay record_codec_fuzz_replay validation_fuzz_replay
+    request_validation_fuzz_replay kvctl_files_fuzz_replay"
   BUILD_DIR=build-asan CMAKE_ARGS="-DKV_SANITIZE=ON" bash scripts/build.sh \
-    kv_edge_test kv_central_test kv_common_test kv_http_test
-  echo "== ASan+UBSan: kv_edge_test, kv_central_test, kv_common_test, kv_http_test =="
+    kv_edge_test kv_central_test kv_common_test kv_http_test $fuzz_replays
+  echo "== ASan+UBSan: kv_edge_test, kv_central_test, kv_common_test, kv_http_test, fuzz corpora =="
   ./build-asan/tests/unit/edge/kv_edge_test --gtest_brief=1 || status=1
   ./build-asan/tests/unit/central/kv_central_test --gtest_brief=1 || status=1
   ./build-asan/tests/unit/common/kv_common_test --gtest_brief=1 || status=1
   ./build-asan/tests/unit/http/kv_http_test --gtest_brief=1 || status=1
+  (cd build-asan && ctest --output-on-failure -R '_fuzz_corpus$') || status=1
 fi
 
 BUILD_DIR=${BUILD_DIR:-build}

@@ -55,8 +55,8 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   node->stream_state_ = std::make_unique<StreamState>(clock);
   node->recent_writes_ =
       std::make_unique<RecentWrites>(options.window, options.recent_writes, clock);
-  node->fetcher_ = std::make_unique<Fetcher>(*node->pool_, *node->cache_, *node->stream_state_,
-                                             clock, node->recent_writes_.get());
+  node->fetcher_ =
+      std::make_unique<Fetcher>(*node->pool_, *node->cache_, clock, node->recent_writes_.get());
   node->directory_ = std::make_unique<NamespaceDirectory>(*node->pool_);
   StreamClientOptions stream_options;
   stream_options.edge_id = options.edge_id;

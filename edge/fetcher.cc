@@ -14,9 +14,9 @@ CachedEntryRef EntryFromProto(absl::string_view cache_key, const kv::v1::Entry& 
       e.expiration(), version, asked_at));
 }
 
-Fetcher::Fetcher(CentralPool& pool, LruCache& cache, StreamState& stream, Clock& clock,
+Fetcher::Fetcher(CentralPool& pool, LruCache& cache, Clock& clock,
                  RecentWrites* recent)
-    : pool_(pool), cache_(cache), stream_(stream), clock_(clock), recent_(recent) {}
+    : pool_(pool), cache_(cache), clock_(clock), recent_(recent) {}
 
 bool Fetcher::OlderThanOwnWrite(const CachedEntry& entry) const {
   if (recent_ == nullptr) return false;

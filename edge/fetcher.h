@@ -16,7 +16,6 @@
 #include "edge/central_pool.h"
 #include "edge/lru_cache.h"
 #include "edge/recent_writes.h"
-#include "edge/stream_state.h"
 
 namespace kv::edge {
 
@@ -36,8 +35,7 @@ class Fetcher {
   // All references must outlive the fetcher.
   // With `recent`, a fetched result older than this edge's own recent write
   // of the key is returned but never cached.
-  Fetcher(CentralPool& pool, LruCache& cache, StreamState& stream, Clock& clock,
-          RecentWrites* recent = nullptr);
+  Fetcher(CentralPool& pool, LruCache& cache, Clock& clock, RecentWrites* recent = nullptr);
 
   // One entry per key (found or "not found"), in order. The namespace's
   // ownership has been checked by the caller. UNAVAILABLE when no central
@@ -67,7 +65,6 @@ class Fetcher {
 
   CentralPool& pool_;
   LruCache& cache_;
-  StreamState& stream_;
   Clock& clock_;
   RecentWrites* const recent_;
   absl::Mutex mu_;

@@ -31,7 +31,7 @@ class FakeCentralFixture : public ::testing::Test {
     ASSERT_NE(server_, nullptr);
     pool_ = std::make_unique<CentralPool>(
         std::vector<std::string>{absl::StrCat("127.0.0.1:", port_)}, absl::Seconds(5));
-    fetcher_ = std::make_unique<Fetcher>(*pool_, cache_, stream_, clock_);
+    fetcher_ = std::make_unique<Fetcher>(*pool_, cache_, clock_);
   }
   void TearDown() override { server_->Shutdown(); }
 

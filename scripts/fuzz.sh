@@ -8,7 +8,7 @@
 # Usage (as root installs clang and the libFuzzer runtime if missing):
 #   bash scripts/fuzz.sh [name...]   (default: every target)
 # Names: rest_handler workerd_handler multipart url_codec record_codec validation
-#   request_validation kvctl_files storage_model
+#   request_validation kvctl_files storage_model lru_cache_model
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
@@ -19,7 +19,7 @@ if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux
   fi
 fi
 ALL="rest_handler workerd_handler multipart url_codec record_codec validation request_validation
-  kvctl_files storage_model"
+  kvctl_files storage_model lru_cache_model"
 TARGETS=${*:-$ALL}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 BUILD_DIR=build-fuzz

@@ -23,7 +23,8 @@ status=0
 if [ "${KV_SKIP_SANITIZERS:-0}" != 1 ]; then
   fuzz_replays="rest_handler_fuzz_replay workerd_handler_fuzz_replay multipart_fuzz_replay
     url_codec_fuzz_replay record_codec_fuzz_replay validation_fuzz_replay
-    request_validation_fuzz_replay kvctl_files_fuzz_replay storage_model_fuzz_replay"
+    request_validation_fuzz_replay kvctl_files_fuzz_replay storage_model_fuzz_replay
+    lru_cache_model_fuzz_replay"
   BUILD_DIR=build-asan CMAKE_ARGS="-DKV_SANITIZE=ON" bash scripts/build.sh \
     kv_edge_test kv_central_test kv_common_test kv_http_test $fuzz_replays
   echo "== ASan+UBSan: kv_edge_test, kv_central_test, kv_common_test, kv_http_test, fuzz corpora =="

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -112,11 +113,27 @@ struct Engine {
     }
     return *storage;
   }
-  ~Engine() {
+  // Closes the storage and removes its dir.
+  void Close() {
     storage.reset();
     if (!dir.empty()) std::filesystem::remove_all(dir);
+    dir.clear();
   }
 };
+
+// The process' engine, opened on first use. Closed at exit by a handler
+// registered after that first open, so that it runs before RocksDB's own
+// statics (its default Env, constructed by the open) are destroyed.
+Engine* the_engine = nullptr;
+
+Engine& TheEngine() {
+  if (the_engine == nullptr) {
+    the_engine = new Engine();
+    the_engine->Next();
+    KV_FUZZ_CHECK(std::atexit([] { the_engine->Close(); }) == 0);
+  }
+  return *the_engine;
+}
 
 class Run {
  public:
@@ -253,7 +270,7 @@ class Run {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace kv::central;  // NOLINT
-  static Engine* engine = new Engine();  // lives for the process
+  Engine* engine = &TheEngine();
   Storage& storage = engine->Next();
   // A namespace per input, in an account per input (the per-account limit).
   const std::string account = absl::StrCat("fuzz", engine->inputs);

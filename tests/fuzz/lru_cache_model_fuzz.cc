@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "edge/lru_cache.h"
+#include "tests/fuzz/byte_reader.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace kv::edge {
@@ -24,22 +25,16 @@ namespace {
 constexpr char kNamespaces[2][33] = {"0123456789abcdef0123456789abcdef",
                                      "fedcba9876543210fedcba9876543210"};
 
-class Program {
+// The program's operands.
+class Program : public ByteReader {
  public:
-  Program(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  bool done() const { return pos_ >= size_; }
-  uint8_t Byte() { return pos_ < size_ ? data_[pos_++] : 0; }
+  using ByteReader::ByteReader;
   // One of 12 keys over the two namespaces.
   std::string CacheKey() {
     const uint8_t b = Byte();
     return LruCache::CacheKey(kNamespaces[b % 2], std::string(1, static_cast<char>('a' + b / 2 % 6)));
   }
   kv::Version SomeVersion() { return kv::Version{1'000u + Byte() % 8, 0, 1}; }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t pos_ = 0;
 };
 
 struct ModelEntry {

@@ -31,18 +31,16 @@
 #include "absl/synchronization/mutex.h"
 #include "central/storage.h"
 #include "common/clock.h"
+#include "tests/fuzz/byte_reader.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace kv::central {
 namespace {
 
-// Reads the program: each call takes bytes from the input, zeros once it
-// is exhausted.
-class Program {
+// The program's operands.
+class Program : public ByteReader {
  public:
-  Program(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  bool done() const { return pos_ >= size_; }
-  uint8_t Byte() { return pos_ < size_ ? data_[pos_++] : 0; }
+  using ByteReader::ByteReader;
   std::string Key() {
     static constexpr char kAlphabet[] = {'a', 'b', '/', '\0', '\xff'};
     const int length = 1 + Byte() % 3;
@@ -54,11 +52,6 @@ class Program {
     std::string key = Key();
     return key.substr(0, Byte() % 3);  // "", one or two bytes
   }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t pos_ = 0;
 };
 
 // A wall clock the program moves.

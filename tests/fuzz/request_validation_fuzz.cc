@@ -4,7 +4,8 @@
 // delete, get), the rest is its protobuf wire form (inputs that do not parse
 // are what gRPC would refuse first). Nothing may crash; what is accepted
 // keeps every limit (keys, value size, metadata JSON, entry and key counts,
-// expirations at least the minimum TTL ahead); a refusal says why.
+// expirations at least the minimum TTL ahead, cache_ttl at least its
+// minimum); a refusal says why.
 #include <cstddef>
 #include <cstdint>
 
@@ -29,6 +30,13 @@ void CheckAcceptedEntry(const Entry& entry, const kv::Limits& limits) {
   KV_FUZZ_CHECK(kv::ValidateKey(entry.key(), limits).ok());
   KV_FUZZ_CHECK(entry.value().size() <= limits.max_value_bytes);
   if (entry.has_metadata()) KV_FUZZ_CHECK(kv::ValidateMetadata(entry.metadata(), limits).ok());
+}
+
+// An accepted list of keys: 1..max of them, each a valid key.
+void CheckAcceptedKeys(const google::protobuf::RepeatedPtrField<std::string>& keys, size_t max,
+                       const kv::Limits& limits) {
+  KV_FUZZ_CHECK(!keys.empty() && static_cast<size_t>(keys.size()) <= max);
+  for (const std::string& key : keys) KV_FUZZ_CHECK(kv::ValidateKey(key, limits).ok());
 }
 
 }  // namespace
@@ -71,18 +79,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const absl::Status status = kv::ValidateBulkDelete(request, limits);
     kv::CheckRefusalSaysWhy(status);
     if (!status.ok()) return 0;
-    KV_FUZZ_CHECK(request.keys_size() >= 1 &&
-                  static_cast<size_t>(request.keys_size()) <= limits.max_bulk_entries);
-    for (const std::string& key : request.keys()) KV_FUZZ_CHECK(kv::ValidateKey(key, limits).ok());
+    CheckAcceptedKeys(request.keys(), limits.max_bulk_entries, limits);
   } else {
     kv::v1::GetRequest request;
     if (!request.ParseFromArray(data, static_cast<int>(size))) return 0;
     const absl::Status status = kv::ValidateGet(request, limits);
     kv::CheckRefusalSaysWhy(status);
     if (!status.ok()) return 0;
-    KV_FUZZ_CHECK(request.keys_size() >= 1 &&
-                  static_cast<size_t>(request.keys_size()) <= limits.max_get_keys);
-    for (const std::string& key : request.keys()) KV_FUZZ_CHECK(kv::ValidateKey(key, limits).ok());
+    CheckAcceptedKeys(request.keys(), limits.max_get_keys, limits);
+    KV_FUZZ_CHECK(request.cache_ttl() == 0 ||
+                  request.cache_ttl() >= absl::ToInt64Seconds(limits.min_cache_ttl));
   }
   return 0;
 }

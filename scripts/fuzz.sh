@@ -21,7 +21,17 @@ fi
 ALL="rest_handler workerd_handler multipart url_codec record_codec validation request_validation
   kvctl_files storage_model lru_cache_model"
 TARGETS=${*:-$ALL}
+for t in $TARGETS; do
+  case " $(echo $ALL) " in
+    *" $t "*) ;;
+    *) echo "fuzz.sh: unknown target '$t'; targets:" $ALL; exit 2 ;;
+  esac
+done
 SECONDS_EACH=${FUZZ_SECONDS:-60}
+# libFuzzer reads a malformed -max_total_time as 0: no time limit at all.
+if ! [[ "$SECONDS_EACH" =~ ^[1-9][0-9]*$ ]]; then
+  echo "fuzz.sh: FUZZ_SECONDS must be a positive number of seconds, got '$SECONDS_EACH'"; exit 2
+fi
 BUILD_DIR=build-fuzz
 BUILD_DIR=$BUILD_DIR CMAKE_ARGS="-DKV_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++" \
   bash scripts/build.sh $(for t in $TARGETS; do echo "${t}_fuzz"; done)

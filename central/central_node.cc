@@ -97,20 +97,6 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   node->registry_ = std::make_shared<prometheus::Registry>();
   node->metrics_ = std::make_unique<CentralMetrics>(*node->registry_);
   node->request_metrics_ = std::make_unique<RequestMetrics>(*node->registry_);
-  if (!options.metrics_addr.empty()) {
-    try {
-      node->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_addr);
-    } catch (const std::exception& e) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot serve metrics on ", options.metrics_addr, ": ", e.what()));
-    }
-    node->exposer_->RegisterCollectable(node->registry_);
-    node->engine_collector_ =
-        std::make_shared<EngineCollector>(*node->storage_, options.storage.data_dir);
-    node->exposer_->RegisterCollectable(node->engine_collector_);
-    const std::vector<int> ports = node->exposer_->GetListeningPorts();
-    node->metrics_port_ = ports.empty() ? 0 : ports[0];
-  }
   ReplicatorOptions replication = options.replication;
   replication.node_id = options.storage.node_id;
   replication.max_clock_offset = options.storage.max_clock_offset;
@@ -208,6 +194,22 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
     KV_ASSIGN_OR_RETURN(node->http_server_,
                         http::HttpServer::Start(options.http, *node->rest_handler_));
     LOG(INFO) << "kv-central serving REST API v4 on port " << node->http_server_->port();
+  }
+  // The metrics listener last: it usually asks the kernel for a port, and
+  // bound first it could take the one a restart must listen on again.
+  if (!options.metrics_addr.empty()) {
+    try {
+      node->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_addr);
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot serve metrics on ", options.metrics_addr, ": ", e.what()));
+    }
+    node->exposer_->RegisterCollectable(node->registry_);
+    node->engine_collector_ =
+        std::make_shared<EngineCollector>(*node->storage_, options.storage.data_dir);
+    node->exposer_->RegisterCollectable(node->engine_collector_);
+    const std::vector<int> ports = node->exposer_->GetListeningPorts();
+    node->metrics_port_ = ports.empty() ? 0 : ports[0];
   }
   node->replicator_->Start();
   node->trim_thread_ = std::thread([n = node.get()] { n->TrimLoop(); });

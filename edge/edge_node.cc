@@ -79,16 +79,6 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
       *node->stream_state_,
       *node->auth_, options.limits, options.window, *node->metrics_, clock);
 
-  try {
-    node->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_addr);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics on ", options.metrics_addr, ": ", e.what()));
-  }
-  node->exposer_->RegisterCollectable(node->registry_);
-  const std::vector<int> metrics_ports = node->exposer_->GetListeningPorts();
-  node->metrics_port_ = metrics_ports.empty() ? 0 : metrics_ports[0];
-
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.grpc_addr, grpc::InsecureServerCredentials(),
@@ -132,6 +122,18 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
     KV_ASSIGN_OR_RETURN(node->workerd_server_,
                         http::HttpServer::Start(options.workerd, *node->workerd_handler_));
   }
+  // The metrics listener last: it usually asks the kernel for a port, and
+  // bound first it could take the one a restart must listen on again.
+  try {
+    node->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_addr);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", options.metrics_addr, ": ", e.what()));
+  }
+  node->exposer_->RegisterCollectable(node->registry_);
+  const std::vector<int> metrics_ports = node->exposer_->GetListeningPorts();
+  node->metrics_port_ = metrics_ports.empty() ? 0 : metrics_ports[0];
+
   node->revalidator_->Start();
   node->stream_client_->Start(node->async_server_->cq());
   node->gauge_thread_ = std::thread([n = node.get()] { n->GaugeLoop(); });

@@ -93,7 +93,8 @@ absl::Status CentralProcess::Launch() {
   p.argv.insert(p.argv.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   p.stdout_path = log_path_;
   absl::StatusOr<LaunchedNode> node =
-      LaunchNode("kv-central", std::move(p), ready_path_, ++runs_, options_.start_timeout);
+      LaunchNode("kv-central", std::move(p), ready_path_, ++runs_, options_.start_timeout,
+                 /*retry_busy_port=*/options_.keep_port && grpc_port_ > 0);
   if (!node.ok()) return node.status();
   process_ = std::move(node->process);
   ready_info_ = std::move(node->ready_info);

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -23,11 +24,9 @@ ReadyInfo ParseReadyFile(const std::string& text) {
   return info;
 }
 
-}  // namespace
-
-absl::StatusOr<LaunchedNode> LaunchNode(absl::string_view name, ProcessOptions options,
+absl::StatusOr<LaunchedNode> LaunchOnce(absl::string_view name, const ProcessOptions& options,
                                         const std::string& ready_path, int run,
-                                        absl::Duration timeout) {
+                                        absl::Duration timeout, absl::Time deadline) {
   std::error_code ec;
   std::filesystem::remove(ready_path, ec);
   std::filesystem::remove(ready_path + ".tmp", ec);
@@ -42,7 +41,6 @@ absl::StatusOr<LaunchedNode> LaunchNode(absl::string_view name, ProcessOptions o
   node.process = std::move(*started);
   Process& process = *node.process;
 
-  const absl::Time deadline = absl::Now() + timeout;
   absl::Duration backoff = absl::Milliseconds(2);
   while (true) {
     if (!process.IsRunning()) {
@@ -72,6 +70,30 @@ absl::StatusOr<LaunchedNode> LaunchNode(absl::string_view name, ProcessOptions o
     }
   }
   return node;
+}
+
+}  // namespace
+
+absl::StatusOr<LaunchedNode> LaunchNode(absl::string_view name, ProcessOptions options,
+                                        const std::string& ready_path, int run,
+                                        absl::Duration timeout, bool retry_busy_port) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::Duration backoff = absl::Milliseconds(20);
+  while (true) {
+    absl::StatusOr<LaunchedNode> node =
+        LaunchOnce(name, options, ready_path, run, timeout, deadline);
+    // A port given back by a killed node is anyone's until bound again:
+    // another socket may hold it for a while. Try again until the deadline.
+    if (node.ok() || !retry_busy_port || absl::Now() + backoff >= deadline ||
+        !absl::StrContains(node.status().message(), "Address already in use")) {
+      return node;
+    }
+    fprintf(stderr, "[ harness  ] %.*s run %d: its port is taken; starting it again in %s\n",
+            static_cast<int>(name.size()), name.data(), run,
+            absl::FormatDuration(backoff).c_str());
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Milliseconds(500));
+  }
 }
 
 int ReadyPort(const ReadyInfo& info, absl::string_view key) {

@@ -26,9 +26,12 @@ struct LaunchedNode {
 // ready file first, appends a "run N" marker to the shared log
 // (options.stdout_path), fails at once when the child exits, kills it after
 // `timeout`, and checks the pid the file names. Errors carry the log tail.
+// With `retry_busy_port` (a node told to listen on its earlier port again),
+// a node that exits because a port is in use is started again until
+// `timeout`: a socket may have taken the port while the node was down.
 absl::StatusOr<LaunchedNode> LaunchNode(absl::string_view name, ProcessOptions options,
                                         const std::string& ready_path, int run,
-                                        absl::Duration timeout);
+                                        absl::Duration timeout, bool retry_busy_port = false);
 
 // The positive port under `key`, or 0.
 int ReadyPort(const ReadyInfo& info, absl::string_view key);

@@ -1,10 +1,16 @@
 // Self-tests of the kv_testing harness: child processes, status matchers,
 // ASSERT_EVENTUALLY, and CentralProcess's failure reporting.
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <string>
+#include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest-spi.h"
 #include "tests/harness/eventually.h"
 #include "tests/harness/process.h"
@@ -103,6 +109,50 @@ TEST_F(HarnessTest, RestartChangesPortAndKeepsData) {
   ASSERT_OK(central_->Kill());
   ASSERT_OK(central_->StartAgain());
   EXPECT_NE(central_->ready_info().at("pid"), pid);
+  Reconnect();
+  EXPECT_EQ(Get(ns, "k"), "v");
+}
+
+TEST_F(HarnessTest, RestartOnAKeptPortWaitsWhileAnotherSocketHoldsIt) {
+  CentralProcessOptions options;
+  options.keep_port = true;
+  ASSERT_NO_FATAL_FAILURE(StartCentral(options));
+  const std::string ns = MustCreateNamespace("kept");
+  ASSERT_OK(Put(ns, "k", "v"));
+  const int port = central_->grpc_port();
+  ASSERT_OK(central_->Kill());
+
+  // Another listener takes the port while the node is down.
+  const int holder = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(holder, 0);
+  const int one = 1;
+  ASSERT_EQ(setsockopt(holder, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0) << errno;
+  ASSERT_EQ(listen(holder, 1), 0);
+  // It lets go once the node has failed to listen there at least once.
+  bool saw_refusal = false;
+  std::thread release([&] {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (absl::Now() < deadline) {
+      absl::StatusOr<std::string> log = ReadFileToString(central_->log_path());
+      if (log.ok() && absl::StrContains(*log, "Address already in use")) {
+        saw_refusal = true;
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    close(holder);
+  });
+  const absl::Status started = central_->StartAgain();
+  release.join();
+  ASSERT_TRUE(saw_refusal) << "the node never found its port taken; log:\n"
+                           << central_->LogTail();
+  ASSERT_OK(started);
+  EXPECT_EQ(central_->grpc_port(), port);
   Reconnect();
   EXPECT_EQ(Get(ns, "k"), "v");
 }

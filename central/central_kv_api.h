@@ -57,6 +57,9 @@ class CentralKvApi final : public http::KvApi {
                           kv::v1::BulkDeleteResponse* out) override {
     return service_.BulkDelete(c, &r, out);
   }
+  absl::StatusOr<std::string> CallerAccount(const RequestContext& c) override {
+    return service_.CallerAccount(c);
+  }
 
  private:
   KvService& service_;

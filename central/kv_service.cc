@@ -79,6 +79,10 @@ KvService::KvService(Storage& storage, const TokenAuthenticator& auth,
                      const Limits& limits, Clock& clock)
     : storage_(storage), auth_(auth), limits_(limits), clock_(clock) {}
 
+absl::StatusOr<std::string> KvService::CallerAccount(const RequestContext& context) const {
+  return AuthorizeCall(auth_, context, "", Scope::kRead);
+}
+
 absl::StatusOr<std::string> KvService::AuthorizeNamespace(
     const RequestContext& context, const std::string& account_id,
     const std::string& namespace_id, Scope needed) {

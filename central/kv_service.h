@@ -41,6 +41,8 @@ class KvService final {
   absl::Status ListNamespaces(const RequestContext& context,
                               const kv::v1::ListNamespacesRequest* request,
                               kv::v1::ListNamespacesResponse* response);
+  // The account the caller acts on when it names none (http::KvApi).
+  absl::StatusOr<std::string> CallerAccount(const RequestContext& context) const;
   absl::Status GetNamespace(const RequestContext& context,
                             const kv::v1::GetNamespaceRequest* request,
                             kv::v1::Namespace* response);

@@ -66,6 +66,9 @@ class EdgeKvApi final : public http::KvApi {
                           kv::v1::BulkDeleteResponse* out) override {
     return FromGrpcStatus(service_.BulkDelete(c, &r, out));
   }
+  absl::StatusOr<std::string> CallerAccount(const RequestContext& c) override {
+    return service_.CallerAccount(c);
+  }
 
  private:
   EdgeKvService& service_;

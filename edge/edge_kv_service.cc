@@ -40,6 +40,10 @@ grpc::Status EdgeKvService::Forward(const RequestContext& context, const Request
                     });
 }
 
+absl::StatusOr<std::string> EdgeKvService::CallerAccount(const RequestContext& context) const {
+  return AuthorizeCall(auth_, context, "", Scope::kRead);
+}
+
 absl::StatusOr<std::string> EdgeKvService::AuthorizeNamespace(
     const RequestContext& context, const std::string& account_id,
     const std::string& namespace_id, Scope needed) {

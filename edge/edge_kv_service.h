@@ -49,6 +49,9 @@ class EdgeKvService final {
   grpc::Status ListNamespaces(const RequestContext& context,
                               const kv::v1::ListNamespacesRequest* request,
                               kv::v1::ListNamespacesResponse* response);
+  // The account the caller acts on when it names none (http::KvApi),
+  // checked here without asking a central.
+  absl::StatusOr<std::string> CallerAccount(const RequestContext& context) const;
   grpc::Status GetNamespace(const RequestContext& context,
                             const kv::v1::GetNamespaceRequest* request,
                             kv::v1::Namespace* response);

@@ -2,8 +2,10 @@
 #define KV_COMMON_HTTP_KV_API_H_
 
 #include <optional>
+#include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/request_context.h"
 #include "proto/kv.pb.h"
 
@@ -56,6 +58,10 @@ class KvApi {
   virtual absl::Status BulkDelete(const RequestContext& context,
                                   const kv::v1::BulkDeleteRequest& request,
                                   kv::v1::BulkDeleteResponse* response) = 0;
+  // The account a caller acts on when it names none: its token's (a read
+  // or write token), or in dev mode the node's default account.
+  // UNAUTHENTICATED or PERMISSION_DENIED (an edge token) otherwise.
+  virtual absl::StatusOr<std::string> CallerAccount(const RequestContext& context) = 0;
 };
 
 }  // namespace kv::http

@@ -133,12 +133,13 @@ bool RestHandler::TryHandleInline(const HttpRequest& request, HttpResponse* resp
 
 void RestHandler::Handle(const HttpRequest& request, HttpResponse* response) {
   const absl::Time start = absl::Now();
-  absl::StatusOr<RestRoute> route = ParseRestPath(request.path);
+  const bool discovery = IsAccountDiscoveryPath(request.path);
+  absl::StatusOr<RestRoute> route = discovery ? RestRoute{} : ParseRestPath(request.path);
   if (!route.ok()) {
     RenderRestError(route.status(), response);
     return Record("other", route.status(), start);
   }
-  const absl::string_view op = RestOp(*route, request.method);
+  const absl::string_view op = discovery ? "other" : RestOp(*route, request.method);
   absl::StatusOr<QueryParams> query = ParseQuery(request.query);
   if (!query.ok()) {
     RenderRestError(query.status(), response);
@@ -146,7 +147,11 @@ void RestHandler::Handle(const HttpRequest& request, HttpResponse* response) {
   }
   const RequestContext context = ContextOf(request);
   const RestCall call{api_, limits_, context, *route, *query, request, response};
-  Record(op, route->resource.empty() ? HandleNamespaces(call) : HandleRecords(call), start);
+  Record(op,
+         discovery                 ? HandleAccountDiscovery(call)
+         : route->resource.empty() ? HandleNamespaces(call)
+                                   : HandleRecords(call),
+         start);
 }
 
 void RestHandler::RenderError(int status, absl::string_view message,

@@ -36,20 +36,10 @@ absl::StatusOr<std::string> TitleOf(const HttpRequest& request) {
 absl::Status ListNamespaces(const RestCall& call) {
   kv::v1::ListNamespacesRequest request;
   request.set_account_id(call.route.account_id);
-  absl::StatusOr<std::optional<int64_t>> page = IntParam(call.query, "page");
-  if (!page.ok()) return BadRequest(std::string(page.status().message()));
-  absl::StatusOr<std::optional<int64_t>> per_page = IntParam(call.query, "per_page");
-  if (!per_page.ok()) return BadRequest(std::string(per_page.status().message()));
-  if (page->has_value() && (**page < 1 || **page > 1'000'000)) {
-    return BadRequest(absl::StrCat("Invalid page of ", **page,
-                                   ". Please specify an integer from 1 to 1000000."));
-  }
-  if (per_page->has_value() && (**per_page < 1 || **per_page > 1000)) {
-    return BadRequest(absl::StrCat("Invalid per_page of ", **per_page,
-                                   ". Please specify an integer from 1 to 1000."));
-  }
-  request.set_page(static_cast<uint32_t>(page->value_or(1)));
-  request.set_per_page(static_cast<uint32_t>(per_page->value_or(20)));
+  absl::StatusOr<Paging> paging = ParsePaging(call.query, 20);
+  if (!paging.ok()) return paging.status();
+  request.set_page(paging->page);
+  request.set_per_page(paging->per_page);
   if (const std::string* order = FindParam(call.query, "order")) {
     if (*order == "id") {
       request.set_order(kv::v1::ListNamespacesRequest::ORDER_ID);
@@ -137,6 +127,25 @@ absl::Status OneNamespace(const RestCall& call) {
 }
 
 }  // namespace
+
+absl::StatusOr<Paging> ParsePaging(const QueryParams& query, uint32_t default_per_page) {
+  absl::StatusOr<std::optional<int64_t>> page = IntParam(query, "page");
+  if (!page.ok()) return BadRequest(std::string(page.status().message()));
+  absl::StatusOr<std::optional<int64_t>> per_page = IntParam(query, "per_page");
+  if (!per_page.ok()) return BadRequest(std::string(per_page.status().message()));
+  if (page->has_value() && (**page < 1 || **page > 1'000'000)) {
+    return BadRequest(absl::StrCat("Invalid page of ", **page,
+                                   ". Please specify an integer from 1 to 1000000."));
+  }
+  if (per_page->has_value() && (**per_page < 1 || **per_page > 1000)) {
+    return BadRequest(absl::StrCat("Invalid per_page of ", **per_page,
+                                   ". Please specify an integer from 1 to 1000."));
+  }
+  Paging paging;
+  paging.page = static_cast<uint32_t>(page->value_or(1));
+  paging.per_page = static_cast<uint32_t>(per_page->value_or(default_per_page));
+  return paging;
+}
 
 absl::Status HandleNamespaces(const RestCall& call) {
   absl::Status s = call.route.namespace_id.empty() ? Collection(call) : OneNamespace(call);

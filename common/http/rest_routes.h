@@ -47,6 +47,20 @@ struct RestCall {
 absl::Status HandleNamespaces(const RestCall& call);
 absl::Status HandleRecords(const RestCall& call);
 
+// Account discovery: GET /client/v4/memberships and /client/v4/accounts,
+// listing the one account the caller's token acts on (wrangler asks
+// /memberships when CLOUDFLARE_ACCOUNT_ID is not set).
+bool IsAccountDiscoveryPath(absl::string_view path);
+absl::Status HandleAccountDiscovery(const RestCall& call);
+
+// A paged list's page (1..1,000,000, default 1) and per_page (1..1,000,
+// default `default_per_page`); 400 naming the bad value.
+struct Paging {
+  uint32_t page = 1;
+  uint32_t per_page = 20;
+};
+absl::StatusOr<Paging> ParsePaging(const QueryParams& query, uint32_t default_per_page);
+
 // The client-API operation a request maps to, as the request metrics name
 // it ("get", "bulk_put", "bulk_get", ...; "other" when none).
 absl::string_view RestOp(const RestRoute& route, absl::string_view method);

@@ -27,6 +27,17 @@ async function withNamespace(suffix, fn) {
 }
 
 const cases = {
+  // Account discovery: the one account the token acts on, through the
+  // SDK's paginated lists (they stop at the first empty page).
+  async accountsAndMembershipsListTheTokensAccount() {
+    const accounts = [];
+    for await (const a of cf.accounts.list()) accounts.push(a.id);
+    assert.deepStrictEqual(accounts, [account_id]);
+    const memberships = [];
+    for await (const m of cf.memberships.list()) memberships.push(m.account.id);
+    assert.deepStrictEqual(memberships, [account_id]);
+  },
+
   async namespaceLifecycle() {
     const ns = await kv.create({ account_id, title: `${tag}-life` });
     assert.match(ns.id, /^[0-9a-f]{32}$/);

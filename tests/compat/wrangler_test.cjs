@@ -26,17 +26,21 @@ const env = {
 delete env.CLOUDFLARE_API_KEY;
 delete env.CLOUDFLARE_EMAIL;
 
-// Runs wrangler; returns {status, stdout (Buffer), stderr}.
-function wrangler(...args) {
-  const r = spawnSync(process.execPath, [wranglerJs, ...args], { cwd: work, env,
-                                                                 timeout: 120000 });
+// Runs wrangler in `where` ({cwd, env}, default: work, env); returns
+// {status, stdout (Buffer), stderr}.
+function wranglerIn(where, ...args) {
+  const r = spawnSync(process.execPath, [wranglerJs, ...args],
+                      { cwd: where.cwd, env: where.env, timeout: 120000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
 }
-function ok(...args) {
-  const r = wrangler(...args);
+const here = { cwd: work, env };
+function wrangler(...args) { return wranglerIn(here, ...args); }
+function okIn(where, ...args) {
+  const r = wranglerIn(where, ...args);
   assert.strictEqual(r.status, 0, `wrangler ${args.join(" ")}: ${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
+function ok(...args) { return okIn(here, ...args); }
 function jsonOut(buf) {
   const s = buf.toString();
   return JSON.parse(s.slice(s.search(/[\[{]/)));
@@ -53,6 +57,17 @@ const cases = {
     nsId = m[1];
     const listed = jsonOut(ok("kv", "namespace", "list"));
     assert.ok(listed.some((n) => n.id === nsId && n.title === title), JSON.stringify(listed));
+  },
+
+  // Without CLOUDFLARE_ACCOUNT_ID wrangler finds the account by
+  // GET /memberships: the token's own. In a directory of its own, where
+  // wrangler has cached no account (.wrangler/cache/wrangler-account.json).
+  accountFoundFromTheTokenAlone() {
+    const noAccount = { ...env };
+    delete noAccount.CLOUDFLARE_ACCOUNT_ID;
+    const fresh = fs.mkdtempSync(path.join(work, "no-account-"));
+    const listed = jsonOut(okIn({ cwd: fresh, env: noAccount }, "kv", "namespace", "list"));
+    assert.ok(listed.some((n) => n.id === nsId), JSON.stringify(listed));
   },
 
   keyPutGetListDeleteWithMetadataTtlAndBinaryPath() {

@@ -144,6 +144,13 @@ class FakeKvApi final : public KvApi {
     out->set_successful_key_count(r.keys_size());
     return absl::OkStatus();
   }
+  // The token's account: `caller_account` (recorded; fail_with when set).
+  absl::StatusOr<std::string> CallerAccount(const RequestContext&) override {
+    calls.push_back("CallerAccount");
+    if (!fail_with.ok()) return fail_with;
+    return caller_account;
+  }
+  std::string caller_account = "acc";
 
  private:
   void Fill(const kv::v1::GetRequest& r, kv::v1::GetResponse* out) const {

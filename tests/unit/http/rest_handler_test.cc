@@ -230,6 +230,51 @@ TEST_F(RestHandlerTest, ApiErrorsMapToStatusAndCode) {
   EXPECT_EQ(Call("GET", absl::StrCat("/", Ns(), "/keys")).status, 401);
 }
 
+TEST_F(RestHandlerTest, AccountDiscoveryListsTheTokensAccount) {
+  auto discover = [&](const std::string& method, const std::string& target) {
+    HttpRequest request;
+    request.method = method;
+    const size_t q = target.find('?');
+    request.path = target.substr(0, q);
+    request.query = q == std::string::npos ? "" : target.substr(q + 1);
+    request.headers = {{"authorization", "Bearer t"}};
+    HttpResponse response;
+    handler_.Handle(request, &response);
+    return response;
+  };
+  api_.caller_account = "0123456789abcdef0123456789abcdef";
+  // What wrangler asks without CLOUDFLARE_ACCOUNT_ID.
+  HttpResponse r = discover("GET", "/client/v4/memberships?page=1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json body = Body(r);
+  EXPECT_EQ(body["success"], true);
+  ASSERT_EQ(body["result"].size(), 1u);
+  EXPECT_EQ(body["result"][0]["account"]["id"], api_.caller_account);
+  EXPECT_EQ(body["result"][0]["status"], "accepted");
+  EXPECT_EQ(body["result_info"]["total_count"], 1);
+  // The SDK's accounts.list().
+  r = discover("GET", "/client/v4/accounts");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["result"][0]["id"], api_.caller_account);
+  // Past the one page: empty, so clients that page stop.
+  r = discover("GET", "/client/v4/memberships?page=2&per_page=50");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(Body(r)["result"], IsEmpty());
+  EXPECT_EQ(Body(r)["result_info"]["per_page"], 50);
+  EXPECT_THAT(api_.calls, ElementsAre("CallerAccount", "CallerAccount", "CallerAccount"));
+
+  api_.calls.clear();
+  EXPECT_EQ(discover("POST", "/client/v4/memberships").status, 405);
+  EXPECT_EQ(discover("GET", "/client/v4/memberships?page=0").status, 400);
+  EXPECT_THAT(api_.calls, IsEmpty());
+  api_.fail_with = absl::UnauthenticatedError("no token");
+  r = discover("GET", "/client/v4/memberships");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(Body(r)["success"], false);
+  // Not a prefix match: anything longer is a KV path or no route.
+  EXPECT_EQ(discover("GET", "/client/v4/membershipsX").status, 400);
+}
+
 // Counts of kv_requests_total{op, code} in `registry`.
 double RequestCount(prometheus::Registry& registry, const std::string& op,
                     const std::string& code) {

@@ -80,6 +80,9 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpRequest request_;
   HttpResponse response_;
   bool keep_alive_ = true;
+  // A HEAD request: handled as the GET it stands for, answered with that
+  // response's status and headers (Content-Length included), no body.
+  bool head_only_ = false;
   bhttp::response<bhttp::string_body> wire_;
   bhttp::response<bhttp::empty_body> continue_;
 };
@@ -204,6 +207,7 @@ void Session::ReadHead() {
 }
 
 void Session::OnHead(beast::error_code ec) {
+  head_only_ = false;
   if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
       ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
       ec == asio::error::eof) {
@@ -218,6 +222,8 @@ void Session::OnHead(beast::error_code ec) {
   const auto& head = parser_->get();
   request_ = HttpRequest();
   request_.method = std::string(head.method_string());
+  head_only_ = request_.method == "HEAD";
+  if (head_only_) request_.method = "GET";
   absl::string_view target(head.target().data(), head.target().size());
   const size_t q = target.find('?');
   request_.path = std::string(target.substr(0, q));
@@ -292,6 +298,7 @@ void Session::Write() {
   wire_.body() = std::move(response_.body);
   wire_.keep_alive(keep_alive_);
   wire_.prepare_payload();
+  if (head_only_) wire_.body().clear();  // Content-Length stays the GET's
   const bool close = !keep_alive_;
   stream_.expires_after(ToSteady(server_.options().request_timeout));
   bhttp::async_write(stream_, wire_,

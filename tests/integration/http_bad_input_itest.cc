@@ -6,10 +6,13 @@
 // half-open and slow clients, and malformed HTTP.
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -350,6 +353,49 @@ TEST_F(HttpBadInputTest, WorkerdChunkedBodyOverTheLimitIs413) {
   EXPECT_EQ(reply->status, 413);
   EXPECT_EQ(reply->reason, "Value length exceeds limit of 1024.");
   ExpectUntouched("chunked");
+}
+
+// HEAD is answered as its GET would be, without the body: the value's
+// length and headers, a missing key's 404, on both REST ports and the
+// workerd port; a keep-alive connection then serves the next request.
+TEST_F(HttpBadInputTest, HeadAnswersTheGetsStatusAndHeadersWithoutTheBody) {
+  const std::string value = absl::StrCat(Base(kAccount), "/", ns_, "/values/canary");
+  const std::string missing = absl::StrCat(Base(kAccount), "/", ns_, "/values/no-such-key");
+  for (const auto& [port, path, status] : std::vector<std::tuple<int, std::string, int>>{
+           {central_->http_port(), value, 200},
+           {edge_->http_port(), value, 200},
+           {edge_->workerd_port(), "/canary?urlencoded=true", 200},
+           {central_->http_port(), missing, 404}}) {
+    SCOPED_TRACE(absl::StrCat(port, " ", path));
+    absl::StatusOr<RawConnection> conn = RawConnection::Open(port);
+    ASSERT_OK(conn);
+    const std::string head =
+        absl::StrCat(" ", path, " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ", kWriter,
+                     "\r\nX-KV-Namespace-Id: ", ns_, "\r\n");
+    // HEAD, then a GET on the same connection that closes it.
+    ASSERT_OK(conn->Send(absl::StrCat("HEAD", head, "\r\n", "GET", head,
+                                      "Connection: close\r\n\r\n")));
+    absl::StatusOr<std::string> both = conn->ReadUntilClosed(absl::Seconds(30));
+    ASSERT_OK(both);
+    // Two answers with the same status line and length; only the GET's has
+    // a body.
+    const size_t second = both->find("HTTP/1.1", 1);
+    ASSERT_NE(second, std::string::npos) << *both;
+    const std::string head_answer = both->substr(0, second);
+    const std::string get_answer = both->substr(second);
+    EXPECT_TRUE(absl::StartsWith(head_answer, absl::StrCat("HTTP/1.1 ", status))) << head_answer;
+    EXPECT_TRUE(absl::StartsWith(get_answer, absl::StrCat("HTTP/1.1 ", status))) << get_answer;
+    ASSERT_TRUE(absl::EndsWith(head_answer, "\r\n\r\n")) << head_answer;
+    const size_t get_body = get_answer.find("\r\n\r\n");
+    ASSERT_NE(get_body, std::string::npos);
+    const size_t body_bytes = get_answer.size() - get_body - 4;
+    if (status == 200) {
+      EXPECT_EQ(get_answer.substr(get_body + 4), "canary-value");
+    }
+    EXPECT_THAT(absl::AsciiStrToLower(head_answer),
+                HasSubstr(absl::StrCat("content-length: ", body_bytes, "\r\n")));
+  }
+  ExpectUntouched("head");
 }
 
 TEST_F(HttpBadInputTest, MalformedHttpIs400) {

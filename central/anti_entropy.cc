@@ -14,6 +14,7 @@
 #include "common/status_macros.h"
 #include "common/version.h"
 #include "proto/replication.grpc.pb.h"
+#include "common/tls.h"
 
 namespace kv::central {
 namespace {
@@ -146,7 +147,7 @@ absl::StatusOr<uint64_t> AntiEntropy::RunRound(uint32_t peer_id, const std::stri
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
   auto stub = kv::replication::v1::Replication::NewStub(
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+      grpc::CreateCustomChannel(address, PeerCredentials(options_.credentials), args));
   const absl::Time now = RealClock::Get().TimeNow();
 
   DigestResponse remote;

@@ -1,6 +1,8 @@
 #ifndef KV_CENTRAL_ANTI_ENTROPY_H_
 #define KV_CENTRAL_ANTI_ENTROPY_H_
 
+#include <grpcpp/security/credentials.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -20,6 +22,8 @@ namespace kv::central {
 struct AntiEntropyOptions {
   // Node credentials for peers; empty in dev mode.
   std::string token;
+  // How peers are dialled (mutual TLS, common/tls.h). Default: plain text.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
   // A round with every peer this often (and at once with a peer that could
   // not resume our replication stream). Default: 10 s.
   absl::Duration interval = absl::Seconds(10);

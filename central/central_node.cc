@@ -23,11 +23,6 @@ namespace {
 // 25 MiB values and 100 MB bulk writes fit in one message (docs/protocol.md).
 constexpr int kMaxMessageBytes = 128 << 20;
 
-bool IsLoopback(absl::string_view addr) {
-  return absl::StartsWith(addr, "127.") || absl::StartsWith(addr, "localhost:") ||
-         absl::StartsWith(addr, "[::1]:");
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
@@ -35,24 +30,14 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   if (options.storage.data_dir.empty()) {
     return absl::InvalidArgumentError("--data_dir is required");
   }
-  const bool loopback = IsLoopback(options.grpc_addr);
-  if (options.dev && !loopback) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "dev mode runs without auth and serves loopback addresses only; ",
-        options.grpc_addr, " is not one"));
-  }
-  if (!loopback && !options.insecure) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        options.grpc_addr,
-        " is not a loopback address and TLS is not configured; pass --insecure to "
-        "serve it in plain text anyway"));
-  }
-  if (!options.dev && options.tokens_file.empty()) {
-    return absl::InvalidArgumentError("--tokens_file is required (or --dev for open mode)");
-  }
+  KV_ASSIGN_OR_RETURN(const TlsMaterial tls, LoadNodeTls(options.tls));
+  const bool tls_on = options.tls.enabled();
+  KV_RETURN_IF_ERROR(CheckListenPolicy(options.grpc_addr, options.dev, options.insecure,
+                                       options.tokens_file, tls_on));
   if (!options.http.addr.empty()) {
+    // The HTTP ports serve plain text (docs/http.md).
     KV_RETURN_IF_ERROR(CheckListenPolicy(options.http.addr, options.dev, options.insecure,
-                                         options.tokens_file));
+                                         options.tokens_file, /*tls=*/false));
   }
 
   if (options.streams.heartbeat_interval <= absl::ZeroDuration() ||
@@ -101,6 +86,7 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   replication.node_id = options.storage.node_id;
   replication.max_clock_offset = options.storage.max_clock_offset;
   replication.anti_entropy.tombstone_grace = options.storage.tombstone_grace;
+  replication.peer_credentials = NodeChannelCredentials(tls, tls_on);
   KV_ASSIGN_OR_RETURN(node->replicator_,
                       Replicator::Create(replication, *node->storage_, node->metrics_.get()));
   Replicator* replicator = node->replicator_.get();
@@ -137,6 +123,7 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
     return replicator->HoldsAllUntil();
   };
   replication_service.quorum_peers = [replicator] { return replicator->PeersNeededForQuorum(); };
+  replication_service.require_node_certificate = tls_on;
   replication_service.relays_left_out = [metrics = node->metrics_.get()](uint32_t peer) {
     return &metrics->ReplicationRelaysLeftOut(peer);
   };
@@ -153,13 +140,13 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   node->stream_hub_->Start();
   node->invalidation_service_ =
       std::make_unique<InvalidationService>(*node->stream_hub_, *node->storage_,
-                                            *node->auth_);
+                                            *node->auth_, /*require_node_certificate=*/tls_on);
 
   // Health is served on the completion queue (AsyncKvServer), not by
   // gRPC's default (callback) service.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.grpc_addr, grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(options.grpc_addr, NodeServerCredentials(tls, tls_on),
                            &node->grpc_port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);

@@ -28,6 +28,7 @@
 #include "common/http/http_server.h"
 #include "common/http/rest_handler.h"
 #include "common/limits.h"
+#include "common/tls.h"
 
 namespace kv::central {
 
@@ -50,6 +51,9 @@ struct CentralOptions {
   std::string default_account = "devaccount";
   // Allows a non-loopback address without TLS. Default: false.
   bool insecure = false;
+  // TLS on the gRPC port and mutual TLS to and from the other nodes
+  // (common/tls.h): all three files or none. Default: none (plain text).
+  TlsFiles tls;
   // Workers KV limits enforced on every request.
   Limits limits;
   // How often the change log is trimmed to storage.log_retention.

@@ -22,6 +22,7 @@
 #include "common/grpc_auth.h"
 #include "common/grpc_status.h"
 #include "common/logging.h"
+#include "common/tls.h"
 
 namespace kv::central {
 
@@ -68,7 +69,7 @@ class InvalidationService::SubscribeCall final : public StreamWriter {
       ++busy_;
       if (!owner_.shutting_down_) new SubscribeCall(owner_);  // the next one
     }
-    const absl::Status status = owner_.AuthorizeEdgeCall(RequestContextOf(context_).authorization);
+    const absl::Status status = owner_.AuthorizeEdgeCall(RequestContextOf(context_));
     std::shared_ptr<HubStream> stream;
     {
       absl::MutexLock lock(&owner_.mu_);
@@ -171,8 +172,12 @@ class InvalidationService::SubscribeCall final : public StreamWriter {
 };
 
 InvalidationService::InvalidationService(StreamHub& hub, Storage& storage,
-                                         const TokenAuthenticator& auth)
-    : hub_(hub), storage_(storage), auth_(auth) {}
+                                         const TokenAuthenticator& auth,
+                                         bool require_node_certificate)
+    : hub_(hub),
+      storage_(storage),
+      auth_(auth),
+      require_node_certificate_(require_node_certificate) {}
 
 InvalidationService::~InvalidationService() { Shutdown(); }
 
@@ -191,7 +196,7 @@ void InvalidationService::Start(grpc::ServerCompletionQueue* cq) {
   method->handler = [this](Call& call) {
     BeginCall();
     readers_->Submit([this, &call] {
-      absl::Status status = AuthorizeEdgeCall(call.context().authorization);
+      absl::Status status = AuthorizeEdgeCall(call.context());
       if (status.ok()) status = RevalidateKeys(call.request(), *call.response());
       if (!status.ok()) call.response()->Clear();
       call.Finish(ToGrpcStatus(status));
@@ -223,8 +228,12 @@ void InvalidationService::Shutdown() {
   readers_.reset();
 }
 
-absl::Status InvalidationService::AuthorizeEdgeCall(absl::string_view authorization) const {
-  absl::StatusOr<Principal> principal = auth_.Authenticate(authorization);
+absl::Status InvalidationService::AuthorizeEdgeCall(const RequestContext& context) const {
+  if (absl::Status s = CheckNodeCertificate(require_node_certificate_, context.node_certificate);
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<Principal> principal = auth_.Authenticate(context.authorization);
   return principal.ok() ? auth_.AuthorizeEdge(*principal) : principal.status();
 }
 

@@ -10,6 +10,7 @@
 #include "central/storage.h"
 #include "central/stream_hub.h"
 #include "common/auth.h"
+#include "common/request_context.h"
 #include "common/thread_pool.h"
 #include "proto/invalidation.grpc.pb.h"
 
@@ -39,7 +40,10 @@ class InvalidationService {
   // Most keys per Revalidate call.
   static constexpr int kMaxRevalidateKeys = 1000;
 
-  InvalidationService(StreamHub& hub, Storage& storage, const TokenAuthenticator& auth);
+  // `require_node_certificate`: this node serves TLS, so edges must come
+  // with a node certificate (mutual TLS) besides their edge token.
+  InvalidationService(StreamHub& hub, Storage& storage, const TokenAuthenticator& auth,
+                      bool require_node_certificate = false);
   ~InvalidationService();
   InvalidationService(const InvalidationService&) = delete;
   InvalidationService& operator=(const InvalidationService&) = delete;
@@ -52,7 +56,7 @@ class InvalidationService {
  private:
   class SubscribeCall;
 
-  absl::Status AuthorizeEdgeCall(absl::string_view authorization) const;
+  absl::Status AuthorizeEdgeCall(const RequestContext& context) const;
   absl::Status RevalidateKeys(const kv::v1::RevalidateRequest& request,
                               kv::v1::RevalidateResponse& response);
   void BeginCall() ABSL_LOCKS_EXCLUDED(mu_);
@@ -61,6 +65,7 @@ class InvalidationService {
   StreamHub& hub_;
   Storage& storage_;
   const TokenAuthenticator& auth_;
+  const bool require_node_certificate_;
   kv::v1::Invalidation::AsyncService service_;
   grpc::ServerCompletionQueue* cq_ = nullptr;
   std::unique_ptr<ThreadPool> readers_;

@@ -14,6 +14,7 @@
 #include "common/logging.h"
 #include "common/thread_pool.h"
 #include "proto/replication.grpc.pb.h"
+#include "common/tls.h"
 
 namespace kv::central {
 namespace {
@@ -114,7 +115,7 @@ void PeerPuller::PullOnce(const std::string& address) {
   // A fresh connection per stream: a cut stream does not wait on a stale one.
   args.SetInt("grpc.use_local_subchannel_pool", 1);
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+      grpc::CreateCustomChannel(address, PeerCredentials(options_.credentials), args);
   auto stub = kv::replication::v1::Replication::NewStub(channel);
   grpc::ClientContext context;
   if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);

@@ -1,6 +1,8 @@
 #ifndef KV_CENTRAL_PEER_PULLER_H_
 #define KV_CENTRAL_PEER_PULLER_H_
 
+#include <grpcpp/security/credentials.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,6 +32,8 @@ struct PeerPullerOptions {
   uint32_t peer_id = 2;
   // Sent as "authorization: Bearer <token>"; empty = none (dev mode).
   std::string token;
+  // How the peer is dialled (mutual TLS, common/tls.h). Default: plain text.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
   // A stream silent for this long (no batch, no heartbeat) is cut and
   // re-opened. Default: 3 s (3 heartbeats).
   absl::Duration silence_timeout = absl::Seconds(3);

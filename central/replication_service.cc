@@ -12,6 +12,7 @@
 #include "common/grpc_status.h"
 #include "common/logging.h"
 #include "common/thread_pool.h"
+#include "common/tls.h"
 
 namespace kv::central {
 namespace {
@@ -28,6 +29,11 @@ ReplicationService::ReplicationService(const ReplicationServiceOptions& options,
     : options_(options), storage_(storage), auth_(auth), tracker_(tracker) {}
 
 grpc::Status ReplicationService::AuthorizeNode(const grpc::ServerContext& context) const {
+  if (absl::Status s = CheckNodeCertificate(options_.require_node_certificate,
+                                            HasVerifiedClientCertificate(context));
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   std::string header;
   auto it = context.client_metadata().find("authorization");
   if (it != context.client_metadata().end()) header.assign(it->second.data(), it->second.size());

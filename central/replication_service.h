@@ -34,6 +34,9 @@ struct ReplicationServiceOptions {
   // the others after `sender.follower_linger`. Unset: every peer gets them
   // at once.
   std::function<size_t()> quorum_peers;
+  // This node serves TLS: callers must present a node certificate (mutual
+  // TLS) besides their token. Default: false.
+  bool require_node_certificate = false;
   // The counter of entries left out of the stream to `peer` (optional).
   std::function<prometheus::Counter*(uint32_t peer)> relays_left_out;
 };

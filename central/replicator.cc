@@ -13,6 +13,7 @@
 #include "common/grpc_status.h"
 #include "common/logging.h"
 #include "proto/replication.grpc.pb.h"
+#include "common/tls.h"
 
 namespace kv::central {
 
@@ -33,8 +34,12 @@ absl::StatusOr<std::unique_ptr<Replicator>> Replicator::Create(const ReplicatorO
   // No tombstone is purged before the first horizon is known.
   storage.SetTombstonePurgeHorizon(r->PurgeHorizon());
   Replicator* self = r.get();
+  // Anti-entropy calls the peers as the streams do: same token, same TLS.
+  AntiEntropyOptions anti_entropy = options.anti_entropy;
+  anti_entropy.token = options.peer_token;
+  anti_entropy.credentials = options.peer_credentials;
   r->anti_entropy_ = std::make_unique<AntiEntropy>(
-      options.anti_entropy, *r->peers_, storage.replica(),
+      anti_entropy, *r->peers_, storage.replica(),
       [self](uint32_t peer, uint64_t repaired, bool ok, absl::Time started) {
         if (ok) {
           absl::MutexLock lock(&self->mu_);
@@ -207,7 +212,7 @@ std::optional<absl::StatusOr<NamespaceInfo>> Replicator::Forward(const Namespace
   request.set_namespace_id(op.namespace_id);
   request.set_title(op.title);
   auto stub = kv::replication::v1::Replication::NewStub(grpc::CreateChannel(
-      peers_->AddressOf(coordinator), grpc::InsecureChannelCredentials()));
+      peers_->AddressOf(coordinator), PeerCredentials(options_.peer_credentials)));
   grpc::ClientContext context;
   context.set_deadline(
       absl::ToChronoTime(absl::Now() + options_.write_deadline + absl::Seconds(2)));
@@ -278,6 +283,7 @@ void Replicator::EnsurePullers() {
     options.self_id = options_.node_id;
     options.peer_id = peer.id;
     options.token = options_.peer_token;
+    options.credentials = options_.peer_credentials;
     options.silence_timeout = options_.silence_timeout;
     options.max_clock_offset = options_.max_clock_offset;
     if (metrics_ != nullptr) {

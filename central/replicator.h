@@ -1,6 +1,8 @@
 #ifndef KV_CENTRAL_REPLICATOR_H_
 #define KV_CENTRAL_REPLICATOR_H_
 
+#include <grpcpp/security/credentials.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -34,6 +36,8 @@ struct ReplicatorOptions {
   absl::Duration write_deadline = absl::Seconds(5);
   // Node credentials sent to peers (an edge-scope token); empty in dev mode.
   std::string peer_token;
+  // How peers are dialled (mutual TLS, common/tls.h). Default: plain text.
+  std::shared_ptr<grpc::ChannelCredentials> peer_credentials;
   absl::Duration max_clock_offset = absl::Milliseconds(500);
   // A Pull stream silent this long is re-opened. Default: 3 s.
   absl::Duration silence_timeout = absl::Seconds(3);

@@ -11,18 +11,18 @@ bool IsLoopbackAddress(absl::string_view addr) {
 }
 
 absl::Status CheckListenPolicy(absl::string_view addr, bool dev, bool insecure,
-                               const std::string& tokens_file) {
+                               const std::string& tokens_file, bool tls) {
   const bool loopback = IsLoopbackAddress(addr);
   if (dev && !loopback) {
     return absl::InvalidArgumentError(absl::StrCat(
         "dev mode runs without auth and serves loopback addresses only; ", addr,
         " is not one"));
   }
-  if (!loopback && !insecure) {
+  if (!loopback && !insecure && !tls) {
     return absl::InvalidArgumentError(absl::StrCat(
         addr,
-        " is not a loopback address and TLS is not configured; pass --insecure to "
-        "serve it in plain text anyway"));
+        " is not a loopback address and TLS is not configured for it; give --tls_cert, "
+        "--tls_key and --tls_ca, or pass --insecure to serve it in plain text anyway"));
   }
   if (!dev && tokens_file.empty()) {
     return absl::InvalidArgumentError("--tokens_file is required (or --dev for open mode)");

@@ -12,10 +12,10 @@ namespace kv {
 bool IsLoopbackAddress(absl::string_view addr);
 
 // DESIGN §6: dev mode (no auth) serves loopback only; a non-loopback
-// address needs --insecure until TLS is configured; without dev mode a
-// tokens file is required. INVALID_ARGUMENT naming the flag otherwise.
+// address needs `tls` (the port serves TLS) or --insecure; without dev mode
+// a tokens file is required. INVALID_ARGUMENT naming the flag otherwise.
 absl::Status CheckListenPolicy(absl::string_view addr, bool dev, bool insecure,
-                               const std::string& tokens_file);
+                               const std::string& tokens_file, bool tls);
 
 }  // namespace kv
 

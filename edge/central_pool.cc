@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "common/tls.h"
+
 namespace kv::edge {
 
 grpc::ChannelArguments NodeChannelArguments() {
@@ -14,11 +16,12 @@ grpc::ChannelArguments NodeChannelArguments() {
   return args;
 }
 
-CentralPool::CentralPool(const std::vector<std::string>& addrs, absl::Duration rpc_timeout)
+CentralPool::CentralPool(const std::vector<std::string>& addrs, absl::Duration rpc_timeout,
+                         std::shared_ptr<grpc::ChannelCredentials> credentials)
     : addrs_(addrs), rpc_timeout_(rpc_timeout) {
+  credentials = PeerCredentials(std::move(credentials));
   for (const std::string& addr : addrs_) {
-    channels_.push_back(grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(),
-                                                  NodeChannelArguments()));
+    channels_.push_back(grpc::CreateCustomChannel(addr, credentials, NodeChannelArguments()));
     stubs_.push_back(kv::v1::Kv::NewStub(channels_.back()));
   }
 }

@@ -1,6 +1,8 @@
 #ifndef KV_EDGE_CENTRAL_POOL_H_
 #define KV_EDGE_CENTRAL_POOL_H_
 
+#include <grpcpp/security/credentials.h>
+
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -21,7 +23,10 @@ namespace kv::edge {
 class CentralPool {
  public:
   // `addrs` non-empty. Each call gets `rpc_timeout` as its deadline.
-  CentralPool(const std::vector<std::string>& addrs, absl::Duration rpc_timeout);
+  // `credentials`: how the centrals are dialled (mutual TLS,
+  // common/tls.h); null: plain text.
+  CentralPool(const std::vector<std::string>& addrs, absl::Duration rpc_timeout,
+              std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
   size_t size() const { return stubs_.size(); }
   const std::string& addr(size_t i) const { return addrs_[i]; }

@@ -23,12 +23,15 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   if (options.central_addrs.empty()) {
     return absl::InvalidArgumentError("--centrals is required (gRPC addresses of centrals)");
   }
+  KV_ASSIGN_OR_RETURN(const TlsMaterial tls, LoadNodeTls(options.tls));
+  const bool tls_on = options.tls.enabled();
   KV_RETURN_IF_ERROR(CheckListenPolicy(options.grpc_addr, options.dev, options.insecure,
-                                       options.tokens_file));
+                                       options.tokens_file, tls_on));
   for (const std::string* addr : {&options.http.addr, &options.workerd.addr}) {
     if (!addr->empty()) {
-      KV_RETURN_IF_ERROR(
-          CheckListenPolicy(*addr, options.dev, options.insecure, options.tokens_file));
+      // The HTTP ports serve plain text (docs/http.md).
+      KV_RETURN_IF_ERROR(CheckListenPolicy(*addr, options.dev, options.insecure,
+                                           options.tokens_file, /*tls=*/false));
     }
   }
   if (options.window <= absl::ZeroDuration()) {
@@ -51,7 +54,8 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   node->metrics_->stream_staleness_seconds.Set(-1);
   node->metrics_->stream_heartbeat_age_seconds.Set(-1);
   node->cache_ = std::make_unique<LruCache>(options.cache);
-  node->pool_ = std::make_unique<CentralPool>(options.central_addrs, options.rpc_timeout);
+  node->pool_ = std::make_unique<CentralPool>(options.central_addrs, options.rpc_timeout,
+                                              NodeChannelCredentials(tls, tls_on));
   node->stream_state_ = std::make_unique<StreamState>(clock);
   node->recent_writes_ =
       std::make_unique<RecentWrites>(options.window, options.recent_writes, clock);
@@ -81,7 +85,7 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.grpc_addr, grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(options.grpc_addr, NodeServerCredentials(tls, tls_on),
                            &node->grpc_port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);

@@ -30,6 +30,7 @@
 #include "edge/revalidator.h"
 #include "edge/stream_client.h"
 #include "edge/stream_state.h"
+#include "common/tls.h"
 
 namespace kv::edge {
 
@@ -60,6 +61,9 @@ struct EdgeOptions {
   std::string default_account = "devaccount";
   // Allows a non-loopback address without TLS. Default: false.
   bool insecure = false;
+  // TLS on the gRPC port and mutual TLS to the centrals (common/tls.h):
+  // all three files or none. Default: none (plain text).
+  TlsFiles tls;
   // The edge token this edge subscribes with ("edge" scope in the centrals'
   // tokens file); empty against dev-mode centrals.
   std::string upstream_token;

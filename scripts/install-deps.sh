@@ -21,6 +21,8 @@ PACKAGES=(
   # deploy/ checks (tests/deploy): promtool and a real Prometheus, compose
   # validation, YAML parsing, the health check's curl
   prometheus docker-compose python3-yaml curl
+  # test certificates for the TLS tests (tests/integration/tls_itest.cc)
+  openssl
 )
 
 missing=()

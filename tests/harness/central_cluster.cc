@@ -28,10 +28,11 @@ absl::StatusOr<std::unique_ptr<CentralCluster>> CentralCluster::Start(
     }
   }
   for (int i = 0; i < options.size; ++i) {
-    CentralProcessOptions node;
+    CentralProcessOptions node = options.node;
     node.node_id = i + 1;
     node.keep_port = true;
-    node.extra_flags = options.extra_flags;
+    node.extra_flags.insert(node.extra_flags.end(), options.extra_flags.begin(),
+                            options.extra_flags.end());
     node.extra_flags.push_back(absl::StrCat("--peers_file=", peers_file_of(i)));
     node.extra_flags.push_back("--metrics_addr=127.0.0.1:0");
     if (i < static_cast<int>(options.node_flags.size())) {

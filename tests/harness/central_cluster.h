@@ -15,6 +15,9 @@ namespace kv::testing {
 struct CentralClusterOptions {
   // Number of centrals (node ids 1..size). Default: 3.
   int size = 3;
+  // What every central starts from (dev mode or tokens, TLS CA, binary);
+  // node_id, keep_port and the flags below are set per central.
+  CentralProcessOptions node;
   // Applied to every central (e.g. "--anti_entropy_interval=1s").
   std::vector<std::string> extra_flags;
   // Per central (index = node id - 1), after extra_flags; may be shorter.

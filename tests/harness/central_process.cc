@@ -11,6 +11,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/logging.h"
+#include "common/tls.h"
 #include "tests/harness/node_launch.h"
 
 namespace kv::testing {
@@ -20,14 +22,18 @@ constexpr int kMaxMessageBytes = 128 << 20;
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> NewKvChannel(const std::string& addr) {
+std::shared_ptr<grpc::Channel> NewKvChannel(const std::string& addr, const std::string& tls_ca) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ClientChannelCredentials(tls_ca);
+  // A CA that cannot be read is a broken test setup.
+  if (!credentials.ok()) LOG(FATAL) << credentials.status();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
   // A fresh connection per channel, not one shared with earlier runs of a
   // node at a reused port.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(addr, *credentials, args);
 }
 
 std::unique_ptr<grpc::ClientContext> NewClientContext(absl::string_view token,
@@ -109,7 +115,7 @@ absl::Status CentralProcess::Launch() {
     return absl::InternalError(absl::StrCat("ready file without a valid grpc_port; log tail:\n",
                                             process_->LogTail(60)));
   }
-  channel_ = NewKvChannel(grpc_addr());
+  channel_ = NewKvChannel(grpc_addr(), options_.tls_ca);
   return absl::OkStatus();
 }
 

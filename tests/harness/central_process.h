@@ -32,6 +32,9 @@ struct CentralProcessOptions {
   bool http = false;
   // More flags, e.g. "--max_value_bytes=1024".
   std::vector<std::string> extra_flags;
+  // The node serves TLS (its --tls_* flags go in extra_flags): the
+  // harness's own channel verifies it against this CA file.
+  std::string tls_ca;
   // Restarts (Restart, StartAgain) listen on the port of the first run
   // instead of a new one, so addresses handed to edges (--centrals) stay
   // valid. The first run still gets its port from the kernel (port 0).
@@ -115,8 +118,11 @@ class CentralProcess {
   std::shared_ptr<grpc::Channel> channel_;
 };
 
-// A channel to `addr` accepting and sending messages up to 128 MiB.
-std::shared_ptr<grpc::Channel> NewKvChannel(const std::string& addr);
+// A channel to `addr` accepting and sending messages up to 128 MiB; over
+// TLS verified against the CA file `tls_ca` when it is not empty (no
+// client certificate: a client, not a node).
+std::shared_ptr<grpc::Channel> NewKvChannel(const std::string& addr,
+                                            const std::string& tls_ca = "");
 
 // A client context carrying "authorization: Bearer <token>" (none when
 // `token` is empty) and a deadline `timeout` from now.

@@ -93,7 +93,7 @@ absl::Status EdgeProcess::Launch() {
         "ready file without valid grpc_port and metrics_port; log tail:\n",
         process_->LogTail(60)));
   }
-  channel_ = NewKvChannel(grpc_addr());
+  channel_ = NewKvChannel(grpc_addr(), options_.tls_ca);
   return absl::OkStatus();
 }
 

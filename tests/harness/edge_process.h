@@ -35,6 +35,9 @@ struct EdgeProcessOptions {
   bool workerd = false;
   // Passed as --tokens_file when not empty (use with dev = false).
   std::string tokens_file;
+  // The edge serves TLS (its --tls_* flags go in extra_flags): the
+  // harness's own channel verifies it against this CA file.
+  std::string tls_ca;
   // More flags, e.g. "--window=3s", "--cache_bytes=4194304".
   std::vector<std::string> extra_flags;
   // How long the node may take to write its ready file. Default: 30 s.

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/grpc_code_name.h"
+#include "common/tls.h"
 #include "tools/kvctl/exit_codes.h"
 #include "tools/kvctl/flags.h"
 
@@ -19,8 +20,10 @@ Client::Client(Endpoint endpoint, absl::Duration timeout)
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
-  stub_ = kv::v1::Kv::NewStub(
-      grpc::CreateCustomChannel(endpoint_.addr, grpc::InsecureChannelCredentials(), args));
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ClientChannelCredentials(endpoint_.tls_ca);
+  if (!credentials.ok()) Die(kExitBadInput, credentials.status().message());
+  stub_ = kv::v1::Kv::NewStub(grpc::CreateCustomChannel(endpoint_.addr, *credentials, args));
 }
 
 std::unique_ptr<grpc::ClientContext> Client::Context() const {
@@ -48,6 +51,7 @@ Endpoint EndpointFromFlagsOrDie() {
   sources.flag_addr = absl::GetFlag(FLAGS_addr);
   sources.flag_token = absl::GetFlag(FLAGS_token);
   sources.flag_account = absl::GetFlag(FLAGS_account);
+  sources.flag_tls_ca = absl::GetFlag(FLAGS_tls_ca);
   sources.flag_config = absl::GetFlag(FLAGS_config);
   sources.getenv = [](const char* name) -> std::string {
     const char* v = std::getenv(name);

@@ -18,6 +18,7 @@ std::string CanonicalName(absl::string_view name) {
   if (n == "kv_grpc_addr" || n == "grpc_addr") return "addr";
   if (n == "kv_token") return "token";
   if (n == "kv_account") return "account";
+  if (n == "kv_tls_ca") return "tls_ca";
   return n;
 }
 
@@ -86,6 +87,7 @@ absl::StatusOr<Endpoint> ResolveEndpoint(const EndpointSources& s) {
   e.addr = pick(s.flag_addr, "KV_GRPC_ADDR", "addr", "127.0.0.1:7100");
   e.token = pick(s.flag_token, "KV_TOKEN", "token", "");
   e.account = pick(s.flag_account, "KV_ACCOUNT", "account", "");
+  e.tls_ca = pick(s.flag_tls_ca, "KV_TLS_CA", "tls_ca", "");
   return e;
 }
 

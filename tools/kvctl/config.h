@@ -24,6 +24,9 @@ struct Endpoint {
   std::string addr;
   std::string token;
   std::string account;
+  // A CA file (PEM): the node serves TLS and is verified against it.
+  // Empty: plain text.
+  std::string tls_ca;
 };
 
 // Name (lower-cased, KV_ spellings mapped) -> value. INVALID_ARGUMENT naming
@@ -31,7 +34,7 @@ struct Endpoint {
 absl::StatusOr<std::map<std::string, std::string>> ParseConfig(absl::string_view text);
 
 struct EndpointSources {
-  std::string flag_addr, flag_token, flag_account;
+  std::string flag_addr, flag_token, flag_account, flag_tls_ca;
   // The --config flag; empty: $KVCTL_CONFIG, else the default file if any.
   std::string flag_config;
   // Reads an environment variable ("" when unset).

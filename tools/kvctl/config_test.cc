@@ -76,6 +76,14 @@ TEST_F(ResolveTest, FlagBeatsEnvBeatsFileBeatsDefault) {
   e = ResolveEndpoint(sources_);
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->addr, "flag:3");
+  EXPECT_EQ(e->tls_ca, "");
+
+  Write(dir_ / "xdg" / "kvctl" / "config", "KV_TLS_CA=/file/ca.pem\n");
+  EXPECT_EQ(ResolveEndpoint(sources_)->tls_ca, "/file/ca.pem");
+  env_["KV_TLS_CA"] = "/env/ca.pem";
+  EXPECT_EQ(ResolveEndpoint(sources_)->tls_ca, "/env/ca.pem");
+  sources_.flag_tls_ca = "/flag/ca.pem";
+  EXPECT_EQ(ResolveEndpoint(sources_)->tls_ca, "/flag/ca.pem");
 }
 
 TEST_F(ResolveTest, ExplicitConfigMustExistAndParse) {

@@ -6,6 +6,9 @@
 ABSL_FLAG(std::string, addr, "",
           "gRPC address of a node. Default: $KV_GRPC_ADDR, the config file, 127.0.0.1:7100.");
 ABSL_FLAG(std::string, token, "", "Bearer token. Default: $KV_TOKEN, the config file.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "CA file (PEM) of a node serving TLS. Default: $KV_TLS_CA, the config file, none "
+          "(plain text).");
 ABSL_FLAG(std::string, account, "",
           "Account id. Default: $KV_ACCOUNT, the config file, the token's account.");
 ABSL_FLAG(std::string, config, "",

@@ -11,6 +11,7 @@
 // Connection (global).
 ABSL_DECLARE_FLAG(std::string, addr);
 ABSL_DECLARE_FLAG(std::string, token);
+ABSL_DECLARE_FLAG(std::string, tls_ca);
 ABSL_DECLARE_FLAG(std::string, account);
 ABSL_DECLARE_FLAG(std::string, config);
 ABSL_DECLARE_FLAG(absl::Duration, timeout);

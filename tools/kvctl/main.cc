@@ -72,6 +72,8 @@ Global flags:
   --token TOKEN      Sent as `authorization: Bearer TOKEN`. Default: $KV_TOKEN,
                      the config file.
   --account ID       Default: $KV_ACCOUNT, the config file, the token's account.
+  --tls_ca FILE      The node serves TLS: verify it against this CA (PEM).
+                     Default: $KV_TLS_CA, the config file, none (plain text).
   --config FILE      `name = value` lines (addr, token, account, or KV_GRPC_ADDR,
                      KV_TOKEN, KV_ACCOUNT: a kvctl dev cluster.env works).
                      Default: $KVCTL_CONFIG, else ~/.config/kvctl/config if any.

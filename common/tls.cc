@@ -1,0 +1,97 @@
+#include "common/tls.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace kv {
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(flag, ": cannot read ", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!absl::StrContains(text.str(), "-----BEGIN ")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": ", path, " is not a PEM file (no \"-----BEGIN\" line)"));
+  }
+  return text.str();
+}
+
+}  // namespace
+
+absl::StatusOr<TlsMaterial> LoadNodeTls(const TlsFiles& files) {
+  TlsMaterial material;
+  if (!files.enabled()) return material;
+  if (files.cert.empty() || files.key.empty() || files.ca.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TLS needs --tls_cert, --tls_key and --tls_ca together; missing:",
+        files.cert.empty() ? " --tls_cert" : "", files.key.empty() ? " --tls_key" : "",
+        files.ca.empty() ? " --tls_ca" : ""));
+  }
+  absl::StatusOr<std::string> cert = ReadPem(files.cert, "--tls_cert");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadPem(files.key, "--tls_key");
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::string> ca = ReadPem(files.ca, "--tls_ca");
+  if (!ca.ok()) return ca.status();
+  material.cert = std::move(*cert);
+  material.key = std::move(*key);
+  material.ca = std::move(*ca);
+  return material;
+}
+
+std::shared_ptr<grpc::ServerCredentials> NodeServerCredentials(const TlsMaterial& material,
+                                                               bool enabled) {
+  if (!enabled) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = material.ca;
+  options.pem_key_cert_pairs.push_back({material.key, material.cert});
+  return grpc::SslServerCredentials(options);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> NodeChannelCredentials(const TlsMaterial& material,
+                                                                 bool enabled) {
+  if (!enabled) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = material.ca;
+  options.pem_private_key = material.key;
+  options.pem_cert_chain = material.cert;
+  return grpc::SslCredentials(options);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> PeerCredentials(
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  return credentials != nullptr ? credentials : grpc::InsecureChannelCredentials();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ClientChannelCredentials(
+    const std::string& ca_file) {
+  if (ca_file.empty()) return grpc::InsecureChannelCredentials();
+  absl::StatusOr<std::string> ca = ReadPem(ca_file, "--tls_ca");
+  if (!ca.ok()) return ca.status();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = std::move(*ca);
+  return grpc::SslCredentials(options);
+}
+
+absl::Status CheckNodeCertificate(bool required, bool presented) {
+  if (!required || presented) return absl::OkStatus();
+  return absl::UnauthenticatedError(
+      "mutual TLS: this method is for the cluster's nodes and needs a client certificate "
+      "signed by the cluster CA (--tls_cert, --tls_key, --tls_ca)");
+}
+
+bool HasVerifiedClientCertificate(const grpc::ServerContext& context) {
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr) return false;
+  // The SSL transport sets the peer identity only from a certificate that
+  // verified against the CA (GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY).
+  return auth->IsPeerAuthenticated() &&
+         !auth->FindPropertyValues("x509_pem_cert").empty();
+}
+
+}  // namespace kv

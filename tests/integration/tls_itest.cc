@@ -1,0 +1,284 @@
+// Real nodes with tokens, with and without TLS (DESIGN §6): three centrals
+// and an edge over mutual TLS replicate, stream and serve clients; a
+// plain-text client, a token without a node certificate and a certificate
+// from another CA are refused; incomplete TLS flags stop a node at start.
+// Without TLS, tokens alone: anti-entropy authenticates to its peers.
+// Certificates are made per test suite with the openssl command line.
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proto/invalidation.grpc.pb.h"
+#include "proto/replication.grpc.pb.h"
+#include "tests/harness/central_cluster.h"
+#include "tests/harness/central_process.h"
+#include "tests/harness/edge_process.h"
+#include "tests/harness/eventually.h"
+#include "tests/harness/process.h"
+#include "tests/harness/status_matchers.h"
+#include "tests/harness/temp_dir.h"
+
+namespace kv::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kAccount[] = "0123456789abcdef0123456789abcdef";
+constexpr char kWriter[] = "tls-writer-token-0123456789";
+constexpr char kNodeToken[] = "tls-node-token-0123456789";
+
+// A CA, a node certificate it signs for 127.0.0.1 (server and client use),
+// and a second CA with a node certificate of its own (an outsider).
+constexpr char kMakeCertificates[] = R"(set -e
+cat > node.ext <<EOF
+subjectAltName=IP:127.0.0.1,DNS:localhost
+basicConstraints=CA:FALSE
+keyUsage=digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth,clientAuth
+EOF
+for who in ca rogue-ca; do
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout $who.key -out $who.pem -days 2 -subj "/CN=kv-test-$who" 2>/dev/null
+done
+for pair in node:ca rogue:rogue-ca; do
+  name=${pair%%:*}; ca=${pair#*:}
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout $name.key -out $name.csr -subj "/CN=kv-$name" 2>/dev/null
+  openssl x509 -req -in $name.csr -CA $ca.pem -CAkey $ca.key -CAcreateserial \
+    -out $name.pem -days 2 -extfile node.ext 2>/dev/null
+done
+)";
+
+class TlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    absl::StatusOr<std::unique_ptr<TempDir>> dir = TempDir::Create("tls");
+    ASSERT_OK(dir);
+    dir_ = dir->release();
+    absl::StatusOr<CommandResult> made =
+        RunCommand({"/bin/sh", "-c", absl::StrCat("cd ", dir_->path(), " && ", kMakeCertificates)},
+                   dir_->path());
+    ASSERT_OK(made);
+    ASSERT_TRUE(made->status.Exited(0)) << made->stderr_data;
+    ASSERT_OK(WriteStringToFile(Path("tokens"), absl::StrCat(kWriter, " ", kAccount, " write\n",
+                                                             kNodeToken, " ", kAccount, " edge\n")));
+    ASSERT_OK(WriteStringToFile(Path("node-token"), kNodeToken));
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  static std::string Path(const std::string& name) { return dir_->Path(name); }
+  static std::vector<std::string> TlsFlags(const std::string& who = "node") {
+    return {absl::StrCat("--tls_cert=", Path(who + ".pem")),
+            absl::StrCat("--tls_key=", Path(who + ".key")),
+            absl::StrCat("--tls_ca=", Path("ca.pem"))};
+  }
+  // A central's options with tokens, over TLS when `tls`.
+  static CentralProcessOptions Central(bool tls) {
+    CentralProcessOptions options;
+    options.dev = false;
+    options.tokens_file = Path("tokens");
+    options.extra_flags = {absl::StrCat("--peer_token_file=", Path("node-token"))};
+    if (tls) {
+      for (std::string& flag : TlsFlags()) options.extra_flags.push_back(std::move(flag));
+      options.tls_ca = Path("ca.pem");
+    }
+    return options;
+  }
+  void StartCluster(bool tls, std::vector<std::string> flags = {}) {
+    absl::StatusOr<std::unique_ptr<TempDir>> work = TempDir::Create("tls-cluster");
+    ASSERT_OK(work);
+    work_ = std::move(*work);
+    CentralClusterOptions options;
+    options.node = Central(tls);
+    options.extra_flags = {"--anti_entropy_interval=1s", "--heartbeat_interval=200ms",
+                           "--replication_silence_timeout=1s"};
+    for (std::string& flag : flags) options.extra_flags.push_back(std::move(flag));
+    absl::StatusOr<std::unique_ptr<CentralCluster>> cluster =
+        CentralCluster::Start(work_->path(), options);
+    ASSERT_OK(cluster);
+    cluster_ = std::move(*cluster);
+    ASSERT_OK(cluster_->WaitConnected());
+  }
+
+  grpc::Status Put(int index, const std::string& ns, const std::string& key,
+                   const std::string& value) {
+    kv::v1::PutRequest request;
+    request.set_namespace_id(ns);
+    request.set_key(key);
+    request.set_value(value);
+    kv::v1::PutResponse response;
+    return cluster_->central(index).NewStub()->Put(NewClientContext(kWriter).get(), request,
+                                                   &response);
+  }
+  // The value, "<not found>" or "<error: ...>".
+  static std::string Get(kv::v1::Kv::Stub& stub, const std::string& ns, const std::string& key) {
+    kv::v1::GetRequest request;
+    request.set_namespace_id(ns);
+    request.add_keys(key);
+    kv::v1::GetResponse response;
+    grpc::Status s = stub.Get(NewClientContext(kWriter).get(), request, &response);
+    if (!s.ok()) return absl::StrCat("<error: ", s.error_message(), ">");
+    if (response.entries_size() != 1 || !response.entries(0).found()) return "<not found>";
+    return response.entries(0).value();
+  }
+  std::string CreateNamespace(const std::string& title) {
+    kv::v1::CreateNamespaceRequest request;
+    request.set_title(title);
+    kv::v1::Namespace ns;
+    grpc::Status s = cluster_->central(0).NewStub()->CreateNamespace(
+        NewClientContext(kWriter).get(), request, &ns);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return ns.id();
+  }
+
+  static TempDir* dir_;
+  std::unique_ptr<TempDir> work_;
+  std::unique_ptr<CentralCluster> cluster_;
+};
+
+TempDir* TlsTest::dir_ = nullptr;
+
+TEST_F(TlsTest, ClusterAndEdgeWorkOverMutualTls) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(/*tls=*/true));
+  const std::string ns = CreateNamespace("over-tls");
+  ASSERT_FALSE(ns.empty());
+  ASSERT_TRUE(Put(0, ns, "k", "v").ok());
+  for (int i = 1; i < 3; ++i) {
+    ASSERT_EVENTUALLY([&] { ASSERT_EQ(Get(*cluster_->central(i).NewStub(), ns, "k"), "v"); });
+  }
+  EdgeProcessOptions e;
+  e.centrals = cluster_->grpc_addrs();
+  e.dev = false;
+  e.tokens_file = Path("tokens");
+  e.tls_ca = Path("ca.pem");
+  e.extra_flags = TlsFlags();
+  e.extra_flags.push_back(absl::StrCat("--upstream_token=", kNodeToken));
+  absl::StatusOr<std::unique_ptr<EdgeProcess>> edge =
+      EdgeProcess::Start(absl::StrCat(work_->path(), "/edge"), e);
+  ASSERT_OK(edge);
+  auto via_edge = (*edge)->NewStub();
+  // A read through the edge (fetched from a central over mutual TLS), then
+  // a write at a central that reaches the edge by its invalidation stream.
+  ASSERT_EVENTUALLY([&] { ASSERT_EQ(Get(*via_edge, ns, "k"), "v"); });
+  ASSERT_TRUE(Put(1, ns, "k", "v2").ok());
+  ASSERT_EVENTUALLY([&] { ASSERT_EQ(Get(*via_edge, ns, "k"), "v2"); });
+
+  // kvctl: with --tls_ca it reads; without, the plain-text dial fails.
+  const char* kvctl = getenv("KVCTL_BIN");
+  ASSERT_NE(kvctl, nullptr) << "KVCTL_BIN is not set (ctest sets it)";
+  const std::vector<std::pair<std::string, std::optional<std::string>>> env = {
+      {"KV_GRPC_ADDR", cluster_->central(2).grpc_addr()}, {"KV_TOKEN", kWriter},
+      {"KV_ACCOUNT", std::nullopt}, {"KV_TLS_CA", std::nullopt},
+      {"KVCTL_CONFIG", std::nullopt}, {"XDG_CONFIG_HOME", work_->path()}};
+  absl::StatusOr<CommandResult> got = RunCommand(
+      {kvctl, "key", "get", "k", "--namespace_id", ns, "--tls_ca", Path("ca.pem")},
+      work_->path(), env);
+  ASSERT_OK(got);
+  EXPECT_TRUE(got->status.Exited(0)) << got->stderr_data;
+  EXPECT_EQ(got->stdout_data, "v2");
+  got = RunCommand({kvctl, "key", "get", "k", "--namespace_id", ns, "--timeout", "5s"},
+                   work_->path(), env);
+  ASSERT_OK(got);
+  EXPECT_FALSE(got->status.Exited(0));
+  EXPECT_THAT(got->stderr_data, HasSubstr("unavailable"));
+}
+
+TEST_F(TlsTest, ClientsWithoutTlsOrNodeCertificatesAreRefused) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(/*tls=*/true));
+  const std::string addr = cluster_->central(0).grpc_addr();
+  // Plain text to a TLS port: no connection.
+  auto plain = kv::v1::Kv::NewStub(NewKvChannel(addr));
+  EXPECT_THAT(Get(*plain, "0123456789abcdef0123456789abcdef", "k"), HasSubstr("<error"));
+
+  // TLS without a client certificate: a client. The node token is not
+  // enough for the methods only nodes call.
+  auto client_channel = NewKvChannel(addr, Path("ca.pem"));
+  auto replication = kv::replication::v1::Replication::NewStub(client_channel);
+  kv::replication::v1::DigestRequest digests;
+  digests.set_buckets(256);
+  kv::replication::v1::DigestResponse digested;
+  grpc::Status s = replication->Digests(NewClientContext(kNodeToken).get(), digests, &digested);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("mutual TLS"));
+  auto invalidation = kv::v1::Invalidation::NewStub(client_channel);
+  kv::v1::RevalidateRequest revalidate;
+  kv::v1::RevalidateResponse revalidated;
+  s = invalidation->Revalidate(NewClientContext(kNodeToken).get(), revalidate, &revalidated);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("mutual TLS"));
+
+  // A node certificate from another CA: the handshake fails.
+  absl::StatusOr<std::string> rogue_cert = ReadFileToString(Path("rogue.pem"));
+  absl::StatusOr<std::string> rogue_key = ReadFileToString(Path("rogue.key"));
+  absl::StatusOr<std::string> ca = ReadFileToString(Path("ca.pem"));
+  ASSERT_OK(rogue_cert);
+  ASSERT_OK(rogue_key);
+  ASSERT_OK(ca);
+  grpc::SslCredentialsOptions rogue;
+  rogue.pem_root_certs = *ca;
+  rogue.pem_cert_chain = *rogue_cert;
+  rogue.pem_private_key = *rogue_key;
+  auto outsider = kv::replication::v1::Replication::NewStub(
+      grpc::CreateChannel(addr, grpc::SslCredentials(rogue)));
+  s = outsider->Digests(NewClientContext(kNodeToken, absl::Seconds(5)).get(), digests, &digested);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+
+  // The real node certificate with the node token: served.
+  absl::StatusOr<std::string> cert = ReadFileToString(Path("node.pem"));
+  absl::StatusOr<std::string> key = ReadFileToString(Path("node.key"));
+  ASSERT_OK(cert);
+  ASSERT_OK(key);
+  grpc::SslCredentialsOptions node;
+  node.pem_root_certs = *ca;
+  node.pem_cert_chain = *cert;
+  node.pem_private_key = *key;
+  auto member = kv::replication::v1::Replication::NewStub(
+      grpc::CreateChannel(addr, grpc::SslCredentials(node)));
+  s = member->Digests(NewClientContext(kNodeToken).get(), digests, &digested);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+TEST_F(TlsTest, IncompleteTlsFlagsStopANodeAtStart) {
+  CentralProcessOptions options = Central(/*tls=*/false);
+  options.extra_flags.push_back(absl::StrCat("--tls_cert=", Path("node.pem")));
+  absl::StatusOr<std::unique_ptr<TempDir>> work = TempDir::Create("tls-bad");
+  ASSERT_OK(work);
+  EXPECT_THAT(CentralProcess::Start((*work)->Path("central"), options),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("--tls_key --tls_ca")));
+  options = Central(/*tls=*/false);
+  options.extra_flags.push_back(absl::StrCat("--tls_cert=", Path("node.ext")));
+  options.extra_flags.push_back(absl::StrCat("--tls_key=", Path("node.key")));
+  options.extra_flags.push_back(absl::StrCat("--tls_ca=", Path("ca.pem")));
+  EXPECT_THAT(CentralProcess::Start((*work)->Path("central-2"), options),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("is not a PEM file")));
+}
+
+// With tokens (not dev mode), anti-entropy must authenticate to its peers
+// like the streams do: a central whose data dir is wiped, with no log left
+// to resume from, is rebuilt by anti-entropy alone.
+TEST_F(TlsTest, AntiEntropyAuthenticatesWithTheNodeToken) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartCluster(/*tls=*/false, {"--log_retention=0s", "--trim_interval=100ms"}));
+  const std::string ns = CreateNamespace("rebuilt");
+  ASSERT_FALSE(ns.empty());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(Put(i % 2, ns, absl::StrCat("key-", i), absl::StrCat("value-", i)).ok());
+  }
+  ASSERT_OK(cluster_->central(2).Kill());
+  ASSERT_OK(cluster_->central(2).WipeDataDir());
+  ASSERT_OK(cluster_->central(2).StartAgain());
+  auto stub = cluster_->central(2).NewStub();
+  ASSERT_EVENTUALLY([&] {
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_EQ(Get(*stub, ns, absl::StrCat("key-", i)), absl::StrCat("value-", i));
+    }
+  });
+}
+
+}  // namespace
+}  // namespace kv::testing

@@ -1,0 +1,71 @@
+// Node TLS material loading and the listen policy (DESIGN §6): which
+// combinations of flags start a node, and what the refusals say.
+#include "common/tls.h"
+
+#include "common/listen_policy.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/harness/process.h"
+#include "tests/harness/status_matchers.h"
+#include "tests/harness/temp_dir.h"
+
+namespace kv {
+namespace {
+
+using ::kv::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(LoadNodeTlsTest, NoneAllOrARefusalNamingWhatIsMissing) {
+  absl::StatusOr<TlsMaterial> none = LoadNodeTls({});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->cert.empty());
+
+  EXPECT_THAT(LoadNodeTls({.cert = "c.pem", .key = "", .ca = ""}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("--tls_key --tls_ca"), Not(HasSubstr("missing: --tls_cert")))));
+  EXPECT_THAT(LoadNodeTls({.cert = "", .key = "", .ca = "ca.pem"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--tls_cert --tls_key")));
+
+  absl::StatusOr<std::unique_ptr<testing::TempDir>> dir = testing::TempDir::Create("tls-unit");
+  ASSERT_TRUE(dir.ok());
+  const std::string pem = (*dir)->Path("x.pem");
+  const std::string text = (*dir)->Path("x.txt");
+  ASSERT_TRUE(testing::WriteStringToFile(pem, "-----BEGIN CERTIFICATE-----\nAA==\n").ok());
+  ASSERT_TRUE(testing::WriteStringToFile(text, "not a pem").ok());
+  EXPECT_THAT(LoadNodeTls({.cert = pem, .key = pem, .ca = (*dir)->Path("missing.pem")}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("--tls_ca: cannot read")));
+  EXPECT_THAT(LoadNodeTls({.cert = pem, .key = text, .ca = pem}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("--tls_key"), HasSubstr("is not a PEM file"))));
+  absl::StatusOr<TlsMaterial> all = LoadNodeTls({.cert = pem, .key = pem, .ca = pem});
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_THAT(all->ca, HasSubstr("BEGIN CERTIFICATE"));
+}
+
+TEST(ListenPolicyTest, NonLoopbackNeedsTlsOrInsecureAndAuth) {
+  // Loopback: anything with auth or dev mode.
+  EXPECT_TRUE(CheckListenPolicy("127.0.0.1:1", /*dev=*/true, false, "", false).ok());
+  EXPECT_TRUE(CheckListenPolicy("127.0.0.1:1", false, false, "tokens", false).ok());
+  EXPECT_THAT(CheckListenPolicy("127.0.0.1:1", false, false, "", false),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--tokens_file")));
+  // Another address: TLS or --insecure, never dev mode.
+  EXPECT_THAT(CheckListenPolicy("0.0.0.0:1", false, false, "tokens", false),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("--tls_cert"), HasSubstr("--insecure"))));
+  EXPECT_TRUE(CheckListenPolicy("0.0.0.0:1", false, false, "tokens", /*tls=*/true).ok());
+  EXPECT_TRUE(CheckListenPolicy("0.0.0.0:1", false, /*insecure=*/true, "tokens", false).ok());
+  EXPECT_THAT(CheckListenPolicy("0.0.0.0:1", /*dev=*/true, true, "", true),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("dev mode")));
+}
+
+TEST(NodeCertificateTest, RequiredOnlyWithTls) {
+  EXPECT_TRUE(CheckNodeCertificate(/*required=*/false, /*presented=*/false).ok());
+  EXPECT_TRUE(CheckNodeCertificate(true, true).ok());
+  EXPECT_THAT(CheckNodeCertificate(true, false),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("mutual TLS")));
+}
+
+}  // namespace
+}  // namespace kv

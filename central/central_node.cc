@@ -35,9 +35,8 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   KV_RETURN_IF_ERROR(CheckListenPolicy(options.grpc_addr, options.dev, options.insecure,
                                        options.tokens_file, tls_on));
   if (!options.http.addr.empty()) {
-    // The HTTP ports serve plain text (docs/http.md).
     KV_RETURN_IF_ERROR(CheckListenPolicy(options.http.addr, options.dev, options.insecure,
-                                         options.tokens_file, /*tls=*/false));
+                                         options.tokens_file, tls_on));
   }
 
   if (options.streams.heartbeat_interval <= absl::ZeroDuration() ||
@@ -179,7 +178,8 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
     node->rest_handler_ = std::make_unique<http::RestHandler>(*node->http_api_, options.limits,
                                                             node->request_metrics_.get());
     KV_ASSIGN_OR_RETURN(node->http_server_,
-                        http::HttpServer::Start(options.http, *node->rest_handler_));
+                        http::HttpServer::Start(WithTls(options.http, options.tls),
+                                                *node->rest_handler_));
     LOG(INFO) << "kv-central serving REST API v4 on port " << node->http_server_->port();
   }
   // The metrics listener last: it usually asks the kernel for a port, and

@@ -29,9 +29,8 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
                                        options.tokens_file, tls_on));
   for (const std::string* addr : {&options.http.addr, &options.workerd.addr}) {
     if (!addr->empty()) {
-      // The HTTP ports serve plain text (docs/http.md).
       KV_RETURN_IF_ERROR(CheckListenPolicy(*addr, options.dev, options.insecure,
-                                           options.tokens_file, /*tls=*/false));
+                                           options.tokens_file, tls_on));
     }
   }
   if (options.window <= absl::ZeroDuration()) {
@@ -117,14 +116,16 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
     node->rest_handler_ = std::make_unique<http::RestHandler>(*node->http_api_, options.limits,
                                                             node->request_metrics_.get());
     KV_ASSIGN_OR_RETURN(node->http_server_,
-                        http::HttpServer::Start(options.http, *node->rest_handler_));
+                        http::HttpServer::Start(WithTls(options.http, options.tls),
+                                                *node->rest_handler_));
   }
   if (!options.workerd.addr.empty()) {
     node->workerd_handler_ =
         std::make_unique<http::WorkerdHandler>(*node->http_api_, options.limits,
                                                node->request_metrics_.get());
     KV_ASSIGN_OR_RETURN(node->workerd_server_,
-                        http::HttpServer::Start(options.workerd, *node->workerd_handler_));
+                        http::HttpServer::Start(WithTls(options.workerd, options.tls),
+                                                *node->workerd_handler_));
   }
   // The metrics listener last: it usually asks the kernel for a port, and
   // bound first it could take the one a restart must listen on again.

@@ -10,8 +10,8 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libgoogle-glog-dev nlohmann-json3-dev
-  # the HTTP server (Boost.Beast, header-only; docs/http.md)
-  libboost-dev
+  # the HTTP server (Boost.Beast, header-only; docs/http.md) and its HTTPS
+  libboost-dev libssl-dev
   # what RocksDB's and prometheus-cpp's CMake configs pull in
   libgflags-dev libsnappy-dev zlib1g-dev libbz2-dev liblz4-dev libzstd-dev
   libcurl4-openssl-dev libcivetweb-dev

@@ -18,10 +18,12 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -55,13 +57,24 @@ std::string SafeReason(absl::string_view reason) {
 
 class ServerImpl;
 
-class Session : public std::enable_shared_from_this<Session> {
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection, over plain TCP (PlainStream) or TLS (TlsStream).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, ServerImpl& server);
+  // `args`: the socket, and for TLS the server's SSL context.
+  template <class... Args>
+  explicit Session(ServerImpl& server, Args&&... args);
   ~Session();
-  void Start() { ReadHead(); }
+  // TLS: the handshake (within the request timeout) first.
+  void Start();
 
  private:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  auto& socket_layer() { return beast::get_lowest_layer(stream_); }
+
   void ReadHead();
   void OnHead(beast::error_code ec);
   void ReadBody();
@@ -73,7 +86,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Fail(int status, absl::string_view message);
   void Close();
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   ServerImpl& server_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -99,6 +112,9 @@ class ServerImpl final : public HttpServer {
   ~ServerImpl() override { Shutdown(); }
 
   absl::Status Listen() {
+    if (!options_.tls_cert.empty() || !options_.tls_key.empty()) {
+      if (absl::Status s = LoadTls(); !s.ok()) return s;
+    }
     const size_t colon = options_.addr.rfind(':');
     int port = 0;
     if (colon == std::string::npos ||
@@ -155,6 +171,31 @@ class ServerImpl final : public HttpServer {
   std::atomic<int>& connections() { return connections_; }
 
  private:
+  // HTTPS with the PEM certificate chain and key of the options: TLS 1.2
+  // and later.
+  absl::Status LoadTls() {
+    if (options_.tls_cert.empty() || options_.tls_key.empty()) {
+      return absl::InvalidArgumentError("HTTPS needs both a certificate and its key");
+    }
+    tls_.emplace(asio::ssl::context::tls_server);
+    beast::error_code ec;
+    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                          asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                          asio::ssl::context::no_tlsv1_1,
+                      ec);
+    if (!ec) tls_->use_certificate_chain_file(options_.tls_cert, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("HTTPS certificate ", options_.tls_cert, ": ", ec.message()));
+    }
+    tls_->use_private_key_file(options_.tls_key, asio::ssl::context::pem, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("HTTPS key ", options_.tls_key, ": ", ec.message()));
+    }
+    return absl::OkStatus();
+  }
+
   void Accept() {
     acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec,
                                                           tcp::socket socket) {
@@ -165,7 +206,11 @@ class ServerImpl final : public HttpServer {
           socket.close(ignored);
         } else {
           socket.set_option(tcp::no_delay(true), ec);
-          std::make_shared<Session>(std::move(socket), *this)->Start();
+          if (tls_) {
+            std::make_shared<Session<TlsStream>>(*this, std::move(socket), *tls_)->Start();
+          } else {
+            std::make_shared<Session<PlainStream>>(*this, std::move(socket))->Start();
+          }
         }
       }
       Accept();
@@ -183,30 +228,54 @@ class ServerImpl final : public HttpServer {
   std::vector<std::thread> threads_;
   std::atomic<bool> shut_down_{false};
   int port_ = 0;
+  // Set: every connection is HTTPS.
+  std::optional<asio::ssl::context> tls_;
 };
 
-Session::Session(tcp::socket socket, ServerImpl& server)
-    : stream_(std::move(socket)), server_(server) {
+template <class Stream>
+template <class... Args>
+Session<Stream>::Session(ServerImpl& server, Args&&... args)
+    : stream_(std::forward<Args>(args)...), server_(server) {
   server_.connections().fetch_add(1, std::memory_order_relaxed);
 }
 
-Session::~Session() { server_.connections().fetch_sub(1, std::memory_order_relaxed); }
+template <class Stream>
+Session<Stream>::~Session() {
+  server_.connections().fetch_sub(1, std::memory_order_relaxed);
+}
 
-void Session::ReadHead() {
+template <class Stream>
+void Session<Stream>::Start() {
+  if constexpr (kTls) {
+    socket_layer().expires_after(ToSteady(server_.options().request_timeout));
+    stream_.async_handshake(asio::ssl::stream_base::server,
+                            [self = this->shared_from_this()](beast::error_code ec) {
+                              // A failed handshake has no HTTP to answer in.
+                              if (ec) return self->socket_layer().close();
+                              self->ReadHead();
+                            });
+  } else {
+    ReadHead();
+  }
+}
+
+template <class Stream>
+void Session<Stream>::ReadHead() {
   parser_.emplace();
   parser_->header_limit(server_.options().max_header_bytes);
   // Beast checks a declared Content-Length against the body limit while
   // reading the head (default 8 MB): lift it here, OnHead applies the
   // handler's limit for this request.
   parser_->body_limit(std::numeric_limits<uint64_t>::max());
-  stream_.expires_after(ToSteady(server_.options().idle_timeout));
+  socket_layer().expires_after(ToSteady(server_.options().idle_timeout));
   bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                           [self = this->shared_from_this()](beast::error_code ec, size_t) {
                              self->OnHead(ec);
                            });
 }
 
-void Session::OnHead(beast::error_code ec) {
+template <class Stream>
+void Session<Stream>::OnHead(beast::error_code ec) {
   head_only_ = false;
   if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
       ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
@@ -245,9 +314,9 @@ void Session::OnHead(beast::error_code ec) {
   const std::string* expect = request_.Header("expect");
   if (expect != nullptr && absl::EqualsIgnoreCase(*expect, "100-continue")) {
     continue_ = bhttp::response<bhttp::empty_body>(bhttp::status::continue_, head.version());
-    stream_.expires_after(ToSteady(server_.options().request_timeout));
+    socket_layer().expires_after(ToSteady(server_.options().request_timeout));
     bhttp::async_write(stream_, continue_,
-                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                       [self = this->shared_from_this()](beast::error_code ec, size_t) {
                          if (ec) return self->Close();
                          self->ReadBody();
                        });
@@ -256,15 +325,17 @@ void Session::OnHead(beast::error_code ec) {
   ReadBody();
 }
 
-void Session::ReadBody() {
-  stream_.expires_after(ToSteady(server_.options().request_timeout));
+template <class Stream>
+void Session<Stream>::ReadBody() {
+  socket_layer().expires_after(ToSteady(server_.options().request_timeout));
   bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                    [self = this->shared_from_this()](beast::error_code ec, size_t) {
                       self->OnBody(ec);
                     });
 }
 
-void Session::OnBody(beast::error_code ec) {
+template <class Stream>
+void Session<Stream>::OnBody(beast::error_code ec) {
   if (ec == bhttp::error::body_limit) {
     return Fail(413, server_.handler().BodyTooLargeMessage(
                          request_, std::nullopt, server_.handler().BodyLimit(request_)));
@@ -280,16 +351,18 @@ void Session::OnBody(beast::error_code ec) {
   Dispatch();
 }
 
-void Session::Dispatch() {
+template <class Stream>
+void Session<Stream>::Dispatch() {
   response_ = HttpResponse();
   if (server_.handler().TryHandleInline(request_, &response_)) return Write();
-  asio::post(server_.workers(), [self = shared_from_this()] {
+  asio::post(server_.workers(), [self = this->shared_from_this()] {
     self->server_.handler().Handle(self->request_, &self->response_);
     asio::post(self->stream_.get_executor(), [self] { self->Write(); });
   });
 }
 
-void Session::Write() {
+template <class Stream>
+void Session<Stream>::Write() {
   wire_ = bhttp::response<bhttp::string_body>();
   wire_.version(11);
   wire_.result(static_cast<unsigned>(response_.status));
@@ -300,20 +373,22 @@ void Session::Write() {
   wire_.prepare_payload();
   if (head_only_) wire_.body().clear();  // Content-Length stays the GET's
   const bool close = !keep_alive_;
-  stream_.expires_after(ToSteady(server_.options().request_timeout));
+  socket_layer().expires_after(ToSteady(server_.options().request_timeout));
   bhttp::async_write(stream_, wire_,
-                     [self = shared_from_this(), close](beast::error_code ec, size_t) {
+                     [self = this->shared_from_this(), close](beast::error_code ec, size_t) {
                        self->OnWrite(ec, close);
                      });
 }
 
-void Session::OnWrite(beast::error_code ec, bool close) {
+template <class Stream>
+void Session<Stream>::OnWrite(beast::error_code ec, bool close) {
   if (ec || close) return Close();
   request_ = HttpRequest();
   ReadHead();
 }
 
-void Session::Fail(int status, absl::string_view message) {
+template <class Stream>
+void Session<Stream>::Fail(int status, absl::string_view message) {
   parser_.reset();
   keep_alive_ = false;
   response_ = HttpResponse();
@@ -321,13 +396,32 @@ void Session::Fail(int status, absl::string_view message) {
   Write();
 }
 
-void Session::Close() {
-  beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream_.close();
+template <class Stream>
+void Session<Stream>::Close() {
+  if constexpr (kTls) {
+    // close_notify first (within a deadline), then the socket.
+    socket_layer().expires_after(std::chrono::seconds(1));
+    stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+      beast::error_code ignored;
+      self->socket_layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      self->socket_layer().close();
+    });
+  } else {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
 }
 
 }  // namespace
+
+HttpServerOptions WithTls(HttpServerOptions options, const TlsFiles& tls) {
+  if (tls.enabled()) {
+    options.tls_cert = tls.cert;
+    options.tls_key = tls.key;
+  }
+  return options;
+}
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                               HttpHandler& handler) {

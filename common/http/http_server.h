@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/http/http_message.h"
+#include "common/tls.h"
 
 namespace kv::http {
 
@@ -67,9 +68,19 @@ struct HttpServerOptions {
   absl::Duration request_timeout = absl::Seconds(30);
   // Open connections; more are closed at once. Default: 10,000.
   int max_connections = 10000;
+  // PEM certificate chain and private key: every connection is HTTPS
+  // (TLS 1.2+). Both empty: plain HTTP. Default: plain.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
-// An HTTP/1.1 server (Boost.Beast on Boost.Asio, docs/http.md): keep-alive,
+// `options` serving HTTPS with a node's TLS files (common/tls.h) when it
+// has them (the node's certificate and key; clients need no certificate).
+HttpServerOptions WithTls(HttpServerOptions options, const TlsFiles& tls);
+
+// An HTTP/1.1 server (Boost.Beast on Boost.Asio, docs/http.md), plain or
+// HTTPS (options.tls_cert/tls_key; a failed handshake closes the
+// connection without an answer): keep-alive,
 // chunked bodies, "Expect: 100-continue", bounded head and body, timeouts
 // for slow or half-open clients. Requests of one connection are handled
 // one at a time, in order. The handler must outlive the server.

@@ -22,6 +22,7 @@
 #include "tests/harness/process.h"
 #include "tests/harness/status_matchers.h"
 #include "tests/harness/temp_dir.h"
+#include "tests/harness/test_certificates.h"
 
 namespace kv::testing {
 namespace {
@@ -121,11 +122,16 @@ class CompatTest : public ::testing::Test {
     std::cout << output.str().substr(0, 20000) << std::flush;
   }
 
-  static void RunRestSuite(const std::string& script, int http_port, const std::string& name) {
+  // `ca`: the node serves HTTPS with a certificate this CA file signed
+  // (Node trusts it through NODE_EXTRA_CA_CERTS).
+  static void RunRestSuite(const std::string& script, int http_port, const std::string& name,
+                           const std::string& ca = "") {
     RunClient(name, {NodeBinary(), absl::StrCat(SourceDir(), "/", script)},
-              {{"KV_BASE_URL", absl::StrCat("http://127.0.0.1:", http_port, "/client/v4")},
+              {{"KV_BASE_URL", absl::StrCat(ca.empty() ? "http" : "https", "://127.0.0.1:",
+                                            http_port, "/client/v4")},
                {"KV_TOKEN", std::string(kWriter)},
-               {"KV_ACCOUNT", std::string(kAccount)}});
+               {"KV_ACCOUNT", std::string(kAccount)},
+               {"NODE_EXTRA_CA_CERTS", ca.empty() ? std::nullopt : std::optional(ca)}});
   }
 
   static std::string NodeBinary() {
@@ -152,6 +158,25 @@ TEST_F(CompatTest, CloudflareSdkAgainstCentral) {
 
 TEST_F(CompatTest, CloudflareSdkAgainstEdge) {
   RunRestSuite("sdk_test.cjs", edge_->http_port(), "sdk-edge");
+}
+
+// The SDK over HTTPS: a central with TLS (docs/operations.md, "TLS").
+TEST_F(CompatTest, CloudflareSdkOverHttpsAgainstATlsCentral) {
+  const std::string tls = dir_->Path("tls");
+  std::filesystem::create_directories(tls);
+  ASSERT_OK(MakeTestCertificates(tls));
+  CentralProcessOptions c;
+  c.dev = false;
+  c.tokens_file = dir_->Path("tokens");
+  c.http = true;
+  c.tls_ca = tls + "/ca.pem";
+  c.extra_flags = {absl::StrCat("--tls_cert=", tls, "/node.pem"),
+                   absl::StrCat("--tls_key=", tls, "/node.key"),
+                   absl::StrCat("--tls_ca=", tls, "/ca.pem")};
+  absl::StatusOr<std::unique_ptr<CentralProcess>> central =
+      CentralProcess::Start(dir_->Path("tls-central"), c);
+  ASSERT_OK(central);
+  RunRestSuite("sdk_test.cjs", (*central)->http_port(), "sdk-https", tls + "/ca.pem");
 }
 
 TEST_F(CompatTest, WranglerAgainstCentral) {

@@ -1,9 +1,10 @@
 // Real nodes with tokens, with and without TLS (DESIGN §6): three centrals
 // and an edge over mutual TLS replicate, stream and serve clients; a
 // plain-text client, a token without a node certificate and a certificate
-// from another CA are refused; incomplete TLS flags stop a node at start.
+// from another CA are refused; the REST port serves HTTPS; incomplete TLS
+// flags stop a node at start.
 // Without TLS, tokens alone: anti-entropy authenticates to its peers.
-// Certificates are made per test suite with the openssl command line.
+// Certificates are made per test suite (MakeTestCertificates).
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -22,6 +23,7 @@
 #include "tests/harness/process.h"
 #include "tests/harness/status_matchers.h"
 #include "tests/harness/temp_dir.h"
+#include "tests/harness/test_certificates.h"
 
 namespace kv::testing {
 namespace {
@@ -32,39 +34,13 @@ constexpr char kAccount[] = "0123456789abcdef0123456789abcdef";
 constexpr char kWriter[] = "tls-writer-token-0123456789";
 constexpr char kNodeToken[] = "tls-node-token-0123456789";
 
-// A CA, a node certificate it signs for 127.0.0.1 (server and client use),
-// and a second CA with a node certificate of its own (an outsider).
-constexpr char kMakeCertificates[] = R"(set -e
-cat > node.ext <<EOF
-subjectAltName=IP:127.0.0.1,DNS:localhost
-basicConstraints=CA:FALSE
-keyUsage=digitalSignature,keyEncipherment
-extendedKeyUsage=serverAuth,clientAuth
-EOF
-for who in ca rogue-ca; do
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout $who.key -out $who.pem -days 2 -subj "/CN=kv-test-$who" 2>/dev/null
-done
-for pair in node:ca rogue:rogue-ca; do
-  name=${pair%%:*}; ca=${pair#*:}
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout $name.key -out $name.csr -subj "/CN=kv-$name" 2>/dev/null
-  openssl x509 -req -in $name.csr -CA $ca.pem -CAkey $ca.key -CAcreateserial \
-    -out $name.pem -days 2 -extfile node.ext 2>/dev/null
-done
-)";
-
 class TlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     absl::StatusOr<std::unique_ptr<TempDir>> dir = TempDir::Create("tls");
     ASSERT_OK(dir);
     dir_ = dir->release();
-    absl::StatusOr<CommandResult> made =
-        RunCommand({"/bin/sh", "-c", absl::StrCat("cd ", dir_->path(), " && ", kMakeCertificates)},
-                   dir_->path());
-    ASSERT_OK(made);
-    ASSERT_TRUE(made->status.Exited(0)) << made->stderr_data;
+    ASSERT_OK(MakeTestCertificates(dir_->path()));
     ASSERT_OK(WriteStringToFile(Path("tokens"), absl::StrCat(kWriter, " ", kAccount, " write\n",
                                                              kNodeToken, " ", kAccount, " edge\n")));
     ASSERT_OK(WriteStringToFile(Path("node-token"), kNodeToken));
@@ -241,6 +217,47 @@ TEST_F(TlsTest, ClientsWithoutTlsOrNodeCertificatesAreRefused) {
       grpc::CreateChannel(addr, grpc::SslCredentials(node)));
   s = member->Digests(NewClientContext(kNodeToken).get(), digests, &digested);
   EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+// The REST port serves HTTPS with the node's certificate: curl verifies it
+// against the CA and writes and reads; plain HTTP to it gets no answer.
+TEST_F(TlsTest, RestPortServesHttps) {
+  CentralProcessOptions options = Central(/*tls=*/true);
+  options.http = true;
+  absl::StatusOr<std::unique_ptr<TempDir>> work = TempDir::Create("tls-https");
+  ASSERT_OK(work);
+  absl::StatusOr<std::unique_ptr<CentralProcess>> central =
+      CentralProcess::Start((*work)->Path("central"), options);
+  ASSERT_OK(central);
+  const std::string base = absl::StrCat("https://127.0.0.1:", (*central)->http_port(),
+                                        "/client/v4/accounts/", kAccount, "/storage/kv/namespaces");
+  auto curl = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {"/usr/bin/curl", "-sS", "--max-time", "20", "-H",
+                                     absl::StrCat("Authorization: Bearer ", kWriter)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    absl::StatusOr<CommandResult> result = RunCommand(argv, (*work)->path());
+    EXPECT_OK(result);
+    return result.ok() ? *result : CommandResult{};
+  };
+  CommandResult created =
+      curl({"--cacert", Path("ca.pem"), "-X", "POST", "-d", R"({"title":"https"})", base});
+  ASSERT_TRUE(created.status.Exited(0)) << created.stderr_data;
+  ASSERT_THAT(created.stdout_data, HasSubstr("\"success\":true"));
+  const size_t at = created.stdout_data.find("\"id\":\"");
+  ASSERT_NE(at, std::string::npos) << created.stdout_data;
+  const std::string value_url =
+      absl::StrCat(base, "/", created.stdout_data.substr(at + 6, 32), "/values/greeting");
+  CommandResult put = curl({"--cacert", Path("ca.pem"), "-X", "PUT", "--data-binary", "hello",
+                            value_url});
+  ASSERT_TRUE(put.status.Exited(0)) << put.stderr_data;
+  CommandResult got = curl({"--cacert", Path("ca.pem"), value_url});
+  ASSERT_TRUE(got.status.Exited(0)) << got.stderr_data;
+  EXPECT_EQ(got.stdout_data, "hello");
+  // Not trusted without the CA; no answer in plain HTTP.
+  EXPECT_FALSE(curl({value_url}).status.Exited(0));
+  std::string plain = value_url;
+  plain.replace(0, 5, "http");
+  EXPECT_FALSE(curl({plain}).status.Exited(0));
 }
 
 TEST_F(TlsTest, IncompleteTlsFlagsStopANodeAtStart) {

@@ -69,7 +69,8 @@ class InvalidationService::SubscribeCall final : public StreamWriter {
       ++busy_;
       if (!owner_.shutting_down_) new SubscribeCall(owner_);  // the next one
     }
-    const absl::Status status = owner_.AuthorizeEdgeCall(RequestContextOf(context_));
+    const absl::Status status = owner_.AuthorizeEdgeCall(RequestContextOf(context_).authorization,
+                                 HasVerifiedClientCertificate(context_));
     std::shared_ptr<HubStream> stream;
     {
       absl::MutexLock lock(&owner_.mu_);
@@ -196,7 +197,7 @@ void InvalidationService::Start(grpc::ServerCompletionQueue* cq) {
   method->handler = [this](Call& call) {
     BeginCall();
     readers_->Submit([this, &call] {
-      absl::Status status = AuthorizeEdgeCall(call.context());
+      absl::Status status = AuthorizeEdgeCall(call.context().authorization, call.HasNodeCertificate());
       if (status.ok()) status = RevalidateKeys(call.request(), *call.response());
       if (!status.ok()) call.response()->Clear();
       call.Finish(ToGrpcStatus(status));
@@ -228,12 +229,13 @@ void InvalidationService::Shutdown() {
   readers_.reset();
 }
 
-absl::Status InvalidationService::AuthorizeEdgeCall(const RequestContext& context) const {
-  if (absl::Status s = CheckNodeCertificate(require_node_certificate_, context.node_certificate);
+absl::Status InvalidationService::AuthorizeEdgeCall(absl::string_view authorization,
+                                                    bool node_certificate) const {
+  if (absl::Status s = CheckNodeCertificate(require_node_certificate_, node_certificate);
       !s.ok()) {
     return s;
   }
-  absl::StatusOr<Principal> principal = auth_.Authenticate(context.authorization);
+  absl::StatusOr<Principal> principal = auth_.Authenticate(authorization);
   return principal.ok() ? auth_.AuthorizeEdge(*principal) : principal.status();
 }
 

@@ -10,7 +10,6 @@
 #include "central/storage.h"
 #include "central/stream_hub.h"
 #include "common/auth.h"
-#include "common/request_context.h"
 #include "common/thread_pool.h"
 #include "proto/invalidation.grpc.pb.h"
 
@@ -56,7 +55,8 @@ class InvalidationService {
  private:
   class SubscribeCall;
 
-  absl::Status AuthorizeEdgeCall(const RequestContext& context) const;
+  // `node_certificate`: the caller presented one (mutual TLS).
+  absl::Status AuthorizeEdgeCall(absl::string_view authorization, bool node_certificate) const;
   absl::Status RevalidateKeys(const kv::v1::RevalidateRequest& request,
                               kv::v1::RevalidateResponse& response);
   void BeginCall() ABSL_LOCKS_EXCLUDED(mu_);

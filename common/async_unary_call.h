@@ -18,6 +18,7 @@
 #include "common/completion_tag.h"
 #include "common/grpc_auth.h"
 #include "common/request_context.h"
+#include "common/tls.h"
 
 namespace kv {
 
@@ -53,6 +54,10 @@ class AsyncUnaryCall final : public CompletionTag {
   static void Arm(std::shared_ptr<const Method> method) { new AsyncUnaryCall(std::move(method)); }
 
   const RequestContext& context() const { return request_context_; }
+  // The caller presented a client certificate the cluster CA signed
+  // (mutual TLS): a node. Asked only by node-only methods (it costs an
+  // auth-context lookup).
+  bool HasNodeCertificate() const { return HasVerifiedClientCertificate(server_context_); }
   // The client's address ("ipv4:127.0.0.1:54321"): one per connection.
   std::string peer() const { return server_context_.peer(); }
   const Request& request() const { return request_; }

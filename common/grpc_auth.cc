@@ -2,7 +2,6 @@
 
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
-#include "common/tls.h"
 
 namespace kv {
 
@@ -12,7 +11,6 @@ RequestContext RequestContextOf(const grpc::ServerContext& context) {
   if (auto it = metadata.find("authorization"); it != metadata.end()) {
     out.authorization.assign(it->second.data(), it->second.size());
   }
-  out.node_certificate = HasVerifiedClientCertificate(context);
   const auto deadline = context.deadline();
   if (deadline != std::chrono::system_clock::time_point::max()) {
     out.deadline = absl::FromChrono(deadline);

@@ -18,9 +18,6 @@ struct RequestContext {
   std::string authorization;
   // When the caller stops waiting. Default: never.
   absl::Time deadline = absl::InfiniteFuture();
-  // The caller presented a client certificate the cluster CA signed
-  // (mutual TLS, common/tls.h): it is a node of the cluster.
-  bool node_certificate = false;
 };
 
 }  // namespace kv

@@ -14,6 +14,7 @@
 #include "common/deadlock_detection.h"
 #include "common/logging.h"
 #include "common/termination_signals.h"
+#include "common/node_flags.h"
 
 ABSL_FLAG(std::string, data_dir, "", "Directory of this central's RocksDB (required).");
 ABSL_FLAG(std::string, grpc_addr, "127.0.0.1:7100", "gRPC listen address; port 0 = any.");
@@ -47,13 +48,6 @@ ABSL_FLAG(std::string, tokens_file, "", "Lines `<token> <account_id> <read|write
 ABSL_FLAG(bool, dev, false, "Open mode without auth, loopback addresses only.");
 ABSL_FLAG(std::string, default_account, "devaccount", "Account used in dev mode.");
 ABSL_FLAG(bool, insecure, false, "Allow a non-loopback address without TLS.");
-ABSL_FLAG(std::string, tls_cert, "",
-          "PEM certificate chain of this node: TLS on the gRPC port, and its client certificate "
-          "towards other nodes (mutual TLS). With --tls_key and --tls_ca.");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
-ABSL_FLAG(std::string, tls_ca, "",
-          "PEM CA that signs the cluster's node certificates: verifies the nodes this one "
-          "dials and the client certificates of nodes calling it.");
 ABSL_FLAG(uint64_t, max_value_bytes, 25 << 20, "Value size limit.");
 ABSL_FLAG(uint64_t, max_metadata_bytes, 1024, "Metadata size limit.");
 ABSL_FLAG(absl::Duration, min_ttl, absl::Seconds(60), "Minimum expiration TTL.");
@@ -130,6 +124,7 @@ int main(int argc, char** argv) {
   kv::BlockTerminationSignals();  // before any thread starts
 
   absl::SetProgramUsageMessage("kv-central: a central node of the KV store");
+  kv::ListProjectFlagsInHelp();
   absl::ParseCommandLine(argc, argv);
   kv::InitLogging(argv[0]);
   // Before any gRPC object exists: gRPC reads it once.
@@ -160,9 +155,7 @@ int main(int argc, char** argv) {
   options.dev = absl::GetFlag(FLAGS_dev);
   options.default_account = absl::GetFlag(FLAGS_default_account);
   options.insecure = absl::GetFlag(FLAGS_insecure);
-  options.tls.cert = absl::GetFlag(FLAGS_tls_cert);
-  options.tls.key = absl::GetFlag(FLAGS_tls_key);
-  options.tls.ca = absl::GetFlag(FLAGS_tls_ca);
+  options.tls = kv::TlsFilesFromFlags();
   options.limits.max_value_bytes = absl::GetFlag(FLAGS_max_value_bytes);
   options.limits.max_metadata_bytes = absl::GetFlag(FLAGS_max_metadata_bytes);
   options.limits.min_ttl = absl::GetFlag(FLAGS_min_ttl);

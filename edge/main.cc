@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "common/termination_signals.h"
 #include "edge/edge_node.h"
+#include "common/node_flags.h"
 
 ABSL_FLAG(std::string, centrals, "", "Comma-separated gRPC addresses of centrals, preferred first.");
 ABSL_FLAG(std::string, grpc_addr, "127.0.0.1:7300", "gRPC listen address; port 0 = any.");
@@ -34,13 +35,6 @@ ABSL_FLAG(std::string, tokens_file, "", "Client tokens, as on the centrals.");
 ABSL_FLAG(bool, dev, false, "Open mode without auth, loopback addresses only.");
 ABSL_FLAG(std::string, default_account, "devaccount", "Account used in dev mode.");
 ABSL_FLAG(bool, insecure, false, "Allow a non-loopback address without TLS.");
-ABSL_FLAG(std::string, tls_cert, "",
-          "PEM certificate chain of this node: TLS on the gRPC port, and its client certificate "
-          "towards other nodes (mutual TLS). With --tls_key and --tls_ca.");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
-ABSL_FLAG(std::string, tls_ca, "",
-          "PEM CA that signs the cluster's node certificates: verifies the nodes this one "
-          "dials and the client certificates of nodes calling it.");
 ABSL_FLAG(std::string, upstream_token, "", "Edge token for invalidation streams.");
 ABSL_FLAG(uint64_t, cache_bytes, uint64_t{256} << 20, "Cache bound in bytes, overhead included.");
 ABSL_FLAG(uint64_t, recent_writes, 100000,
@@ -65,6 +59,7 @@ int main(int argc, char** argv) {
   kv::BlockTerminationSignals();  // before any thread starts
 
   absl::SetProgramUsageMessage("kv-edge: an edge node of the KV store");
+  kv::ListProjectFlagsInHelp();
   absl::ParseCommandLine(argc, argv);
   kv::InitLogging(argv[0]);
   // Debian's abseil checks every Mutex acquisition for lock-order cycles,
@@ -89,9 +84,7 @@ int main(int argc, char** argv) {
   options.dev = absl::GetFlag(FLAGS_dev);
   options.default_account = absl::GetFlag(FLAGS_default_account);
   options.insecure = absl::GetFlag(FLAGS_insecure);
-  options.tls.cert = absl::GetFlag(FLAGS_tls_cert);
-  options.tls.key = absl::GetFlag(FLAGS_tls_key);
-  options.tls.ca = absl::GetFlag(FLAGS_tls_ca);
+  options.tls = kv::TlsFilesFromFlags();
   options.upstream_token = absl::GetFlag(FLAGS_upstream_token);
   options.cache.capacity_bytes = absl::GetFlag(FLAGS_cache_bytes);
   options.recent_writes = absl::GetFlag(FLAGS_recent_writes);

@@ -185,18 +185,14 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   // The metrics listener last: it usually asks the kernel for a port, and
   // bound first it could take the one a restart must listen on again.
   if (!options.metrics_addr.empty()) {
-    try {
-      node->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_addr);
-    } catch (const std::exception& e) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot serve metrics on ", options.metrics_addr, ": ", e.what()));
-    }
-    node->exposer_->RegisterCollectable(node->registry_);
-    node->engine_collector_ =
-        std::make_shared<EngineCollector>(*node->storage_, options.storage.data_dir);
-    node->exposer_->RegisterCollectable(node->engine_collector_);
-    const std::vector<int> ports = node->exposer_->GetListeningPorts();
-    node->metrics_port_ = ports.empty() ? 0 : ports[0];
+    node->metrics_handler_ = std::make_unique<http::MetricsHandler>(
+        std::vector<std::shared_ptr<prometheus::Collectable>>{
+            node->registry_,
+            std::make_shared<EngineCollector>(*node->storage_, options.storage.data_dir)});
+    KV_ASSIGN_OR_RETURN(node->metrics_server_,
+                        http::StartMetricsServer(options.metrics_addr, options.tls,
+                                                 *node->metrics_handler_));
+    node->metrics_port_ = node->metrics_server_->port();
   }
   node->replicator_->Start();
   node->trim_thread_ = std::thread([n = node.get()] { n->TrimLoop(); });
@@ -268,7 +264,9 @@ void CentralNode::Shutdown() {
     if (!s.ok()) LOG(WARNING) << "flush at shutdown failed: " << s;
   }
   // No scrape may read the storage once it closes.
-  exposer_.reset();
+  if (metrics_server_ != nullptr) metrics_server_->Shutdown();
+  metrics_server_.reset();
+  metrics_handler_.reset();
   server_.reset();
   http_server_.reset();
   rest_handler_.reset();

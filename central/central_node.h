@@ -2,7 +2,6 @@
 #define KV_CENTRAL_CENTRAL_NODE_H_
 
 #include <grpcpp/server.h>
-#include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 
 #include <memory>
@@ -26,6 +25,7 @@
 #include "common/auth.h"
 #include "common/request_metrics.h"
 #include "common/http/http_server.h"
+#include "common/http/metrics_handler.h"
 #include "common/http/rest_handler.h"
 #include "common/limits.h"
 #include "common/tls.h"
@@ -115,8 +115,8 @@ class CentralNode {
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<CentralMetrics> metrics_;
   std::unique_ptr<RequestMetrics> request_metrics_;
-  std::shared_ptr<EngineCollector> engine_collector_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<http::MetricsHandler> metrics_handler_;
+  std::unique_ptr<http::HttpServer> metrics_server_;
   int metrics_port_ = 0;
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<ReplicationService> replication_service_;

@@ -129,15 +129,12 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   }
   // The metrics listener last: it usually asks the kernel for a port, and
   // bound first it could take the one a restart must listen on again.
-  try {
-    node->exposer_ = std::make_unique<prometheus::Exposer>(options.metrics_addr);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics on ", options.metrics_addr, ": ", e.what()));
-  }
-  node->exposer_->RegisterCollectable(node->registry_);
-  const std::vector<int> metrics_ports = node->exposer_->GetListeningPorts();
-  node->metrics_port_ = metrics_ports.empty() ? 0 : metrics_ports[0];
+  node->metrics_handler_ = std::make_unique<http::MetricsHandler>(
+      std::vector<std::shared_ptr<prometheus::Collectable>>{node->registry_});
+  KV_ASSIGN_OR_RETURN(node->metrics_server_,
+                      http::StartMetricsServer(options.metrics_addr, options.tls,
+                                               *node->metrics_handler_));
+  node->metrics_port_ = node->metrics_server_->port();
 
   node->revalidator_->Start();
   node->stream_client_->Start(node->async_server_->cq());
@@ -191,7 +188,9 @@ void EdgeNode::Shutdown() {
   if (revalidator_ != nullptr) revalidator_->Stop();
   if (gauge_thread_.joinable()) gauge_thread_.join();
   server_.reset();
-  exposer_.reset();
+  if (metrics_server_ != nullptr) metrics_server_->Shutdown();
+  metrics_server_.reset();
+  metrics_handler_.reset();
   LOG(INFO) << "kv-edge stopped";
 }
 

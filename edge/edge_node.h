@@ -2,7 +2,6 @@
 #define KV_EDGE_EDGE_NODE_H_
 
 #include <grpcpp/server.h>
-#include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 
 #include <memory>
@@ -16,6 +15,7 @@
 #include "common/request_metrics.h"
 #include "common/auth.h"
 #include "common/http/http_server.h"
+#include "common/http/metrics_handler.h"
 #include "common/http/rest_handler.h"
 #include "common/http/workerd_handler.h"
 #include "common/limits.h"
@@ -124,7 +124,8 @@ class EdgeNode {
   std::unique_ptr<EdgeKvService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<AsyncKvServer> async_server_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<http::MetricsHandler> metrics_handler_;
+  std::unique_ptr<http::HttpServer> metrics_server_;
   std::unique_ptr<EdgeKvApi> http_api_;
   std::unique_ptr<http::RestHandler> rest_handler_;
   std::unique_ptr<http::WorkerdHandler> workerd_handler_;

@@ -177,7 +177,7 @@ absl::StatusOr<MetricsSnapshot> CentralProcess::Metrics(absl::Duration timeout) 
   if (metrics_port_ == 0) {
     return absl::FailedPreconditionError("this central serves no /metrics (--metrics_addr)");
   }
-  return ScrapeMetrics(metrics_port_, timeout);
+  return ScrapeMetrics(metrics_port_, timeout, options_.tls_ca);
 }
 
 absl::StatusOr<double> CentralProcess::Metric(absl::string_view name,

@@ -138,7 +138,7 @@ std::unique_ptr<kv::v1::Kv::Stub> EdgeProcess::NewStub() const {
 }
 
 absl::StatusOr<MetricsSnapshot> EdgeProcess::Metrics(absl::Duration timeout) const {
-  return ScrapeMetrics(metrics_port_, timeout);
+  return ScrapeMetrics(metrics_port_, timeout, options_.tls_ca);
 }
 
 absl::StatusOr<double> EdgeProcess::Metric(absl::string_view name,

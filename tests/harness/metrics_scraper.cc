@@ -2,19 +2,35 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/loopback_http.h"
 #include "common/prometheus_text.h"
+#include "tests/harness/process.h"
 
 namespace kv::testing {
 
-absl::StatusOr<MetricsSnapshot> ScrapeMetrics(int port, absl::Duration timeout) {
-  absl::StatusOr<std::string> text = HttpGet(port, "/metrics", timeout);
-  if (!text.ok()) return text.status();
-  return MetricsSnapshot::Parse(*text);
+absl::StatusOr<MetricsSnapshot> ScrapeMetrics(int port, absl::Duration timeout,
+                                              const std::string& tls_ca) {
+  if (tls_ca.empty()) {
+    absl::StatusOr<std::string> text = HttpGet(port, "/metrics", timeout);
+    if (!text.ok()) return text.status();
+    return MetricsSnapshot::Parse(*text);
+  }
+  absl::StatusOr<CommandResult> fetched = RunCommand(
+      {"/usr/bin/curl", "-sS", "--fail", "--max-time",
+       absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(timeout))), "--cacert", tls_ca,
+       absl::StrCat("https://127.0.0.1:", port, "/metrics")},
+      std::filesystem::path(tls_ca).parent_path().string(), {}, "", timeout + absl::Seconds(5));
+  if (!fetched.ok()) return fetched.status();
+  if (!fetched->status.Exited(0)) {
+    return absl::UnavailableError(absl::StrCat("curl https://127.0.0.1:", port, "/metrics: ",
+                                               fetched->stderr_data));
+  }
+  return MetricsSnapshot::Parse(fetched->stdout_data);
 }
 
 std::vector<HistogramBucket> HistogramDelta(const std::vector<HistogramBucket>& before,

@@ -31,8 +31,11 @@ using ::kv::MetricsSnapshot;
 // GET over loopback: kv::HttpGet (common/loopback_http.h).
 using ::kv::HttpGet;
 
-// HttpGet(port, "/metrics") parsed.
-absl::StatusOr<MetricsSnapshot> ScrapeMetrics(int port, absl::Duration timeout = absl::Seconds(5));
+// HttpGet(port, "/metrics") parsed. With `tls_ca` (a node with TLS serves
+// its metrics over HTTPS): fetched by curl, verified against that CA file
+// (its directory holds curl's capture files).
+absl::StatusOr<MetricsSnapshot> ScrapeMetrics(int port, absl::Duration timeout = absl::Seconds(5),
+                                              const std::string& tls_ca = "");
 
 // The observations in each bucket of `after` that were not yet in `before`
 // (both from Histogram() of the same metric with the same bounds), i.e. the

@@ -20,6 +20,7 @@
 #include "tests/harness/central_process.h"
 #include "tests/harness/edge_process.h"
 #include "tests/harness/eventually.h"
+#include "tests/harness/metrics_scraper.h"
 #include "tests/harness/process.h"
 #include "tests/harness/status_matchers.h"
 #include "tests/harness/temp_dir.h"
@@ -123,6 +124,10 @@ TempDir* TlsTest::dir_ = nullptr;
 
 TEST_F(TlsTest, ClusterAndEdgeWorkOverMutualTls) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(/*tls=*/true));
+  // The metrics port is HTTPS too: the cluster's readiness above was read
+  // from it with the CA (CentralProcess::Metrics); plain HTTP gets nothing.
+  EXPECT_FALSE(HttpGet(cluster_->central(0).metrics_port(), "/metrics", absl::Seconds(5)).ok());
+  ASSERT_OK(cluster_->central(0).Metrics());
   // Made at central 3, forwarded to central 1 over mutual TLS.
   const std::string ns = CreateNamespace("over-tls", 2);
   ASSERT_FALSE(ns.empty());

@@ -200,7 +200,8 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   LOG(INFO) << "kv-central node " << options.storage.node_id << " serving gRPC on port "
             << node->grpc_port_ << ", metrics on port " << node->metrics_port_ << ", data in "
             << options.storage.data_dir << ", " << node->replicator_->peers().cluster_size()
-            << " central(s) in the membership";
+            << " central(s) in the membership, "
+            << (tls_on ? "TLS on every port, mutual TLS between nodes" : "plain text (no TLS)");
   if (!options.ready_file.empty()) {
     std::vector<std::pair<std::string, std::string>> fields = {
         {"grpc_port", absl::StrCat(node->grpc_port_)},

@@ -144,7 +144,8 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
             << ", metrics on port " << node->metrics_port_ << ", window " << options.window
             << ", cache " << options.cache.capacity_bytes << " bytes, REST on port "
             << node->http_port() << ", workerd protocol on port " << node->workerd_port()
-            << " (0 = off)";
+            << " (0 = off), "
+            << (tls_on ? "TLS on every port, mutual TLS to the centrals" : "plain text (no TLS)");
   if (!options.ready_file.empty()) {
     std::vector<std::pair<std::string, std::string>> fields = {
         {"grpc_port", absl::StrCat(node->grpc_port_)},

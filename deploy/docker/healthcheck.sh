@@ -8,14 +8,24 @@
 #
 # Environment: KV_HEALTH_HOST (default 127.0.0.1), KV_HEALTH_GRPC_PORT
 # (default 7100), KV_HEALTH_METRICS_PORT (default 9100),
-# KV_HEALTH_TIMEOUT seconds (default 2). Exit 0 healthy, 1 not (with why).
+# KV_HEALTH_TIMEOUT seconds (default 2), KV_HEALTH_TLS_CA (the node runs
+# with --tls_*: /metrics is HTTPS, verified against this CA file; default
+# none, plain HTTP). Exit 0 healthy, 1 not (with why).
 set -u
 host=${KV_HEALTH_HOST:-127.0.0.1}
 grpc_port=${KV_HEALTH_GRPC_PORT:-7100}
 metrics_port=${KV_HEALTH_METRICS_PORT:-9100}
 timeout=${KV_HEALTH_TIMEOUT:-2}
 
-if ! curl -fsS --max-time "$timeout" -o /dev/null "http://$host:$metrics_port/metrics"; then
+tls_ca=${KV_HEALTH_TLS_CA:-}
+if [ -n "$tls_ca" ]; then
+  url="https://$host:$metrics_port/metrics"
+  curl_tls=(--cacert "$tls_ca")
+else
+  url="http://$host:$metrics_port/metrics"
+  curl_tls=()
+fi
+if ! curl -fsS --max-time "$timeout" -o /dev/null "${curl_tls[@]}" "$url"; then
   echo "kv-healthcheck: /metrics on $host:$metrics_port does not answer 200" >&2
   exit 1
 fi

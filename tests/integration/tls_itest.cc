@@ -219,6 +219,28 @@ TEST_F(TlsTest, ClientsWithoutTlsOrNodeCertificatesAreRefused) {
   EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
+// The container health check (deploy/docker/healthcheck.sh) reads a TLS
+// node's /metrics over HTTPS when given the CA, and reports it unhealthy
+// without.
+TEST_F(TlsTest, ContainerHealthCheckSpeaksTls) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(/*tls=*/true));
+  CentralProcess& central = cluster_->central(0);
+  const std::string script = absl::StrCat(KV_SOURCE_DIR, "/deploy/docker/healthcheck.sh");
+  const std::vector<std::pair<std::string, std::optional<std::string>>> env = {
+      {"KV_HEALTH_GRPC_PORT", absl::StrCat(central.grpc_port())},
+      {"KV_HEALTH_METRICS_PORT", absl::StrCat(central.metrics_port())},
+      {"KV_HEALTH_TIMEOUT", "10"}};
+  auto with_ca = env;
+  with_ca.emplace_back("KV_HEALTH_TLS_CA", Path("ca.pem"));
+  absl::StatusOr<CommandResult> healthy = RunCommand({"/bin/bash", script}, work_->path(), with_ca);
+  ASSERT_OK(healthy);
+  EXPECT_TRUE(healthy->status.Exited(0)) << healthy->stderr_data;
+  absl::StatusOr<CommandResult> plain = RunCommand({"/bin/bash", script}, work_->path(), env);
+  ASSERT_OK(plain);
+  EXPECT_TRUE(plain->status.Exited(1)) << plain->stderr_data;
+  EXPECT_THAT(plain->stderr_data, HasSubstr("/metrics"));
+}
+
 // The REST port serves HTTPS with the node's certificate: curl verifies it
 // against the CA and writes and reads; plain HTTP to it gets no answer.
 TEST_F(TlsTest, RestPortServesHttps) {

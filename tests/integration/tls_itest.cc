@@ -1,8 +1,9 @@
 // Real nodes with tokens, with and without TLS (DESIGN §6): three centrals
-// and an edge over mutual TLS replicate, stream and serve clients; a
-// plain-text client, a token without a node certificate and a certificate
-// from another CA are refused; the REST port serves HTTPS; incomplete TLS
-// flags stop a node at start.
+// and an edge over mutual TLS replicate, forward namespace changes, stream
+// and serve clients (kvctl included); a plain-text client, a token without
+// a node certificate and a certificate from another CA are refused; the
+// REST and metrics ports serve HTTPS (the container health check too);
+// incomplete TLS flags stop a node at start; --help lists the TLS flags.
 // Without TLS, tokens alone: anti-entropy authenticates to its peers.
 // Certificates are made per test suite (MakeTestCertificates).
 #include <cstdlib>
@@ -49,9 +50,9 @@ class TlsTest : public ::testing::Test {
   static void TearDownTestSuite() { delete dir_; }
 
   static std::string Path(const std::string& name) { return dir_->Path(name); }
-  static std::vector<std::string> TlsFlags(const std::string& who = "node") {
-    return {absl::StrCat("--tls_cert=", Path(who + ".pem")),
-            absl::StrCat("--tls_key=", Path(who + ".key")),
+  static std::vector<std::string> TlsFlags() {
+    return {absl::StrCat("--tls_cert=", Path("node.pem")),
+            absl::StrCat("--tls_key=", Path("node.key")),
             absl::StrCat("--tls_ca=", Path("ca.pem"))};
   }
   // A central's options with tokens, over TLS when `tls`.

@@ -17,6 +17,7 @@ void ClusterTest::UseProxy() {
 void ClusterTest::StartCluster(std::vector<std::string> flags,
                                std::vector<std::vector<std::string>> node_flags) {
   CentralClusterOptions options;
+  options.node = central_options_;
   options.proxy = proxy_.get();
   options.extra_flags = {"--anti_entropy_interval=1s", "--heartbeat_interval=200ms",
                          "--replication_silence_timeout=1s"};
@@ -64,14 +65,15 @@ absl::StatusOr<std::unique_ptr<EdgeProcess>> ClusterTest::StartEdge(
 }
 
 std::unique_ptr<kv::v1::Kv::Stub> ClusterTest::Stub(int index) {
-  return kv::v1::Kv::NewStub(NewKvChannel(cluster_->central(index).grpc_addr()));
+  return kv::v1::Kv::NewStub(
+      NewKvChannel(cluster_->central(index).grpc_addr(), central_options_.tls_ca));
 }
 
 std::string ClusterTest::CreateNamespace(int index, const std::string& title) {
   kv::v1::CreateNamespaceRequest request;
   request.set_title(title);
   kv::v1::Namespace ns;
-  grpc::Status status = Stub(index)->CreateNamespace(NewClientContext("").get(), request, &ns);
+  grpc::Status status = Stub(index)->CreateNamespace(NewClientContext(token_).get(), request, &ns);
   EXPECT_TRUE(status.ok()) << status.error_message();
   if (!status.ok()) return ns.id();
   // Replicated like a write: wait until every running central knows it, so
@@ -82,7 +84,7 @@ std::string ClusterTest::CreateNamespace(int index, const std::string& title) {
       kv::v1::GetNamespaceRequest get;
       get.set_namespace_id(ns.id());
       kv::v1::Namespace got;
-      grpc::Status s = Stub(i)->GetNamespace(NewClientContext("").get(), get, &got);
+      grpc::Status s = Stub(i)->GetNamespace(NewClientContext(token_).get(), get, &got);
       ASSERT_TRUE(s.ok()) << "central " << i << ": " << s.error_message();
     });
   }
@@ -96,7 +98,7 @@ grpc::Status ClusterTest::Put(int index, const std::string& ns, const std::strin
   request.set_key(key);
   request.set_value(value);
   kv::v1::PutResponse ignored;
-  return Stub(index)->Put(NewClientContext("").get(), request,
+  return Stub(index)->Put(NewClientContext(token_).get(), request,
                           response != nullptr ? response : &ignored);
 }
 
@@ -110,15 +112,20 @@ grpc::Status ClusterTest::BulkPut(int index, const std::string& ns,
     entry->set_value(value);
   }
   kv::v1::BulkPutResponse response;
-  return Stub(index)->BulkPut(NewClientContext("").get(), request, &response);
+  return Stub(index)->BulkPut(NewClientContext(token_).get(), request, &response);
 }
 
 std::string ClusterTest::Get(int index, const std::string& ns, const std::string& key) {
+  return GetVia(*Stub(index), ns, key);
+}
+
+std::string ClusterTest::GetVia(kv::v1::Kv::Stub& stub, const std::string& ns,
+                                const std::string& key) {
   kv::v1::GetRequest request;
   request.set_namespace_id(ns);
   request.add_keys(key);
   kv::v1::GetResponse response;
-  grpc::Status status = Stub(index)->Get(NewClientContext("").get(), request, &response);
+  grpc::Status status = stub.Get(NewClientContext(token_).get(), request, &response);
   if (!status.ok()) return absl::StrCat("<error: ", status.error_message(), ">");
   if (response.entries_size() != 1 || !response.entries(0).found()) return "<not found>";
   return response.entries(0).value();

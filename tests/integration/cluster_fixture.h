@@ -44,10 +44,10 @@ class AckedWriter {
   std::thread thread_;
 };
 
-// A fixture for tests against several replicating kv-central processes (dev
-// mode): starts them in a temp dir, optionally behind a kv-faultproxy, and
-// wraps the client RPCs in short helpers addressed by central index
-// (0-based).
+// A fixture for tests against several replicating kv-central processes
+// (dev mode unless a test sets central_options_ and token_): starts them in
+// a temp dir, optionally behind a kv-faultproxy, and wraps the client RPCs
+// in short helpers addressed by central index (0-based).
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override;
@@ -81,7 +81,14 @@ class ClusterTest : public ::testing::Test {
                        const std::vector<std::pair<std::string, std::string>>& entries);
   // The value at central `index`, "<not found>" or "<error: ...>".
   std::string Get(int index, const std::string& ns, const std::string& key);
+  // The same through any node's stub (an edge's).
+  std::string GetVia(kv::v1::Kv::Stub& stub, const std::string& ns, const std::string& key);
 
+  // What every central of StartCluster starts from: dev mode by default; a
+  // test may set tokens and TLS (then Stub() verifies the CA) first.
+  CentralProcessOptions central_options_;
+  // Sent by the client helpers above; empty in dev mode.
+  std::string token_;
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<FaultProxy> proxy_;
   std::unique_ptr<CentralCluster> cluster_;

@@ -17,7 +17,6 @@
 #include "gtest/gtest.h"
 #include "proto/invalidation.grpc.pb.h"
 #include "proto/replication.grpc.pb.h"
-#include "tests/harness/central_cluster.h"
 #include "tests/harness/central_process.h"
 #include "tests/harness/edge_process.h"
 #include "tests/harness/eventually.h"
@@ -26,6 +25,7 @@
 #include "tests/harness/status_matchers.h"
 #include "tests/harness/temp_dir.h"
 #include "tests/harness/test_certificates.h"
+#include "tests/integration/cluster_fixture.h"
 
 namespace kv::testing {
 namespace {
@@ -36,20 +36,21 @@ constexpr char kAccount[] = "0123456789abcdef0123456789abcdef";
 constexpr char kWriter[] = "tls-writer-token-0123456789";
 constexpr char kNodeToken[] = "tls-node-token-0123456789";
 
-class TlsTest : public ::testing::Test {
+class TlsTest : public ClusterTest {
  protected:
   static void SetUpTestSuite() {
     absl::StatusOr<std::unique_ptr<TempDir>> dir = TempDir::Create("tls");
     ASSERT_OK(dir);
-    dir_ = dir->release();
-    ASSERT_OK(MakeTestCertificates(dir_->path()));
+    certs_ = dir->release();
+    ASSERT_OK(MakeTestCertificates(certs_->path()));
     ASSERT_OK(WriteStringToFile(Path("tokens"), absl::StrCat(kWriter, " ", kAccount, " write\n",
                                                              kNodeToken, " ", kAccount, " edge\n")));
     ASSERT_OK(WriteStringToFile(Path("node-token"), kNodeToken));
   }
-  static void TearDownTestSuite() { delete dir_; }
+  static void TearDownTestSuite() { delete certs_; }
 
-  static std::string Path(const std::string& name) { return dir_->Path(name); }
+  // A file of the suite's certificates and tokens.
+  static std::string Path(const std::string& name) { return certs_->Path(name); }
   static std::vector<std::string> TlsFlags() {
     return {absl::StrCat("--tls_cert=", Path("node.pem")),
             absl::StrCat("--tls_key=", Path("node.key")),
@@ -67,74 +68,31 @@ class TlsTest : public ::testing::Test {
     }
     return options;
   }
-  void StartCluster(bool tls, std::vector<std::string> flags = {}) {
-    absl::StatusOr<std::unique_ptr<TempDir>> work = TempDir::Create("tls-cluster");
-    ASSERT_OK(work);
-    work_ = std::move(*work);
-    CentralClusterOptions options;
-    options.node = Central(tls);
-    options.extra_flags = {"--anti_entropy_interval=1s", "--heartbeat_interval=200ms",
-                           "--replication_silence_timeout=1s"};
-    for (std::string& flag : flags) options.extra_flags.push_back(std::move(flag));
-    absl::StatusOr<std::unique_ptr<CentralCluster>> cluster =
-        CentralCluster::Start(work_->path(), options);
-    ASSERT_OK(cluster);
-    cluster_ = std::move(*cluster);
-    ASSERT_OK(cluster_->WaitConnected());
+  // ClusterTest's cluster with tokens (the helpers send the writer's), over
+  // TLS when `tls`.
+  void StartTokenCluster(bool tls, std::vector<std::string> flags = {}) {
+    central_options_ = Central(tls);
+    token_ = kWriter;
+    StartCluster(std::move(flags));
   }
 
-  grpc::Status Put(int index, const std::string& ns, const std::string& key,
-                   const std::string& value) {
-    kv::v1::PutRequest request;
-    request.set_namespace_id(ns);
-    request.set_key(key);
-    request.set_value(value);
-    kv::v1::PutResponse response;
-    return cluster_->central(index).NewStub()->Put(NewClientContext(kWriter).get(), request,
-                                                   &response);
-  }
-  // The value, "<not found>" or "<error: ...>".
-  static std::string Get(kv::v1::Kv::Stub& stub, const std::string& ns, const std::string& key) {
-    kv::v1::GetRequest request;
-    request.set_namespace_id(ns);
-    request.add_keys(key);
-    kv::v1::GetResponse response;
-    grpc::Status s = stub.Get(NewClientContext(kWriter).get(), request, &response);
-    if (!s.ok()) return absl::StrCat("<error: ", s.error_message(), ">");
-    if (response.entries_size() != 1 || !response.entries(0).found()) return "<not found>";
-    return response.entries(0).value();
-  }
-  // At central `index` (the lowest node id coordinates namespace changes:
-  // another central forwards them to it).
-  std::string CreateNamespace(const std::string& title, int index = 0) {
-    kv::v1::CreateNamespaceRequest request;
-    request.set_title(title);
-    kv::v1::Namespace ns;
-    grpc::Status s = cluster_->central(index).NewStub()->CreateNamespace(
-        NewClientContext(kWriter).get(), request, &ns);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return ns.id();
-  }
-
-  static TempDir* dir_;
-  std::unique_ptr<TempDir> work_;
-  std::unique_ptr<CentralCluster> cluster_;
+  static TempDir* certs_;
 };
 
-TempDir* TlsTest::dir_ = nullptr;
+TempDir* TlsTest::certs_ = nullptr;
 
 TEST_F(TlsTest, ClusterAndEdgeWorkOverMutualTls) {
-  ASSERT_NO_FATAL_FAILURE(StartCluster(/*tls=*/true));
+  ASSERT_NO_FATAL_FAILURE(StartTokenCluster(/*tls=*/true));
   // The metrics port is HTTPS too: the cluster's readiness above was read
   // from it with the CA (CentralProcess::Metrics); plain HTTP gets nothing.
   EXPECT_FALSE(HttpGet(cluster_->central(0).metrics_port(), "/metrics", absl::Seconds(5)).ok());
   ASSERT_OK(cluster_->central(0).Metrics());
   // Made at central 3, forwarded to central 1 over mutual TLS.
-  const std::string ns = CreateNamespace("over-tls", 2);
+  const std::string ns = CreateNamespace(2, "over-tls");
   ASSERT_FALSE(ns.empty());
   ASSERT_TRUE(Put(0, ns, "k", "v").ok());
   for (int i = 1; i < 3; ++i) {
-    ASSERT_EVENTUALLY([&] { ASSERT_EQ(Get(*cluster_->central(i).NewStub(), ns, "k"), "v"); });
+    ASSERT_EVENTUALLY([&] { ASSERT_EQ(Get(i, ns, "k"), "v"); });
   }
   EdgeProcessOptions e;
   e.centrals = cluster_->grpc_addrs();
@@ -144,14 +102,14 @@ TEST_F(TlsTest, ClusterAndEdgeWorkOverMutualTls) {
   e.extra_flags = TlsFlags();
   e.extra_flags.push_back(absl::StrCat("--upstream_token=", kNodeToken));
   absl::StatusOr<std::unique_ptr<EdgeProcess>> edge =
-      EdgeProcess::Start(absl::StrCat(work_->path(), "/edge"), e);
+      EdgeProcess::Start(absl::StrCat(dir_->path(), "/edge"), e);
   ASSERT_OK(edge);
   auto via_edge = (*edge)->NewStub();
   // A read through the edge (fetched from a central over mutual TLS), then
   // a write at a central that reaches the edge by its invalidation stream.
-  ASSERT_EVENTUALLY([&] { ASSERT_EQ(Get(*via_edge, ns, "k"), "v"); });
+  ASSERT_EVENTUALLY([&] { ASSERT_EQ(GetVia(*via_edge, ns, "k"), "v"); });
   ASSERT_TRUE(Put(1, ns, "k", "v2").ok());
-  ASSERT_EVENTUALLY([&] { ASSERT_EQ(Get(*via_edge, ns, "k"), "v2"); });
+  ASSERT_EVENTUALLY([&] { ASSERT_EQ(GetVia(*via_edge, ns, "k"), "v2"); });
 
   // kvctl: with --tls_ca it reads; without, the plain-text dial fails.
   const char* kvctl = getenv("KVCTL_BIN");
@@ -159,26 +117,26 @@ TEST_F(TlsTest, ClusterAndEdgeWorkOverMutualTls) {
   const std::vector<std::pair<std::string, std::optional<std::string>>> env = {
       {"KV_GRPC_ADDR", cluster_->central(2).grpc_addr()}, {"KV_TOKEN", kWriter},
       {"KV_ACCOUNT", std::nullopt}, {"KV_TLS_CA", std::nullopt},
-      {"KVCTL_CONFIG", std::nullopt}, {"XDG_CONFIG_HOME", work_->path()}};
+      {"KVCTL_CONFIG", std::nullopt}, {"XDG_CONFIG_HOME", dir_->path()}};
   absl::StatusOr<CommandResult> got = RunCommand(
       {kvctl, "key", "get", "k", "--namespace_id", ns, "--tls_ca", Path("ca.pem")},
-      work_->path(), env);
+      dir_->path(), env);
   ASSERT_OK(got);
   EXPECT_TRUE(got->status.Exited(0)) << got->stderr_data;
   EXPECT_EQ(got->stdout_data, "v2");
   got = RunCommand({kvctl, "key", "get", "k", "--namespace_id", ns, "--timeout", "5s"},
-                   work_->path(), env);
+                   dir_->path(), env);
   ASSERT_OK(got);
   EXPECT_FALSE(got->status.Exited(0));
   EXPECT_THAT(got->stderr_data, HasSubstr("unavailable"));
 }
 
 TEST_F(TlsTest, ClientsWithoutTlsOrNodeCertificatesAreRefused) {
-  ASSERT_NO_FATAL_FAILURE(StartCluster(/*tls=*/true));
+  ASSERT_NO_FATAL_FAILURE(StartTokenCluster(/*tls=*/true));
   const std::string addr = cluster_->central(0).grpc_addr();
   // Plain text to a TLS port: no connection.
   auto plain = kv::v1::Kv::NewStub(NewKvChannel(addr));
-  EXPECT_THAT(Get(*plain, "0123456789abcdef0123456789abcdef", "k"), HasSubstr("<error"));
+  EXPECT_THAT(GetVia(*plain, "0123456789abcdef0123456789abcdef", "k"), HasSubstr("<error"));
 
   // TLS without a client certificate: a client. The node token is not
   // enough for the methods only nodes call.
@@ -224,7 +182,7 @@ TEST_F(TlsTest, ClientsWithoutTlsOrNodeCertificatesAreRefused) {
 // node's /metrics over HTTPS when given the CA, and reports it unhealthy
 // without.
 TEST_F(TlsTest, ContainerHealthCheckSpeaksTls) {
-  ASSERT_NO_FATAL_FAILURE(StartCluster(/*tls=*/true));
+  ASSERT_NO_FATAL_FAILURE(StartTokenCluster(/*tls=*/true));
   CentralProcess& central = cluster_->central(0);
   const std::string script = absl::StrCat(KV_SOURCE_DIR, "/deploy/docker/healthcheck.sh");
   const std::vector<std::pair<std::string, std::optional<std::string>>> env = {
@@ -233,10 +191,10 @@ TEST_F(TlsTest, ContainerHealthCheckSpeaksTls) {
       {"KV_HEALTH_TIMEOUT", "10"}};
   auto with_ca = env;
   with_ca.emplace_back("KV_HEALTH_TLS_CA", Path("ca.pem"));
-  absl::StatusOr<CommandResult> healthy = RunCommand({"/bin/bash", script}, work_->path(), with_ca);
+  absl::StatusOr<CommandResult> healthy = RunCommand({"/bin/bash", script}, dir_->path(), with_ca);
   ASSERT_OK(healthy);
   EXPECT_TRUE(healthy->status.Exited(0)) << healthy->stderr_data;
-  absl::StatusOr<CommandResult> plain = RunCommand({"/bin/bash", script}, work_->path(), env);
+  absl::StatusOr<CommandResult> plain = RunCommand({"/bin/bash", script}, dir_->path(), env);
   ASSERT_OK(plain);
   EXPECT_TRUE(plain->status.Exited(1)) << plain->stderr_data;
   EXPECT_THAT(plain->stderr_data, HasSubstr("/metrics"));
@@ -247,10 +205,8 @@ TEST_F(TlsTest, ContainerHealthCheckSpeaksTls) {
 TEST_F(TlsTest, RestPortServesHttps) {
   CentralProcessOptions options = Central(/*tls=*/true);
   options.http = true;
-  absl::StatusOr<std::unique_ptr<TempDir>> work = TempDir::Create("tls-https");
-  ASSERT_OK(work);
   absl::StatusOr<std::unique_ptr<CentralProcess>> central =
-      CentralProcess::Start((*work)->Path("central"), options);
+      CentralProcess::Start(dir_->Path("central"), options);
   ASSERT_OK(central);
   const std::string base = absl::StrCat("https://127.0.0.1:", (*central)->http_port(),
                                         "/client/v4/accounts/", kAccount, "/storage/kv/namespaces");
@@ -258,7 +214,7 @@ TEST_F(TlsTest, RestPortServesHttps) {
     std::vector<std::string> argv = {"/usr/bin/curl", "-sS", "--max-time", "20", "-H",
                                      absl::StrCat("Authorization: Bearer ", kWriter)};
     argv.insert(argv.end(), args.begin(), args.end());
-    absl::StatusOr<CommandResult> result = RunCommand(argv, (*work)->path());
+    absl::StatusOr<CommandResult> result = RunCommand(argv, dir_->path());
     EXPECT_OK(result);
     return result.ok() ? *result : CommandResult{};
   };
@@ -286,15 +242,13 @@ TEST_F(TlsTest, RestPortServesHttps) {
 TEST_F(TlsTest, IncompleteTlsFlagsStopANodeAtStart) {
   CentralProcessOptions options = Central(/*tls=*/false);
   options.extra_flags.push_back(absl::StrCat("--tls_cert=", Path("node.pem")));
-  absl::StatusOr<std::unique_ptr<TempDir>> work = TempDir::Create("tls-bad");
-  ASSERT_OK(work);
-  EXPECT_THAT(CentralProcess::Start((*work)->Path("central"), options),
+  EXPECT_THAT(CentralProcess::Start(dir_->Path("central"), options),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("--tls_key --tls_ca")));
   options = Central(/*tls=*/false);
   options.extra_flags.push_back(absl::StrCat("--tls_cert=", Path("node.ext")));
   options.extra_flags.push_back(absl::StrCat("--tls_key=", Path("node.key")));
   options.extra_flags.push_back(absl::StrCat("--tls_ca=", Path("ca.pem")));
-  EXPECT_THAT(CentralProcess::Start((*work)->Path("central-2"), options),
+  EXPECT_THAT(CentralProcess::Start(dir_->Path("central-2"), options),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("is not a PEM file")));
 }
 
@@ -320,8 +274,8 @@ TEST_F(TlsTest, HelpListsTheNodeFlags) {
 // to resume from, is rebuilt by anti-entropy alone.
 TEST_F(TlsTest, AntiEntropyAuthenticatesWithTheNodeToken) {
   ASSERT_NO_FATAL_FAILURE(
-      StartCluster(/*tls=*/false, {"--log_retention=0s", "--trim_interval=100ms"}));
-  const std::string ns = CreateNamespace("rebuilt");
+      StartTokenCluster(/*tls=*/false, {"--log_retention=0s", "--trim_interval=100ms"}));
+  const std::string ns = CreateNamespace(0, "rebuilt");
   ASSERT_FALSE(ns.empty());
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(Put(i % 2, ns, absl::StrCat("key-", i), absl::StrCat("value-", i)).ok());
@@ -329,10 +283,9 @@ TEST_F(TlsTest, AntiEntropyAuthenticatesWithTheNodeToken) {
   ASSERT_OK(cluster_->central(2).Kill());
   ASSERT_OK(cluster_->central(2).WipeDataDir());
   ASSERT_OK(cluster_->central(2).StartAgain());
-  auto stub = cluster_->central(2).NewStub();
   ASSERT_EVENTUALLY([&] {
     for (int i = 0; i < 20; ++i) {
-      ASSERT_EQ(Get(*stub, ns, absl::StrCat("key-", i)), absl::StrCat("value-", i));
+      ASSERT_EQ(Get(2, ns, absl::StrCat("key-", i)), absl::StrCat("value-", i));
     }
   });
 }

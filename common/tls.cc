@@ -1,6 +1,12 @@
 #include "common/tls.h"
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -19,6 +25,52 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
         absl::StrCat(flag, ": ", path, " is not a PEM file (no \"-----BEGIN\" line)"));
   }
   return text.str();
+}
+
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
+
+// The first certificate of a PEM text; null when none parses.
+X509Ptr FirstCertificate(const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  if (bio == nullptr) return nullptr;
+  return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+// Checks what gRPC would otherwise refuse with "Unable to create secure
+// server": a certificate, an unencrypted key that belongs to it, a CA.
+absl::Status CheckMaterial(const TlsMaterial& material, const TlsFiles& files) {
+  const X509Ptr cert = FirstCertificate(material.cert);
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls_cert: ", files.cert, " holds no certificate that can be read"));
+  }
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+      BIO_new_mem_buf(material.key.data(), static_cast<int>(material.key.size())), &BIO_free);
+  const KeyPtr key(key_bio == nullptr
+                       ? nullptr
+                       : PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--tls_key: ", files.key,
+        " holds no private key that can be read (an encrypted key is not supported)"));
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--tls_key: ", files.key,
+                                                   " is not the key of --tls_cert ", files.cert));
+  }
+  if (FirstCertificate(material.ca) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls_ca: ", files.ca, " holds no certificate that can be read"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -41,6 +93,7 @@ absl::StatusOr<TlsMaterial> LoadNodeTls(const TlsFiles& files) {
   material.cert = std::move(*cert);
   material.key = std::move(*key);
   material.ca = std::move(*ca);
+  if (absl::Status s = CheckMaterial(material, files); !s.ok()) return s;
   return material;
 }
 

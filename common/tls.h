@@ -31,7 +31,9 @@ struct TlsMaterial {
 
 // Reads a node's files: all three or none (INVALID_ARGUMENT naming the
 // missing flag), each readable and PEM-looking (NOT_FOUND / INVALID_ARGUMENT
-// naming the file). Empty material when none is given.
+// naming the file), a certificate with its own unencrypted key and a CA
+// certificate (INVALID_ARGUMENT saying which is wrong). Empty material when
+// none is given.
 absl::StatusOr<TlsMaterial> LoadNodeTls(const TlsFiles& files);
 
 // What a node's gRPC port serves: plain text without TLS; otherwise TLS

@@ -8,6 +8,7 @@
 #include "tests/harness/process.h"
 #include "tests/harness/status_matchers.h"
 #include "tests/harness/temp_dir.h"
+#include "tests/harness/test_certificates.h"
 
 namespace kv {
 namespace {
@@ -30,16 +31,34 @@ TEST(LoadNodeTlsTest, NoneAllOrARefusalNamingWhatIsMissing) {
 
   absl::StatusOr<std::unique_ptr<testing::TempDir>> dir = testing::TempDir::Create("tls-unit");
   ASSERT_TRUE(dir.ok());
-  const std::string pem = (*dir)->Path("x.pem");
-  const std::string text = (*dir)->Path("x.txt");
-  ASSERT_TRUE(testing::WriteStringToFile(pem, "-----BEGIN CERTIFICATE-----\nAA==\n").ok());
+  ASSERT_TRUE(testing::MakeTestCertificates((*dir)->path()).ok());
+  auto path = [&](const std::string& name) { return (*dir)->Path(name); };
+  const std::string garbage = path("garbage.pem");
+  const std::string text = path("x.txt");
+  ASSERT_TRUE(testing::WriteStringToFile(garbage, "-----BEGIN CERTIFICATE-----\nAA==\n").ok());
   ASSERT_TRUE(testing::WriteStringToFile(text, "not a pem").ok());
-  EXPECT_THAT(LoadNodeTls({.cert = pem, .key = pem, .ca = (*dir)->Path("missing.pem")}),
+  EXPECT_THAT(LoadNodeTls({.cert = path("node.pem"), .key = path("node.key"),
+                           .ca = path("missing.pem")}),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("--tls_ca: cannot read")));
-  EXPECT_THAT(LoadNodeTls({.cert = pem, .key = text, .ca = pem}),
+  EXPECT_THAT(LoadNodeTls({.cert = path("node.pem"), .key = text, .ca = path("ca.pem")}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("--tls_key"), HasSubstr("is not a PEM file"))));
-  absl::StatusOr<TlsMaterial> all = LoadNodeTls({.cert = pem, .key = pem, .ca = pem});
+  // PEM-looking but wrong: what gRPC would refuse without saying why.
+  EXPECT_THAT(LoadNodeTls({.cert = garbage, .key = path("node.key"), .ca = path("ca.pem")}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--tls_cert: " + garbage + " holds no certificate")));
+  EXPECT_THAT(LoadNodeTls({.cert = path("node.pem"), .key = path("node.pem"),
+                           .ca = path("ca.pem")}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("holds no private key")));
+  EXPECT_THAT(LoadNodeTls({.cert = path("node.pem"), .key = path("rogue.key"),
+                           .ca = path("ca.pem")}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("is not the key of --tls_cert")));
+  EXPECT_THAT(LoadNodeTls({.cert = path("node.pem"), .key = path("node.key"), .ca = garbage}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--tls_ca: " + garbage + " holds no certificate")));
+  absl::StatusOr<TlsMaterial> all =
+      LoadNodeTls({.cert = path("node.pem"), .key = path("node.key"), .ca = path("ca.pem")});
   ASSERT_TRUE(all.ok()) << all.status();
   EXPECT_THAT(all->ca, HasSubstr("BEGIN CERTIFICATE"));
 }

@@ -178,7 +178,7 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
     node->rest_handler_ = std::make_unique<http::RestHandler>(*node->http_api_, options.limits,
                                                             node->request_metrics_.get());
     KV_ASSIGN_OR_RETURN(node->http_server_,
-                        http::HttpServer::Start(WithTls(options.http, options.tls),
+                        http::HttpServer::Start(WithTls(options.http, tls),
                                                 *node->rest_handler_));
     LOG(INFO) << "kv-central serving REST API v4 on port " << node->http_server_->port();
   }
@@ -190,7 +190,7 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
             node->registry_,
             std::make_shared<EngineCollector>(*node->storage_, options.storage.data_dir)});
     KV_ASSIGN_OR_RETURN(node->metrics_server_,
-                        http::StartMetricsServer(options.metrics_addr, options.tls,
+                        http::StartMetricsServer(options.metrics_addr, tls,
                                                  *node->metrics_handler_));
     node->metrics_port_ = node->metrics_server_->port();
   }

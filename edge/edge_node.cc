@@ -116,7 +116,7 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
     node->rest_handler_ = std::make_unique<http::RestHandler>(*node->http_api_, options.limits,
                                                             node->request_metrics_.get());
     KV_ASSIGN_OR_RETURN(node->http_server_,
-                        http::HttpServer::Start(WithTls(options.http, options.tls),
+                        http::HttpServer::Start(WithTls(options.http, tls),
                                                 *node->rest_handler_));
   }
   if (!options.workerd.addr.empty()) {
@@ -124,7 +124,7 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
         std::make_unique<http::WorkerdHandler>(*node->http_api_, options.limits,
                                                node->request_metrics_.get());
     KV_ASSIGN_OR_RETURN(node->workerd_server_,
-                        http::HttpServer::Start(WithTls(options.workerd, options.tls),
+                        http::HttpServer::Start(WithTls(options.workerd, tls),
                                                 *node->workerd_handler_));
   }
   // The metrics listener last: it usually asks the kernel for a port, and
@@ -132,7 +132,7 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   node->metrics_handler_ = std::make_unique<http::MetricsHandler>(
       std::vector<std::shared_ptr<prometheus::Collectable>>{node->registry_});
   KV_ASSIGN_OR_RETURN(node->metrics_server_,
-                      http::StartMetricsServer(options.metrics_addr, options.tls,
+                      http::StartMetricsServer(options.metrics_addr, tls,
                                                *node->metrics_handler_));
   node->metrics_port_ = node->metrics_server_->port();
 

@@ -112,7 +112,7 @@ class ServerImpl final : public HttpServer {
   ~ServerImpl() override { Shutdown(); }
 
   absl::Status Listen() {
-    if (!options_.tls_cert.empty() || !options_.tls_key.empty()) {
+    if (!options_.tls_cert_pem.empty() || !options_.tls_key_pem.empty()) {
       if (absl::Status s = LoadTls(); !s.ok()) return s;
     }
     const size_t colon = options_.addr.rfind(':');
@@ -174,7 +174,7 @@ class ServerImpl final : public HttpServer {
   // HTTPS with the PEM certificate chain and key of the options: TLS 1.2
   // and later.
   absl::Status LoadTls() {
-    if (options_.tls_cert.empty() || options_.tls_key.empty()) {
+    if (options_.tls_cert_pem.empty() || options_.tls_key_pem.empty()) {
       return absl::InvalidArgumentError("HTTPS needs both a certificate and its key");
     }
     tls_.emplace(asio::ssl::context::tls_server);
@@ -183,16 +183,14 @@ class ServerImpl final : public HttpServer {
                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                           asio::ssl::context::no_tlsv1_1,
                       ec);
-    if (!ec) tls_->use_certificate_chain_file(options_.tls_cert, ec);
-    if (ec) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("HTTPS certificate ", options_.tls_cert, ": ", ec.message()));
+    if (!ec) {
+      tls_->use_certificate_chain(
+          asio::buffer(options_.tls_cert_pem.data(), options_.tls_cert_pem.size()), ec);
     }
-    tls_->use_private_key_file(options_.tls_key, asio::ssl::context::pem, ec);
-    if (ec) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("HTTPS key ", options_.tls_key, ": ", ec.message()));
-    }
+    if (ec) return absl::InvalidArgumentError(absl::StrCat("HTTPS certificate: ", ec.message()));
+    tls_->use_private_key(asio::buffer(options_.tls_key_pem.data(), options_.tls_key_pem.size()),
+                          asio::ssl::context::pem, ec);
+    if (ec) return absl::InvalidArgumentError(absl::StrCat("HTTPS key: ", ec.message()));
     return absl::OkStatus();
   }
 
@@ -415,11 +413,9 @@ void Session<Stream>::Close() {
 
 }  // namespace
 
-HttpServerOptions WithTls(HttpServerOptions options, const TlsFiles& tls) {
-  if (tls.enabled()) {
-    options.tls_cert = tls.cert;
-    options.tls_key = tls.key;
-  }
+HttpServerOptions WithTls(HttpServerOptions options, const TlsMaterial& tls) {
+  options.tls_cert_pem = tls.cert;
+  options.tls_key_pem = tls.key;
   return options;
 }
 

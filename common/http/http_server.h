@@ -68,18 +68,19 @@ struct HttpServerOptions {
   absl::Duration request_timeout = absl::Seconds(30);
   // Open connections; more are closed at once. Default: 10,000.
   int max_connections = 10000;
-  // PEM certificate chain and private key: every connection is HTTPS
-  // (TLS 1.2+). Both empty: plain HTTP. Default: plain.
-  std::string tls_cert;
-  std::string tls_key;
+  // PEM certificate chain and private key (their contents, as LoadNodeTls
+  // read and checked them): every connection is HTTPS (TLS 1.2+). Both
+  // empty: plain HTTP. Default: plain.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
 };
 
-// `options` serving HTTPS with a node's TLS files (common/tls.h) when it
-// has them (the node's certificate and key; clients need no certificate).
-HttpServerOptions WithTls(HttpServerOptions options, const TlsFiles& tls);
+// `options` serving HTTPS with a node's TLS material (common/tls.h) when it
+// has some (the node's certificate and key; clients need no certificate).
+HttpServerOptions WithTls(HttpServerOptions options, const TlsMaterial& tls);
 
 // An HTTP/1.1 server (Boost.Beast on Boost.Asio, docs/http.md), plain or
-// HTTPS (options.tls_cert/tls_key; a failed handshake closes the
+// HTTPS (options.tls_cert_pem/tls_key_pem; a failed handshake closes the
 // connection without an answer): keep-alive,
 // chunked bodies, "Expect: 100-continue", bounded head and body, timeouts
 // for slow or half-open clients. Requests of one connection are handled

@@ -44,7 +44,7 @@ void MetricsHandler::Handle(const HttpRequest& request, HttpResponse* response) 
 }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> StartMetricsServer(const std::string& addr,
-                                                               const TlsFiles& tls,
+                                                               const TlsMaterial& tls,
                                                                MetricsHandler& handler) {
   HttpServerOptions options;
   options.addr = addr;

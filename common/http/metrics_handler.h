@@ -33,10 +33,11 @@ class MetricsHandler final : public HttpHandler {
 };
 
 // Starts a node's metrics port on `addr` (host:port; port 0 picks one):
-// HTTPS with the node's certificate when `tls` has one, else plain HTTP;
+// HTTPS with the node's certificate when `tls` has one (LoadNodeTls), else
+// plain HTTP;
 // one I/O thread and one worker. Errors as HttpServer::Start.
 absl::StatusOr<std::unique_ptr<HttpServer>> StartMetricsServer(const std::string& addr,
-                                                               const TlsFiles& tls,
+                                                               const TlsMaterial& tls,
                                                                MetricsHandler& handler);
 
 }  // namespace kv::http

@@ -25,7 +25,7 @@ TEST(MetricsHandlerTest, ServesEveryCollectableAtMetricsOnly) {
       {{"peer", "2"}});
   MetricsHandler handler({first, second});
   absl::StatusOr<std::unique_ptr<HttpServer>> server =
-      StartMetricsServer("127.0.0.1:0", TlsFiles{}, handler);
+      StartMetricsServer("127.0.0.1:0", TlsMaterial{}, handler);
   ASSERT_TRUE(server.ok()) << server.status();
   const int port = (*server)->port();
 

@@ -4,7 +4,10 @@
 # against a single central without peers, in the same run, same machine.
 #   bash tools/bench/replicated_put.sh [concurrency (16)] [duration (10s)]
 # CENTRAL_FLAGS adds flags to the three centrals (e.g.
-# "--replication_batches_in_flight=1"); CENTRAL picks another binary;
+# "--replication_batches_in_flight=1"); CENTRAL1_FLAGS, CENTRAL2_FLAGS and
+# CENTRAL3_FLAGS add flags to that central only (e.g. CENTRAL1_FLAGS=
+# "--sync_writes=false" takes central 1's WAL sync out of the write's path,
+# to bound what overlapping it would gain); CENTRAL picks another binary;
 # BENCH_FLAGS adds flags to both kv-bench runs (e.g. "--value_size=4096").
 # Prints the load average before each phase (the machine may be shared),
 # both rates and their ratio, per write the CPU, context switches and WAL
@@ -86,8 +89,9 @@ start 9
 SINGLE=${PIDS[0]}
 # A long silence timeout: the stop of a single-central phase must not cut
 # the streams (they would reconnect during the next replicated phase).
-for i in 1 2 3; do rm -f "$D/ready-$i"; start "$i" --peers_file="$D/peers" --metrics_addr=127.0.0.1:0 \
-  --replication_silence_timeout=10m ${CENTRAL_FLAGS:-}; done
+for i in 1 2 3; do rm -f "$D/ready-$i"; own=CENTRAL${i}_FLAGS
+  start "$i" --peers_file="$D/peers" --metrics_addr=127.0.0.1:0 \
+    --replication_silence_timeout=10m ${CENTRAL_FLAGS:-} ${!own:-}; done
 CLUSTER=("${PIDS[@]:1:3}")
 for i in 1 2 3; do echo "$i 127.0.0.1:$(port "$i")"; done >"$D/peers.tmp"
 mv "$D/peers.tmp" "$D/peers"

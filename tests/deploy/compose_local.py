@@ -13,7 +13,12 @@ compose topology the way Docker would, but as processes on 127.0.0.1:
   a starting node that loses the race for its port fails, and the caller
   starts the topology again with new ports (start_all retries);
 * a bind mount's container path becomes its host source; a named volume's
-  becomes a fresh directory under the work dir;
+  becomes a fresh directory under the work dir, one per volume name, shared
+  by the services that mount it (as Docker's named volumes are);
+* a service that another depends on with `service_completed_successfully`
+  (the `certs` service) is a one-shot: it is run to completion, and must
+  exit 0, before its dependents start; starting a service starts what it
+  depends on first, as `docker-compose up SERVICE` does;
 * the command's program (kv-central, kv-edge, prometheus) becomes the
   local binary given for it; environment entries are passed on, a value
   equal to one of the service's exposed ports mapped like the ports;
@@ -35,6 +40,12 @@ import yaml
 
 PR_SET_PDEATHSIG = 1
 KV_PROGRAMS = ("kv-central", "kv-edge")
+
+
+def node_programs(repo, central_bin, edge_bin):
+    """The local stand-ins for the programs of the project's image."""
+    return {"kv-central": central_bin, "kv-edge": edge_bin,
+            "kv-make-certs": os.path.join(repo, "deploy/tls/make-certs.sh")}
 
 
 def _die_with_parent():
@@ -166,10 +177,13 @@ class LocalTopology:
                 source, target, kind = v.get("source"), v["target"], v.get("type", "volume")
             if kind == "bind":
                 mapping[target] = source
-            else:
-                host = os.path.join(self.work_dir, "volumes", name, source or "anon")
-                os.makedirs(host, exist_ok=True)
-                mapping[target] = host
+                continue
+            if source:  # named: shared by every service that mounts it
+                host = os.path.join(self.work_dir, "volumes", source)
+            else:  # anonymous: the service's own
+                host = os.path.join(self.work_dir, "volumes", "anon", name, target.strip("/"))
+            os.makedirs(host, exist_ok=True)
+            mapping[target] = host
         return mapping
 
     def translate(self, name, text):
@@ -216,6 +230,20 @@ class LocalTopology:
         argv = [self.programs[program]] + [self.translate(name, a) for a in cmd[1:]]
         return program, argv
 
+    def tls_ca(self, name):
+        """The local path of the CA file the service's --tls_ca flag names
+        (what its clients verify it with), or None without TLS."""
+        for arg in self.local_argv(name)[1]:
+            if arg.startswith("--tls_ca="):
+                return arg.split("=", 1)[1]
+        return None
+
+    def kvctl_target(self, name, container_port):
+        """kvctl's flags to reach the service's port: --addr, and --tls_ca
+        when the service runs TLS."""
+        ca = self.tls_ca(name)
+        return ["--addr", self.addr(name, container_port)] + (["--tls_ca", ca] if ca else [])
+
     def local_env(self, name):
         env = dict(os.environ)
         exposed = {str(p) for p in self.services[name].get("expose") or []}
@@ -223,6 +251,22 @@ class LocalTopology:
             v = "" if v is None else str(v)
             env[k] = str(self.port(name, v)) if v in exposed else self.translate(name, v)
         return env
+
+    def one_shot(self, name):
+        """Whether a dependent waits for the service to exit 0."""
+        return any((deps.get(name) or {}).get("condition") == "service_completed_successfully"
+                   for deps in (svc.get("depends_on") or {} for svc in self.services.values())
+                   if isinstance(deps, dict))
+
+    def with_dependencies(self, names):
+        """`names` and everything they depend on, transitively."""
+        wanted, todo = set(), list(names)
+        while todo:
+            name = todo.pop()
+            if name not in wanted:
+                wanted.add(name)
+                todo.extend(self.services[name].get("depends_on") or {})
+        return wanted
 
     # -- processes --------------------------------------------------------
 
@@ -249,6 +293,16 @@ class LocalTopology:
             log.flush()
             node.proc = subprocess.Popen(argv, env=node.env, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        if self.one_shot(name):
+            try:
+                rc = node.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                node.proc.kill()
+                node.proc.wait()
+                raise RuntimeError(f"{name} did not finish within {timeout}s:\n{node.log_tail()}")
+            if rc != 0:
+                raise RuntimeError(f"{name} exited {rc}:\n{node.log_tail()}")
+            return node
         self.nodes[name] = node
         if program in KV_PROGRAMS:
             self.wait_ready(node, timeout)
@@ -267,10 +321,12 @@ class LocalTopology:
             node.ready = dict(l.strip().split("=", 1) for l in f if "=" in l)
 
     def start_all(self, names, attempts=3, timeout=30.0):
-        """Starts `names` in depends_on order; on a failure (e.g. a port
-        taken between allocation and bind) stops everything and tries
-        again with new ports, `attempts` times in all."""
-        order = [n for n in topological_order(self.services) if n in names]
+        """Starts `names` and what they depend on, in depends_on order; on a
+        failure (e.g. a port taken between allocation and bind) stops
+        everything and tries again with new ports, `attempts` times in
+        all."""
+        wanted = self.with_dependencies(names)
+        order = [n for n in topological_order(self.services) if n in wanted]
         for attempt in range(1, attempts + 1):
             try:
                 for name in order:

@@ -37,7 +37,8 @@ class ComposeTopologyTest(unittest.TestCase):
         self.addCleanup(self.tmp.cleanup)
         self.model = compose_local.load_compose(os.path.join(ARGS.repo, "deploy/docker-compose.yml"))
         self.topo = compose_local.LocalTopology(
-            self.model, {"kv-central": ARGS.central_bin, "kv-edge": ARGS.edge_bin}, self.tmp.name)
+            self.model, compose_local.node_programs(ARGS.repo, ARGS.central_bin, ARGS.edge_bin),
+            self.tmp.name)
         self.addCleanup(self.topo.stop_all, False)
         self.kv = self.topo.kv_services()
         self.centrals = self.topo.kv_services("kv-central")
@@ -45,7 +46,7 @@ class ComposeTopologyTest(unittest.TestCase):
         self.token = write_token(os.path.join(ARGS.repo, "deploy/config/tokens.txt"))
 
     def kvctl(self, edge, *args, check=True):
-        out = subprocess.run([ARGS.kvctl_bin, "--addr", self.topo.addr(edge, 7300),
+        out = subprocess.run([ARGS.kvctl_bin, *self.topo.kvctl_target(edge, 7300),
                               "--token", self.token, "--timeout", "10s", *args],
                              capture_output=True, text=True, timeout=30)
         if check and out.returncode != 0:

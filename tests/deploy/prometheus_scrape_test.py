@@ -63,7 +63,7 @@ class PrometheusScrapeTest(unittest.TestCase):
         self.addCleanup(self.tmp.cleanup)
         self.model = compose_local.load_compose(os.path.join(ARGS.repo, "deploy/docker-compose.yml"))
         self.topo = compose_local.LocalTopology(
-            self.model, {"kv-central": ARGS.central_bin, "kv-edge": ARGS.edge_bin,
+            self.model, {**compose_local.node_programs(ARGS.repo, ARGS.central_bin, ARGS.edge_bin),
                          "prometheus": ARGS.prometheus_bin}, self.tmp.name)
         self.addCleanup(self.topo.stop_all, False)
         self.edges = self.topo.kv_services("kv-edge")
@@ -81,6 +81,9 @@ class PrometheusScrapeTest(unittest.TestCase):
         config["rule_files"] = [os.path.join(src_dir, r) for r in config["rule_files"]]
         for job in config["scrape_configs"]:
             job.pop("scrape_interval", None)
+            if "ca_file" in job.get("tls_config", {}):
+                job["tls_config"]["ca_file"] = self.topo.translate("prometheus",
+                                                                   job["tls_config"]["ca_file"])
             for sc in job.get("static_configs", []):
                 sc["targets"] = [self.topo.translate("prometheus", t) for t in sc["targets"]]
                 for t in sc["targets"]:
@@ -117,7 +120,7 @@ class PrometheusScrapeTest(unittest.TestCase):
     # -- load -------------------------------------------------------------
 
     def kvctl(self, edge, *args):
-        out = subprocess.run([ARGS.kvctl_bin, "--addr", self.topo.addr(edge, 7300),
+        out = subprocess.run([ARGS.kvctl_bin, *self.topo.kvctl_target(edge, 7300),
                               "--token", self.token, "--timeout", "10s", *args],
                              capture_output=True, text=True, timeout=30)
         return out

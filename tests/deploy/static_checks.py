@@ -161,7 +161,33 @@ class ComposeTest(unittest.TestCase):
         self.assertEqual(len(windows), 1, f"centrals and edges need one --window: {windows}")
         for name in self.topo.kv_services("kv-edge"):
             deps = self.model["services"][name].get("depends_on", {})
-            self.assertEqual(sorted(deps), self.topo.kv_services("kv-central"), name)
+            nodes = sorted(d for d in deps if not self.topo.one_shot(d))
+            self.assertEqual(nodes, self.topo.kv_services("kv-central"), name)
+            for central in nodes:
+                self.assertEqual(deps[central]["condition"], "service_healthy", name)
+
+    def test_every_node_runs_tls_from_the_certs_service(self):
+        # TLS on every port and mutual TLS between nodes (DESIGN §6): no
+        # node is --insecure, and each one's certificate comes from the
+        # one-shot `certs` service's volume, made before it starts.
+        for name in self.topo.kv_services():
+            command = self.topo.command(name)
+            self.assertNotIn("--insecure", command, name)
+            flags = dict(a.split("=", 1) for a in command if a.startswith("--tls_"))
+            self.assertEqual(sorted(flags), ["--tls_ca", "--tls_cert", "--tls_key"], name)
+            deps = self.model["services"][name].get("depends_on", {})
+            makers = [d for d in deps if self.topo.one_shot(d)]
+            self.assertEqual(len(makers), 1, f"{name}: {sorted(deps)}")
+            maker = self.model["services"][makers[0]]
+            self.assertEqual(self.topo.program(makers[0]), "kv-make-certs")
+            made_in = maker["command"][1]
+            for path in flags.values():
+                self.assertEqual(os.path.dirname(path), made_in, f"{name}: {path}")
+            # The same volume as the maker's, at the same place.
+            self.assertEqual(self.topo.volume_map(name).get(made_in),
+                             self.topo.volume_map(makers[0])[made_in], name)
+            self.assertEqual(self.model["services"][name]["environment"]["KV_HEALTH_TLS_CA"],
+                             flags["--tls_ca"], name)
 
     def test_prometheus_scrapes_every_node(self):
         with open(repo("deploy/prometheus/prometheus.yml")) as f:

@@ -315,6 +315,18 @@ TEST_F(KvctlTest, NoServerIsOneLineAndNonZero) {
       "namespace not found");
 }
 
+// `kvctl health`: SERVING and exit 0 while the node serves; exit 5 naming
+// the address for a service the node does not know and once it is gone.
+TEST_F(KvctlTest, HealthIsServingWhileTheNodeRunsAndFiveOtherwise) {
+  EXPECT_EQ(KvctlOk({"health"}), "SERVING\n");
+  ExpectOneLineError(Kvctl({"health", "no.such.Service"}), 5, "no.such.Service");
+  ExpectOneLineError(Kvctl({"health", "a", "b"}), 2, "usage: kvctl health [SERVICE]");
+  ASSERT_OK(central_->Kill());
+  CommandResult gone = Kvctl({"health", "--timeout", "5s"});
+  ExpectOneLineError(gone, 5, "health check failed");
+  EXPECT_THAT(gone.stderr_data, HasSubstr(central_->grpc_addr()));
+}
+
 TEST_F(KvctlTest, TokensFromFlagAndEnvironment) {
   const std::string tokens = dir_->Path("tokens");
   ASSERT_OK(WriteStringToFile(tokens, "good-token acct1 write\nread-token acct1 read\n"));

@@ -129,6 +129,16 @@ TEST_F(TlsTest, ClusterAndEdgeWorkOverMutualTls) {
   ASSERT_OK(got);
   EXPECT_FALSE(got->status.Exited(0));
   EXPECT_THAT(got->stderr_data, HasSubstr("unavailable"));
+
+  // kvctl health (the containers' probe) speaks TLS too.
+  got = RunCommand({kvctl, "health", "--tls_ca", Path("ca.pem")}, dir_->path(), env);
+  ASSERT_OK(got);
+  EXPECT_TRUE(got->status.Exited(0)) << got->stderr_data;
+  EXPECT_EQ(got->stdout_data, "SERVING\n");
+  got = RunCommand({kvctl, "health", "--timeout", "5s"}, dir_->path(), env);
+  ASSERT_OK(got);
+  EXPECT_TRUE(got->status.Exited(5)) << got->status.ToString();
+  EXPECT_THAT(got->stderr_data, HasSubstr("health check failed"));
 }
 
 TEST_F(TlsTest, ClientsWithoutTlsOrNodeCertificatesAreRefused) {

@@ -24,8 +24,10 @@ int BulkPut(Client& client, const Args& args);
 int BulkGet(Client& client, const Args& args);
 int BulkDelete(Client& client, const Args& args);
 
-// `kvctl dev` (dev_command.cc): needs no client.
+// `kvctl dev` (dev_command.cc) and `kvctl health` (health_command.cc): no
+// Kv client.
 int Dev(const Args& args);
+int Health(const Args& args);
 
 // Helpers shared by the commands.
 // --namespace-id, or a usage error.

@@ -37,6 +37,11 @@ Commands:
       to kvctl as --config). Ctrl-C or SIGTERM stops every node; running it
       again on the same DIR keeps the data. Binaries: --central_bin,
       --edge_bin, else next to kvctl in a build tree, else $PATH.
+  health [SERVICE]
+      Asks the node at --addr for its standard gRPC health (grpc.health.v1
+      Check; SERVICE default "": the server as a whole), over TLS with
+      --tls_ca. stdout: `SERVING`, exit 0; exit 5 when it is not serving or
+      cannot be reached. For container and Kubernetes probes.
   namespace create TITLE
       Creates a namespace. stdout: one line `id=<namespace id>`.
   namespace list
@@ -99,6 +104,7 @@ int Run(const std::vector<std::string>& args) {
     return 0;
   }
   if (args[0] == "dev") return Dev(args);
+  if (args[0] == "health") return Health(args);
   if (args.size() < 2) DieUsage(absl::StrCat("missing subcommand of \"", args[0], "\""));
   const std::string command = absl::StrCat(args[0], " ", args[1]);
   using Handler = int (*)(Client&, const Args&);

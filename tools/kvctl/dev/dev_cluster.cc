@@ -15,7 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/loopback_http.h"
 #include "common/prometheus_text.h"
-#include "tools/kvctl/dev/health_check.h"
+#include "tools/kvctl/health_check.h"
 
 namespace kv::kvctl {
 namespace {
@@ -233,7 +233,8 @@ absl::Status DevCluster::WaitAllHealthy(absl::Time deadline) {
                                                           "); its log ", (*it)->log_path(),
                                                           " ends: ", (*it)->LogTail()));
       }
-      last = CheckServing((*it)->Addr("grpc_port"), absl::Seconds(1));
+      last = CheckServing((*it)->Addr("grpc_port"), grpc::InsecureChannelCredentials(),
+                          absl::Seconds(1));
       if (last.ok()) last = CheckConnected(**it);
       it = last.ok() ? pending.erase(it) : it + 1;
     }

@@ -1,16 +1,19 @@
 #!/bin/bash
 # kv-healthcheck: the container health check of a kv-central or kv-edge.
 # Healthy when the node's /metrics answers 200 (its HTTP listener and
-# registry are up) and its gRPC port accepts a TCP connection. It is a
-# liveness signal for Docker; Kubernetes uses its native gRPC probe on the
-# standard health service instead (deploy/k8s), which also sees NOT_SERVING.
-# grpc_health_probe is not packaged in Debian, hence this: curl + bash only.
+# registry are up) and its gRPC port answers the standard health service
+# with SERVING (`kvctl health`: a node that is shutting down is
+# NOT_SERVING). grpc_health_probe is not packaged in Debian, hence kvctl.
+# The Kubernetes manifests use it as their exec probe: the kubelet's own
+# gRPC probe speaks plain text only.
 #
 # Environment: KV_HEALTH_HOST (default 127.0.0.1), KV_HEALTH_GRPC_PORT
 # (default 7100), KV_HEALTH_METRICS_PORT (default 9100),
 # KV_HEALTH_TIMEOUT seconds (default 2), KV_HEALTH_TLS_CA (the node runs
-# with --tls_*: /metrics is HTTPS, verified against this CA file; default
-# none, plain HTTP). Exit 0 healthy, 1 not (with why).
+# with --tls_*: /metrics is HTTPS and gRPC is TLS, both verified against
+# this CA file, whose node certificate must name KV_HEALTH_HOST; default
+# none, plain text), KV_HEALTH_KVCTL (default kvctl). Exit 0 healthy, 1 not
+# (with why).
 set -u
 host=${KV_HEALTH_HOST:-127.0.0.1}
 grpc_port=${KV_HEALTH_GRPC_PORT:-7100}
@@ -29,8 +32,11 @@ if ! curl -fsS --max-time "$timeout" -o /dev/null "${curl_tls[@]}" "$url"; then
   echo "kv-healthcheck: /metrics on $host:$metrics_port does not answer 200" >&2
   exit 1
 fi
-if ! timeout "$timeout" bash -c "exec 3<>/dev/tcp/$host/$grpc_port" 2>/dev/null; then
-  echo "kv-healthcheck: gRPC port $host:$grpc_port refuses connections" >&2
+grpc_tls=()
+[ -n "$tls_ca" ] && grpc_tls=(--tls_ca "$tls_ca")
+if ! why=$(KVCTL_CONFIG=/dev/null "${KV_HEALTH_KVCTL:-kvctl}" --addr "$host:$grpc_port" \
+             "${grpc_tls[@]}" --timeout "${timeout}s" health 2>&1 >/dev/null); then
+  echo "kv-healthcheck: gRPC health of $host:$grpc_port: ${why:-kvctl failed}" >&2
   exit 1
 fi
 exit 0

@@ -69,7 +69,8 @@ class ComposeTopologyTest(unittest.TestCase):
         # ports each service's environment names.
         health = os.path.join(ARGS.repo, "deploy/docker/healthcheck.sh")
         for name in self.kv:
-            out = subprocess.run(["bash", health], env=self.topo.local_env(name),
+            env = dict(self.topo.local_env(name), KV_HEALTH_KVCTL=ARGS.kvctl_bin)
+            out = subprocess.run(["bash", health], env=env,
                                  capture_output=True, text=True, timeout=10)
             self.assertEqual(out.returncode, 0, f"{name}: {out.stderr}")
 

@@ -189,25 +189,37 @@ TEST_F(TlsTest, ClientsWithoutTlsOrNodeCertificatesAreRefused) {
 }
 
 // The container health check (deploy/docker/healthcheck.sh) reads a TLS
-// node's /metrics over HTTPS when given the CA, and reports it unhealthy
-// without.
+// node's /metrics over HTTPS and asks its gRPC health over TLS (kvctl
+// health) when given the CA, and reports it unhealthy without, or when the
+// gRPC port does not answer the health service.
 TEST_F(TlsTest, ContainerHealthCheckSpeaksTls) {
   ASSERT_NO_FATAL_FAILURE(StartTokenCluster(/*tls=*/true));
+  const char* kvctl = getenv("KVCTL_BIN");
+  ASSERT_NE(kvctl, nullptr) << "KVCTL_BIN is not set (ctest sets it)";
   CentralProcess& central = cluster_->central(0);
   const std::string script = absl::StrCat(KV_SOURCE_DIR, "/deploy/docker/healthcheck.sh");
-  const std::vector<std::pair<std::string, std::optional<std::string>>> env = {
-      {"KV_HEALTH_GRPC_PORT", absl::StrCat(central.grpc_port())},
-      {"KV_HEALTH_METRICS_PORT", absl::StrCat(central.metrics_port())},
-      {"KV_HEALTH_TIMEOUT", "10"}};
-  auto with_ca = env;
+  using Env = std::vector<std::pair<std::string, std::optional<std::string>>>;
+  const Env plain = {{"KV_HEALTH_GRPC_PORT", absl::StrCat(central.grpc_port())},
+                     {"KV_HEALTH_METRICS_PORT", absl::StrCat(central.metrics_port())},
+                     {"KV_HEALTH_TIMEOUT", "10"},
+                     {"KV_HEALTH_KVCTL", kvctl}};
+  Env with_ca = plain;
   with_ca.emplace_back("KV_HEALTH_TLS_CA", Path("ca.pem"));
-  absl::StatusOr<CommandResult> healthy = RunCommand({"/bin/bash", script}, dir_->path(), with_ca);
-  ASSERT_OK(healthy);
-  EXPECT_TRUE(healthy->status.Exited(0)) << healthy->stderr_data;
-  absl::StatusOr<CommandResult> plain = RunCommand({"/bin/bash", script}, dir_->path(), env);
-  ASSERT_OK(plain);
-  EXPECT_TRUE(plain->status.Exited(1)) << plain->stderr_data;
-  EXPECT_THAT(plain->stderr_data, HasSubstr("/metrics"));
+  Env no_health = with_ca;  // the gRPC port is the metrics port: HTTPS, no gRPC
+  no_health.emplace_back("KV_HEALTH_GRPC_PORT", absl::StrCat(central.metrics_port()));
+  auto check = [&](const Env& env) {
+    absl::StatusOr<CommandResult> result = RunCommand({"/bin/bash", script}, dir_->path(), env);
+    EXPECT_OK(result);
+    return result.ok() ? *result : CommandResult{};
+  };
+  const CommandResult healthy = check(with_ca);
+  EXPECT_TRUE(healthy.status.Exited(0)) << healthy.stderr_data;
+  const CommandResult without_ca = check(plain);
+  EXPECT_TRUE(without_ca.status.Exited(1)) << without_ca.stderr_data;
+  EXPECT_THAT(without_ca.stderr_data, HasSubstr("/metrics"));
+  const CommandResult not_grpc = check(no_health);
+  EXPECT_TRUE(not_grpc.status.Exited(1)) << not_grpc.stderr_data;
+  EXPECT_THAT(not_grpc.stderr_data, HasSubstr("gRPC health"));
 }
 
 // The REST port serves HTTPS with the node's certificate: curl verifies it

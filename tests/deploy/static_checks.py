@@ -228,10 +228,22 @@ class ComposeTest(unittest.TestCase):
 
 
 def kustomize():
-    out = run([ARGS.kubectl, "kustomize", repo("deploy/k8s")])
-    if out.returncode != 0:
-        raise AssertionError(f"kubectl kustomize: {out.stderr}")
-    return [d for d in yaml.safe_load_all(out.stdout) if d]
+    """deploy/k8s rendered as an operator would: in a copy of deploy/ whose
+    config/tls/ deploy/k8s/make-certs.sh has just made (it is not in git)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        deploy = os.path.join(tmp, "deploy")
+        shutil.copytree(repo("deploy"), deploy)
+        shutil.rmtree(os.path.join(deploy, "k8s/config/tls"), ignore_errors=True)
+        made = run(["sh", os.path.join(deploy, "k8s/make-certs.sh")])
+        if made.returncode != 0:
+            raise AssertionError(f"deploy/k8s/make-certs.sh: {made.stdout}{made.stderr}")
+        out = run([ARGS.kubectl, "kustomize", os.path.join(deploy, "k8s")])
+        if out.returncode != 0:
+            raise AssertionError(f"kubectl kustomize: {out.stderr}")
+        tls_dir = os.path.join(deploy, "k8s/config/tls")
+        certificate = run(["openssl", "x509", "-in", os.path.join(tls_dir, "node.crt"), "-noout",
+                           "-ext", "subjectAltName"]).stdout
+    return [d for d in yaml.safe_load_all(out.stdout) if d], certificate
 
 
 def pod_templates(objects):
@@ -248,7 +260,7 @@ def k8s_expand(text, env):
 class KubernetesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.objects = kustomize()
+        cls.objects, cls.certificate_names = kustomize()
         cls.by_kind = {}
         for o in cls.objects:
             cls.by_kind.setdefault(o["kind"], []).append(o)
@@ -290,9 +302,13 @@ class KubernetesTest(unittest.TestCase):
             for c in spec["containers"]:
                 ports = {p["containerPort"]: p["name"] for p in c["ports"]}
                 self.assertEqual(ports.get(int(annotations["prometheus.io/port"])), "metrics", name)
+                # Probes: the image's health check (gRPC health and
+                # /metrics over TLS), told the container's own ports.
+                env = {e["name"]: e.get("value") for e in c.get("env", [])}
                 for probe in ("readinessProbe", "livenessProbe"):
-                    self.assertIn(c[probe]["grpc"]["port"], ports, f"{name} {probe}")
-                    self.assertEqual(ports[c[probe]["grpc"]["port"]], "grpc", f"{name} {probe}")
+                    self.assertEqual(c[probe]["exec"]["command"], ["kv-healthcheck"], f"{name} {probe}")
+                self.assertEqual(ports.get(int(env["KV_HEALTH_GRPC_PORT"])), "grpc", name)
+                self.assertEqual(ports.get(int(env["KV_HEALTH_METRICS_PORT"])), "metrics", name)
                 self.assertIn("memory", c["resources"]["limits"], name)
                 self.assertIn("cpu", c["resources"]["requests"], name)
                 self.assertFalse(c["securityContext"]["allowPrivilegeEscalation"], name)
@@ -305,6 +321,16 @@ class KubernetesTest(unittest.TestCase):
             for v in spec.get("volumes", []):
                 if "secret" in v:
                     self.assertIn(v["secret"]["secretName"], secrets, name)
+
+    def test_certificate_names_the_probes_and_prometheus(self):
+        # The probes dial 127.0.0.1 (kv-healthcheck's default host);
+        # Prometheus scrapes pod IPs and verifies the name it is given.
+        self.assertIn("IP Address:127.0.0.1", self.certificate_names)
+        with open(repo("deploy/prometheus/prometheus-kubernetes.yml")) as f:
+            config = yaml.safe_load(f)
+        for job in config["scrape_configs"]:
+            self.assertEqual(job["scheme"], "https", job["job_name"])
+            self.assertIn(f"DNS:{job['tls_config']['server_name']},", self.certificate_names + ",")
 
     def test_selectors_select(self):
         def selects(selector, labels):
@@ -351,6 +377,25 @@ class KubernetesTest(unittest.TestCase):
                     self.assertEqual(sorted(unknown), [], f"{prog}: flags the binary does not know")
                     self.assertNotIn("$", "".join(args), f"{prog}: unexpanded variable in {args}")
                     flags = dict(a[2:].split("=", 1) for a in args if "=" in a)
+                    # TLS from the kv-tls Secret's mount; the probe's CA is
+                    # the node's.
+                    self.assertNotIn("--insecure", args, prog)
+                    mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+                    secrets = {v["name"]: v["secret"]["secretName"]
+                               for v in template["spec"]["volumes"] if "secret" in v}
+                    tls_secrets = {o["metadata"]["name"] for o in self.by_kind["Secret"]
+                                   if o.get("type") == "kubernetes.io/tls"}
+                    tls_mount = [mounts[n] for n, s in secrets.items() if s in tls_secrets]
+                    self.assertEqual(len(tls_mount), 1, prog)
+                    for flag, key in (("tls_cert", "tls.crt"), ("tls_key", "tls.key"),
+                                      ("tls_ca", "ca.crt")):
+                        self.assertEqual(flags.get(flag), f"{tls_mount[0]}/{key}", prog)
+                    self.assertEqual(env["KV_HEALTH_TLS_CA"], flags["tls_ca"], prog)
+                    # The certificate names every address nodes are dialled by.
+                    dialled = flags["peers"] if prog == "kv-central" else flags["centrals"]
+                    for addr in dialled.split(","):
+                        host = addr.split("=")[-1].rsplit(":", 1)[0]
+                        self.assertIn(f"DNS:{host}", self.certificate_names, prog)
                     if prog == "kv-central":
                         self.assertEqual(flags["node_id"], "3", "pod kv-central-2 is node 3")
                         self.assertEqual(len(flags["peers"].split(",")), 3)

@@ -188,7 +188,8 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
     node->metrics_handler_ = std::make_unique<http::MetricsHandler>(
         std::vector<std::shared_ptr<prometheus::Collectable>>{
             node->registry_,
-            std::make_shared<EngineCollector>(*node->storage_, options.storage.data_dir)});
+            std::make_shared<EngineCollector>(*node->storage_, options.storage.data_dir)},
+        *node->auth_);
     KV_ASSIGN_OR_RETURN(node->metrics_server_,
                         http::StartMetricsServer(options.metrics_addr, tls,
                                                  *node->metrics_handler_));

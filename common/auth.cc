@@ -40,19 +40,20 @@ absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::FromText
     if (line.empty() || line[0] == '#') continue;
     std::vector<absl::string_view> fields =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    if (fields.size() != 3 ||
-        (fields[2] != "read" && fields[2] != "write" && fields[2] != "edge")) {
+    if (fields.size() != 3 || (fields[2] != "read" && fields[2] != "write" &&
+                               fields[2] != "edge" && fields[2] != "metrics")) {
       return absl::InvalidArgumentError(absl::StrCat(
           "tokens file line ", line_number,
-          ": expected `<token> <account_id> <read|write|edge>`"));
+          ": expected `<token> <account_id> <read|write|edge|metrics>`"));
     }
     if (absl::Status s = ValidateAccountId(fields[1]); !s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("tokens file line ", line_number, ": ", s.message()));
     }
-    const Scope scope = fields[2] == "write"  ? Scope::kWrite
-                        : fields[2] == "edge" ? Scope::kEdge
-                                              : Scope::kRead;
+    const Scope scope = fields[2] == "write"     ? Scope::kWrite
+                        : fields[2] == "edge"    ? Scope::kEdge
+                        : fields[2] == "metrics" ? Scope::kMetrics
+                                                 : Scope::kRead;
     Principal principal{std::string(fields[1]), scope, false};
     if (!auth->tokens_.emplace(std::string(fields[0]), principal).second) {
       return absl::InvalidArgumentError(
@@ -95,6 +96,12 @@ absl::Status TokenAuthenticator::AuthorizeEdge(const Principal& principal) const
       "Authentication error: invalidation streams need an edge token"));
 }
 
+absl::Status TokenAuthenticator::AuthorizeMetrics(const Principal& principal) const {
+  if (principal.open || principal.scope == Scope::kMetrics) return absl::OkStatus();
+  return AuthError(absl::PermissionDeniedError(
+      "Authentication error: /metrics needs a metrics token"));
+}
+
 absl::StatusOr<std::string> TokenAuthenticator::Authorize(
     const Principal& principal, absl::string_view requested_account, Scope needed) const {
   if (principal.open) {
@@ -107,9 +114,10 @@ absl::StatusOr<std::string> TokenAuthenticator::Authorize(
         "Authentication error: this token belongs to another account than \"",
         requested_account.substr(0, 64), "\"")));
   }
-  if (principal.scope == Scope::kEdge) {
-    return AuthError(absl::PermissionDeniedError(
-        "Authentication error: an edge token cannot read or write records"));
+  if (principal.scope == Scope::kEdge || principal.scope == Scope::kMetrics) {
+    return AuthError(absl::PermissionDeniedError(absl::StrCat(
+        "Authentication error: ", principal.scope == Scope::kEdge ? "an edge" : "a metrics",
+        " token cannot read or write records")));
   }
   if (needed == Scope::kWrite && principal.scope != Scope::kWrite) {
     return AuthError(absl::PermissionDeniedError(

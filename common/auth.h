@@ -12,8 +12,9 @@
 namespace kv {
 
 // kEdge: an edge node's token for the invalidation stream (every account's
-// changes); it grants no client reads or writes.
-enum class Scope { kRead, kWrite, kEdge };
+// changes); it grants no client reads or writes. kMetrics: a scraper's token
+// for the nodes' /metrics; it grants nothing else.
+enum class Scope { kRead, kWrite, kEdge, kMetrics };
 
 // Who is calling: the account a token belongs to and what it may do.
 struct Principal {
@@ -25,7 +26,7 @@ struct Principal {
 
 // Bearer-token authentication and authorization, shared by gRPC and HTTP.
 // A tokens file has one token per line:
-// `<token> <account_id> <read|write|edge>`;
+// `<token> <account_id> <read|write|edge|metrics>`;
 // blank lines and lines starting with '#' are ignored.
 // Immutable after construction; thread-safe.
 class TokenAuthenticator {
@@ -48,9 +49,13 @@ class TokenAuthenticator {
   // token, or dev mode). PERMISSION_DENIED otherwise.
   absl::Status AuthorizeEdge(const Principal& principal) const;
 
+  // Checks that `principal` may read a node's /metrics (a metrics token, or
+  // dev mode). PERMISSION_DENIED otherwise.
+  absl::Status AuthorizeMetrics(const Principal& principal) const;
+
   // Resolves the account a request acts on (`requested` may be empty: the
   // principal's own) and checks the scope. PERMISSION_DENIED for another
-  // account's token or a read-only token writing.
+  // account's token, a read-only token writing, or an edge or metrics token.
   absl::StatusOr<std::string> Authorize(const Principal& principal,
                                         absl::string_view requested_account,
                                         Scope needed) const;

@@ -130,7 +130,7 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   // The metrics listener last: it usually asks the kernel for a port, and
   // bound first it could take the one a restart must listen on again.
   node->metrics_handler_ = std::make_unique<http::MetricsHandler>(
-      std::vector<std::shared_ptr<prometheus::Collectable>>{node->registry_});
+      std::vector<std::shared_ptr<prometheus::Collectable>>{node->registry_}, *node->auth_);
   KV_ASSIGN_OR_RETURN(node->metrics_server_,
                       http::StartMetricsServer(options.metrics_addr, tls,
                                                *node->metrics_handler_));

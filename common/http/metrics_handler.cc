@@ -19,8 +19,9 @@ void Plain(int status, absl::string_view message, HttpResponse* response) {
 
 }  // namespace
 
-MetricsHandler::MetricsHandler(std::vector<std::shared_ptr<prometheus::Collectable>> collectables)
-    : collectables_(std::move(collectables)) {}
+MetricsHandler::MetricsHandler(std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
+                               const TokenAuthenticator& auth)
+    : collectables_(std::move(collectables)), auth_(auth) {}
 
 void MetricsHandler::Handle(const HttpRequest& request, HttpResponse* response) {
   if (request.path != "/metrics") {
@@ -31,6 +32,17 @@ void MetricsHandler::Handle(const HttpRequest& request, HttpResponse* response) 
     return Plain(405, absl::StrCat("Method ", request.method.substr(0, 16),
                                    " is not allowed on /metrics"),
                  response);
+  }
+  if (!auth_.is_open()) {
+    const std::string* header = request.Header("authorization");
+    absl::StatusOr<Principal> principal = auth_.Authenticate(header == nullptr ? "" : *header);
+    absl::Status allowed =
+        principal.ok() ? auth_.AuthorizeMetrics(*principal) : principal.status();
+    if (!allowed.ok()) {
+      const bool unauthenticated = allowed.code() == absl::StatusCode::kUnauthenticated;
+      if (unauthenticated) response->AddHeader("WWW-Authenticate", "Bearer realm=\"metrics\"");
+      return Plain(unauthenticated ? 401 : 403, allowed.message(), response);
+    }
   }
   std::vector<prometheus::MetricFamily> families;
   for (const std::shared_ptr<prometheus::Collectable>& collectable : collectables_) {

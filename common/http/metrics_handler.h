@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/auth.h"
 #include "common/http/http_server.h"
 
 namespace prometheus {
@@ -18,11 +19,15 @@ namespace kv::http {
 // serves HTTPS when the node has TLS: GET (and HEAD) /metrics answers the
 // Prometheus text exposition format 0.0.4 of `collectables`, collected at
 // each scrape on a worker thread (a collector may read the storage);
-// another path is 404, another method 405, a request body 413. Thread-safe.
-// The collectables are kept alive by the handler.
+// another path is 404, another method 405, a request body 413. With a
+// tokens file (`auth` not open) a scrape needs `Authorization: Bearer` with
+// a metrics-scope token: 401 (and WWW-Authenticate) without a known one,
+// 403 for a token of another scope. Thread-safe. The collectables are kept
+// alive by the handler; `auth` must outlive it.
 class MetricsHandler final : public HttpHandler {
  public:
-  explicit MetricsHandler(std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
+  MetricsHandler(std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
+                 const TokenAuthenticator& auth);
 
   uint64_t BodyLimit(const HttpRequest& head) const override { return 0; }
   void Handle(const HttpRequest& request, HttpResponse* response) override;
@@ -30,6 +35,7 @@ class MetricsHandler final : public HttpHandler {
 
  private:
   const std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+  const TokenAuthenticator& auth_;
 };
 
 // Starts a node's metrics port on `addr` (host:port; port 0 picks one):

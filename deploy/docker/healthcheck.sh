@@ -1,7 +1,8 @@
 #!/bin/bash
 # kv-healthcheck: the container health check of a kv-central or kv-edge.
-# Healthy when the node's /metrics answers 200 (its HTTP listener and
-# registry are up) and its gRPC port answers the standard health service
+# Healthy when the node's /metrics answers (200, or 401 from a node with a
+# tokens file, whose scrapes need a metrics token: its HTTP listener is up)
+# and its gRPC port answers the standard health service
 # with SERVING (`kvctl health`: a node that is shutting down is
 # NOT_SERVING). grpc_health_probe is not packaged in Debian, hence kvctl.
 # The Kubernetes manifests use it as their exec probe: the kubelet's own
@@ -28,8 +29,9 @@ else
   url="http://$host:$metrics_port/metrics"
   curl_tls=()
 fi
-if ! curl -fsS --max-time "$timeout" -o /dev/null "${curl_tls[@]}" "$url"; then
-  echo "kv-healthcheck: /metrics on $host:$metrics_port does not answer 200" >&2
+code=$(curl -sS --max-time "$timeout" -o /dev/null -w '%{http_code}' "${curl_tls[@]}" "$url")
+if [ "$code" != 200 ] && [ "$code" != 401 ]; then
+  echo "kv-healthcheck: /metrics on $host:$metrics_port does not answer (HTTP ${code:-000})" >&2
   exit 1
 fi
 grpc_tls=()

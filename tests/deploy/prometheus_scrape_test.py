@@ -81,9 +81,10 @@ class PrometheusScrapeTest(unittest.TestCase):
         config["rule_files"] = [os.path.join(src_dir, r) for r in config["rule_files"]]
         for job in config["scrape_configs"]:
             job.pop("scrape_interval", None)
-            if "ca_file" in job.get("tls_config", {}):
-                job["tls_config"]["ca_file"] = self.topo.translate("prometheus",
-                                                                   job["tls_config"]["ca_file"])
+            # Files the container reads, at their replayed places.
+            for section, key in (("tls_config", "ca_file"), ("authorization", "credentials_file")):
+                if key in job.get(section, {}):
+                    job[section][key] = self.topo.translate("prometheus", job[section][key])
             for sc in job.get("static_configs", []):
                 sc["targets"] = [self.topo.translate("prometheus", t) for t in sc["targets"]]
                 for t in sc["targets"]:

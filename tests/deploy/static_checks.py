@@ -72,9 +72,41 @@ class PrometheusTest(unittest.TestCase):
         self.assertEqual(out.returncode, 0, f"promtool {' '.join(args)}:\n{out.stdout}{out.stderr}")
         return out.stdout
 
-    def test_check_config(self):
-        out = self.promtool("check", "config", repo("deploy/prometheus/prometheus.yml"))
+    def assert_metrics_token(self, token_file, tokens_file):
+        """`token_file` holds a token that `tokens_file` gives the metrics
+        scope (what the nodes' /metrics accepts)."""
+        with open(token_file) as f:
+            token = f.read().strip()
+        with open(tokens_file) as f:
+            scopes = {l.split()[0]: l.split()[2] for l in f
+                      if l.strip() and not l.startswith("#") and len(l.split()) == 3}
+        self.assertEqual(scopes.get(token), "metrics", f"{token_file} in {tokens_file}")
+
+    def check_config(self, config, token_file):
+        """promtool check config on `config` (a dict), its rule files made
+        absolute and the metrics token it reads (promtool wants the file to
+        exist) at `token_file`."""
+        config["rule_files"] = [os.path.abspath(repo("deploy/prometheus", r)) for r in config["rule_files"]]
+        for job in config["scrape_configs"]:
+            if "authorization" in job:
+                job["authorization"]["credentials_file"] = token_file
+        with tempfile.NamedTemporaryFile("w", suffix=".yml") as f:
+            yaml.safe_dump(config, f)
+            f.flush()
+            out = self.promtool("check", "config", f.name)
         self.assertIn(f"{len(deploy_queries.rule_files(ARGS.repo))} rule files found", out)
+
+    def test_check_config(self):
+        with open(repo("deploy/prometheus/prometheus.yml")) as f:
+            config = yaml.safe_load(f)
+        # The compose file mounts the token file Prometheus reads.
+        model = compose_local.load_compose(repo("deploy/docker-compose.yml"), ARGS.docker_compose)
+        topo = compose_local.LocalTopology(model, {}, tempfile.mkdtemp(prefix="kv-static-"))
+        tokens = {topo.translate("prometheus", j["authorization"]["credentials_file"])
+                  for j in config["scrape_configs"] if "authorization" in j}
+        self.assertEqual(tokens, {os.path.realpath(repo("deploy/config/metrics-token.txt"))})
+        self.assert_metrics_token(repo("deploy/config/metrics-token.txt"), repo("deploy/config/tokens.txt"))
+        self.check_config(config, tokens.pop())
 
     def test_check_kubernetes_config(self):
         # Debian's Prometheus is built without Kubernetes discovery, so
@@ -86,12 +118,9 @@ class PrometheusTest(unittest.TestCase):
             self.assertIn("kubernetes_sd_configs", job)
             job.pop("kubernetes_sd_configs")
             job["file_sd_configs"] = [{"files": ["/nonexistent/targets.json"]}]
-        config["rule_files"] = [os.path.abspath(repo("deploy/prometheus", r)) for r in config["rule_files"]]
-        with tempfile.NamedTemporaryFile("w", suffix=".yml") as f:
-            yaml.safe_dump(config, f)
-            f.flush()
-            out = self.promtool("check", "config", f.name)
-        self.assertIn(f"{len(deploy_queries.rule_files(ARGS.repo))} rule files found", out)
+        self.assert_metrics_token(repo("deploy/k8s/config/metrics-token.txt"),
+                                  repo("deploy/k8s/config/tokens.txt"))
+        self.check_config(config, repo("deploy/k8s/config/metrics-token.txt"))
 
     def test_check_rules(self):
         files = deploy_queries.rule_files(ARGS.repo)

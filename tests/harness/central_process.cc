@@ -177,7 +177,7 @@ absl::StatusOr<MetricsSnapshot> CentralProcess::Metrics(absl::Duration timeout) 
   if (metrics_port_ == 0) {
     return absl::FailedPreconditionError("this central serves no /metrics (--metrics_addr)");
   }
-  return ScrapeMetrics(metrics_port_, timeout, options_.tls_ca);
+  return ScrapeMetrics(metrics_port_, timeout, options_.tls_ca, options_.metrics_token);
 }
 
 absl::StatusOr<double> CentralProcess::Metric(absl::string_view name,

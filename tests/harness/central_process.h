@@ -25,6 +25,9 @@ struct CentralProcessOptions {
   bool dev = true;
   // Passed as --tokens_file when not empty (use with dev = false).
   std::string tokens_file;
+  // A metrics-scope token of that file: the harness's scrapes (Metrics())
+  // send it. Empty: none (dev mode needs none).
+  std::string metrics_token;
   // --node_id. Default: 1.
   int node_id = 1;
   // Serve the REST API on 127.0.0.1 port 0 (--http_addr); the port is read

@@ -138,7 +138,7 @@ std::unique_ptr<kv::v1::Kv::Stub> EdgeProcess::NewStub() const {
 }
 
 absl::StatusOr<MetricsSnapshot> EdgeProcess::Metrics(absl::Duration timeout) const {
-  return ScrapeMetrics(metrics_port_, timeout, options_.tls_ca);
+  return ScrapeMetrics(metrics_port_, timeout, options_.tls_ca, options_.metrics_token);
 }
 
 absl::StatusOr<double> EdgeProcess::Metric(absl::string_view name,

@@ -35,6 +35,9 @@ struct EdgeProcessOptions {
   bool workerd = false;
   // Passed as --tokens_file when not empty (use with dev = false).
   std::string tokens_file;
+  // A metrics-scope token of that file: the harness's scrapes (Metrics())
+  // send it. Empty: none (dev mode needs none).
+  std::string metrics_token;
   // The edge serves TLS (its --tls_* flags go in extra_flags): the
   // harness's own channel verifies it against this CA file.
   std::string tls_ca;

@@ -1,5 +1,7 @@
 #include "tests/harness/metrics_scraper.h"
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -14,21 +16,43 @@
 namespace kv::testing {
 
 absl::StatusOr<MetricsSnapshot> ScrapeMetrics(int port, absl::Duration timeout,
-                                              const std::string& tls_ca) {
-  if (tls_ca.empty()) {
+                                              const std::string& tls_ca,
+                                              const std::string& token) {
+  if (tls_ca.empty() && token.empty()) {
     absl::StatusOr<std::string> text = HttpGet(port, "/metrics", timeout);
     if (!text.ok()) return text.status();
     return MetricsSnapshot::Parse(*text);
   }
-  absl::StatusOr<CommandResult> fetched = RunCommand(
-      {"/usr/bin/curl", "-sS", "--fail", "--max-time",
-       absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(timeout))), "--cacert", tls_ca,
-       absl::StrCat("https://127.0.0.1:", port, "/metrics")},
-      std::filesystem::path(tls_ca).parent_path().string(), {}, "", timeout + absl::Seconds(5));
+  const std::string url =
+      absl::StrCat(tls_ca.empty() ? "http" : "https", "://127.0.0.1:", port, "/metrics");
+  std::vector<std::string> argv = {
+      "/usr/bin/curl", "-sS", "--fail", "--max-time",
+      absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(timeout)))};
+  if (!tls_ca.empty()) argv.insert(argv.end(), {"--cacert", tls_ca});
+  if (!token.empty()) argv.insert(argv.end(), {"-H", absl::StrCat("Authorization: Bearer ", token)});
+  argv.push_back(url);
+  // curl's capture files: beside the CA, or in this process's own
+  // temporary directory (RunCommand's names are unique per process only),
+  // removed at exit.
+  struct OwnDir {
+    OwnDir() {
+      std::string pattern = (std::filesystem::temp_directory_path() / "kv-scrape-XXXXXX").string();
+      if (mkdtemp(pattern.data()) != nullptr) path = pattern;
+    }
+    ~OwnDir() {
+      std::error_code ignored;
+      if (!path.empty()) std::filesystem::remove_all(path, ignored);
+    }
+    std::string path;
+  };
+  static OwnDir own_dir;
+  const std::string scratch =
+      tls_ca.empty() ? own_dir.path : std::filesystem::path(tls_ca).parent_path().string();
+  if (scratch.empty()) return absl::InternalError("no directory for curl's output");
+  absl::StatusOr<CommandResult> fetched = RunCommand(argv, scratch, {}, "", timeout + absl::Seconds(5));
   if (!fetched.ok()) return fetched.status();
   if (!fetched->status.Exited(0)) {
-    return absl::UnavailableError(absl::StrCat("curl https://127.0.0.1:", port, "/metrics: ",
-                                               fetched->stderr_data));
+    return absl::UnavailableError(absl::StrCat("curl ", url, ": ", fetched->stderr_data));
   }
   return MetricsSnapshot::Parse(fetched->stdout_data);
 }

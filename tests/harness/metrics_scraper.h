@@ -32,10 +32,12 @@ using ::kv::MetricsSnapshot;
 using ::kv::HttpGet;
 
 // HttpGet(port, "/metrics") parsed. With `tls_ca` (a node with TLS serves
-// its metrics over HTTPS): fetched by curl, verified against that CA file
-// (its directory holds curl's capture files).
+// its metrics over HTTPS) or a `token` (a node with a tokens file wants a
+// metrics token): fetched by curl, verified against that CA file, sending
+// `Authorization: Bearer <token>`.
 absl::StatusOr<MetricsSnapshot> ScrapeMetrics(int port, absl::Duration timeout = absl::Seconds(5),
-                                              const std::string& tls_ca = "");
+                                              const std::string& tls_ca = "",
+                                              const std::string& token = "");
 
 // The observations in each bucket of `after` that were not yet in `before`
 // (both from Histogram() of the same metric with the same bounds), i.e. the

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/loopback_http.h"
+#include "tests/harness/metrics_scraper.h"
 #include "tests/harness/process.h"
 #include "tests/integration/itest_util.h"
 
@@ -18,6 +20,7 @@ using ::testing::SizeIs;
 constexpr char kWriterA[] = "token-a-write-0123456789";
 constexpr char kReaderA[] = "token-a-read-0123456789";
 constexpr char kWriterB[] = "token-b-write-0123456789";
+constexpr char kScraper[] = "token-metrics-0123456789";
 
 class AuthTest : public CentralFixture {
  protected:
@@ -27,10 +30,13 @@ class AuthTest : public CentralFixture {
     ASSERT_OK(WriteStringToFile(tokens_path, absl::StrCat("# test tokens\n", kWriterA,
                                                           " accounta write\n\n", kReaderA,
                                                           " accounta read\n", kWriterB,
-                                                          " accountb write\n")));
+                                                          " accountb write\n", kScraper,
+                                                          " scrapers metrics\n")));
     CentralProcessOptions options;
     options.dev = false;
     options.tokens_file = tokens_path;
+    options.metrics_token = kScraper;
+    options.extra_flags = {"--metrics_addr=127.0.0.1:0"};
     ASSERT_NO_FATAL_FAILURE(StartCentral(options));
     token_ = kWriterA;
     ns_ = MustCreateNamespace("a-namespace");
@@ -149,6 +155,23 @@ TEST_F(AuthTest, ReadOnlyTokenCannotWrite) {
   EXPECT_OK(ListNamespaces(1, 10));
   EXPECT_OK(GetNamespace(ns_));
   ExpectEveryRpcFails(absl::StatusCode::kPermissionDenied, /*include_reads=*/false);
+  ExpectUnchanged();
+}
+
+// A metrics token scrapes /metrics and nothing else; the metrics port
+// wants one (401 without a token, 403 for a client's).
+TEST_F(AuthTest, MetricsTokenScrapesAndNothingElse) {
+  ASSERT_OK(central_->Metrics());  // sends kScraper
+  const int port = central_->metrics_port();
+  absl::StatusOr<HttpResult> anonymous =
+      HttpRequest(port, "GET", "/metrics", "", absl::Seconds(10));
+  ASSERT_OK(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  EXPECT_THAT(anonymous->body, HasSubstr("no API token"));
+  EXPECT_THAT(ScrapeMetrics(port, absl::Seconds(10), "", kWriterA).status().message(),
+              HasSubstr("403"));
+  token_ = kScraper;
+  ExpectEveryRpcFails(absl::StatusCode::kPermissionDenied, /*include_reads=*/true);
   ExpectUnchanged();
 }
 

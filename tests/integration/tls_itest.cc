@@ -35,6 +35,7 @@ using ::testing::HasSubstr;
 constexpr char kAccount[] = "0123456789abcdef0123456789abcdef";
 constexpr char kWriter[] = "tls-writer-token-0123456789";
 constexpr char kNodeToken[] = "tls-node-token-0123456789";
+constexpr char kMetricsToken[] = "tls-metrics-token-0123456789";
 
 class TlsTest : public ClusterTest {
  protected:
@@ -43,8 +44,9 @@ class TlsTest : public ClusterTest {
     ASSERT_OK(dir);
     certs_ = dir->release();
     ASSERT_OK(MakeTestCertificates(certs_->path()));
-    ASSERT_OK(WriteStringToFile(Path("tokens"), absl::StrCat(kWriter, " ", kAccount, " write\n",
-                                                             kNodeToken, " ", kAccount, " edge\n")));
+    ASSERT_OK(WriteStringToFile(
+        Path("tokens"), absl::StrCat(kWriter, " ", kAccount, " write\n", kNodeToken, " ", kAccount,
+                                     " edge\n", kMetricsToken, " ", kAccount, " metrics\n")));
     ASSERT_OK(WriteStringToFile(Path("node-token"), kNodeToken));
   }
   static void TearDownTestSuite() { delete certs_; }
@@ -61,6 +63,7 @@ class TlsTest : public ClusterTest {
     CentralProcessOptions options;
     options.dev = false;
     options.tokens_file = Path("tokens");
+    options.metrics_token = kMetricsToken;
     options.extra_flags = {absl::StrCat("--peer_token_file=", Path("node-token"))};
     if (tls) {
       for (std::string& flag : TlsFlags()) options.extra_flags.push_back(std::move(flag));
@@ -87,6 +90,14 @@ TEST_F(TlsTest, ClusterAndEdgeWorkOverMutualTls) {
   // from it with the CA (CentralProcess::Metrics); plain HTTP gets nothing.
   EXPECT_FALSE(HttpGet(cluster_->central(0).metrics_port(), "/metrics", absl::Seconds(5)).ok());
   ASSERT_OK(cluster_->central(0).Metrics());
+  // With tokens, a scrape needs the metrics token (Metrics() sends it): none
+  // is 401, a client's is 403.
+  const int metrics_port = cluster_->central(0).metrics_port();
+  absl::StatusOr<MetricsSnapshot> refused =
+      ScrapeMetrics(metrics_port, absl::Seconds(10), Path("ca.pem"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("401"));
+  refused = ScrapeMetrics(metrics_port, absl::Seconds(10), Path("ca.pem"), kWriter);
+  EXPECT_THAT(refused.status().message(), HasSubstr("403"));
   // Made at central 3, forwarded to central 1 over mutual TLS.
   const std::string ns = CreateNamespace(2, "over-tls");
   ASSERT_FALSE(ns.empty());
@@ -98,6 +109,7 @@ TEST_F(TlsTest, ClusterAndEdgeWorkOverMutualTls) {
   e.centrals = cluster_->grpc_addrs();
   e.dev = false;
   e.tokens_file = Path("tokens");
+  e.metrics_token = kMetricsToken;
   e.tls_ca = Path("ca.pem");
   e.extra_flags = TlsFlags();
   e.extra_flags.push_back(absl::StrCat("--upstream_token=", kNodeToken));

@@ -1,5 +1,6 @@
 #include "common/auth.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace kv {
@@ -75,6 +76,31 @@ TEST(AuthTest, EdgeTokensSubscribeButNeitherReadNorWrite) {
             absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE(TokenAuthenticator::Open("dev")->AuthorizeEdge(
       *TokenAuthenticator::Open("dev")->Authenticate("")).ok());
+}
+
+using ::testing::HasSubstr;
+
+TEST(AuthTest, MetricsTokensScrapeAndNothingElse) {
+  auto auth = *TokenAuthenticator::FromText("tok-m scrapers metrics\ntok-w acct1 write\n"
+                                            "tok-e edges edge\n");
+  Principal scraper = *auth->Authenticate("Bearer tok-m");
+  EXPECT_TRUE(auth->AuthorizeMetrics(scraper).ok());
+  for (const char* other : {"Bearer tok-w", "Bearer tok-e"}) {
+    EXPECT_EQ(auth->AuthorizeMetrics(*auth->Authenticate(other)).code(),
+              absl::StatusCode::kPermissionDenied)
+        << other;
+  }
+  for (Scope needed : {Scope::kRead, Scope::kWrite}) {
+    absl::StatusOr<std::string> records = auth->Authorize(scraper, "", needed);
+    EXPECT_EQ(records.status().code(), absl::StatusCode::kPermissionDenied);
+    EXPECT_THAT(records.status().message(), HasSubstr("a metrics token cannot read or write"));
+  }
+  EXPECT_EQ(auth->AuthorizeEdge(scraper).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(TokenAuthenticator::Open("dev")->AuthorizeMetrics(
+      *TokenAuthenticator::Open("dev")->Authenticate("")).ok());
+  // The scope is spelled out in the file's error.
+  EXPECT_THAT(TokenAuthenticator::FromText("t a scrape\n").status().message(),
+              HasSubstr("<read|write|edge|metrics>"));
 }
 
 }  // namespace

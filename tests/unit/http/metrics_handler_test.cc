@@ -15,6 +15,7 @@ namespace kv::http {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(MetricsHandlerTest, ServesEveryCollectableAtMetricsOnly) {
   auto first = std::make_shared<prometheus::Registry>();
@@ -23,7 +24,8 @@ TEST(MetricsHandlerTest, ServesEveryCollectableAtMetricsOnly) {
       .Increment(3);
   prometheus::BuildCounter().Name("kv_test_second_total").Help("second").Register(*second).Add(
       {{"peer", "2"}});
-  MetricsHandler handler({first, second});
+  std::unique_ptr<TokenAuthenticator> open = TokenAuthenticator::Open("dev");
+  MetricsHandler handler({first, second}, *open);
   absl::StatusOr<std::unique_ptr<HttpServer>> server =
       StartMetricsServer("127.0.0.1:0", TlsMaterial{}, handler);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -48,6 +50,46 @@ TEST(MetricsHandlerTest, ServesEveryCollectableAtMetricsOnly) {
   EXPECT_EQ(response.status, 405);
   EXPECT_THAT(response.body, HasSubstr("POST"));
   EXPECT_FALSE(HttpGet(port, "/other", absl::Seconds(10)).ok());
+}
+
+// With a tokens file, a scrape needs a metrics token: 401 with a Bearer
+// challenge without one (or with an unknown one), 403 for a client's token,
+// the page for the scraper's.
+TEST(MetricsHandlerTest, WithTokensOnlyAMetricsTokenScrapes) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  prometheus::BuildCounter().Name("kv_test_total").Help("t").Register(*registry).Add({});
+  absl::StatusOr<std::unique_ptr<TokenAuthenticator>> auth =
+      TokenAuthenticator::FromText("scrape-token scrapers metrics\nwrite-token acct1 write\n");
+  ASSERT_TRUE(auth.ok()) << auth.status();
+  MetricsHandler handler({registry}, **auth);
+  auto scrape = [&](const char* authorization) {
+    HttpRequest request;
+    request.method = "GET";
+    request.path = "/metrics";
+    if (authorization != nullptr) request.headers.emplace_back("authorization", authorization);
+    HttpResponse response;
+    handler.Handle(request, &response);
+    return response;
+  };
+  auto header = [](const HttpResponse& response, absl::string_view name) -> std::string {
+    for (const auto& [n, v] : response.headers) {
+      if (n == name) return v;
+    }
+    return "";
+  };
+  for (const char* missing : {static_cast<const char*>(nullptr), "Bearer nope", "Basic x"}) {
+    HttpResponse refused = scrape(missing);
+    EXPECT_EQ(refused.status, 401) << (missing ? missing : "no header");
+    EXPECT_EQ(header(refused, "WWW-Authenticate"), "Bearer realm=\"metrics\"");
+    EXPECT_THAT(refused.body, Not(HasSubstr("kv_test_total")));
+  }
+  HttpResponse client = scrape("Bearer write-token");
+  EXPECT_EQ(client.status, 403);
+  EXPECT_THAT(client.body, HasSubstr("/metrics needs a metrics token"));
+  EXPECT_EQ(header(client, "WWW-Authenticate"), "");
+  HttpResponse scraper = scrape("Bearer scrape-token");
+  EXPECT_EQ(scraper.status, 200);
+  EXPECT_THAT(scraper.body, HasSubstr("kv_test_total 0"));
 }
 
 }  // namespace

@@ -2,9 +2,9 @@
 # kv-healthcheck: the container health check of a kv-central or kv-edge.
 # Healthy when the node's /metrics answers (200, or 401 from a node with a
 # tokens file, whose scrapes need a metrics token: its HTTP listener is up)
-# and its gRPC port answers the standard health service
-# with SERVING (`kvctl health`: a node that is shutting down is
-# NOT_SERVING). grpc_health_probe is not packaged in Debian, hence kvctl.
+# and its gRPC port answers the standard health service with SERVING
+# (`kvctl health`: a node that is shutting down is NOT_SERVING).
+# grpc_health_probe is not packaged in Debian, hence kvctl.
 # The Kubernetes manifests use it as their exec probe: the kubelet's own
 # gRPC probe speaks plain text only.
 #

@@ -18,7 +18,8 @@ absl::Status CheckServing(const std::string& addr,
   request.set_service(service);
   HealthCheckResponse response;
   const grpc::Status status = stub->Check(&context, request, &response);
-  const std::string what = service.empty() ? addr : absl::StrCat(addr, " (service \"", service, "\")");
+  const std::string what =
+      service.empty() ? addr : absl::StrCat(addr, " (service \"", service, "\")");
   if (!status.ok()) {
     return absl::UnavailableError(
         absl::StrCat(what, ": health check failed: ", status.error_message()));

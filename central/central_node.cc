@@ -15,6 +15,7 @@
 #include "common/logging.h"
 #include "common/ready_file.h"
 #include "common/termination_signals.h"
+#include "common/tls_metrics.h"
 #include "common/status_macros.h"
 
 namespace kv::central {
@@ -81,6 +82,7 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   node->registry_ = std::make_shared<prometheus::Registry>();
   node->metrics_ = std::make_unique<CentralMetrics>(*node->registry_);
   node->request_metrics_ = std::make_unique<RequestMetrics>(*node->registry_);
+  RegisterTlsCertificateMetrics(*node->registry_, tls);
   ReplicatorOptions replication = options.replication;
   replication.node_id = options.storage.node_id;
   replication.max_clock_offset = options.storage.max_clock_offset;

@@ -1,10 +1,12 @@
 #include "common/tls.h"
 
+#include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -42,6 +44,17 @@ X509Ptr FirstCertificate(const std::string& pem) {
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
   if (bio == nullptr) return nullptr;
   return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+// When the first certificate of `pem` stops being valid (InfinitePast when
+// there is none or its date cannot be read).
+absl::Time NotAfter(const std::string& pem) {
+  const X509Ptr cert = FirstCertificate(pem);
+  struct tm parts = {};
+  if (cert == nullptr || ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &parts) != 1) {
+    return absl::InfinitePast();
+  }
+  return absl::FromTimeT(timegm(&parts));
 }
 
 // Checks what gRPC would otherwise refuse with "Unable to create secure
@@ -94,6 +107,8 @@ absl::StatusOr<TlsMaterial> LoadNodeTls(const TlsFiles& files) {
   material.key = std::move(*key);
   material.ca = std::move(*ca);
   if (absl::Status s = CheckMaterial(material, files); !s.ok()) return s;
+  material.cert_not_after = NotAfter(material.cert);
+  material.ca_not_after = NotAfter(material.ca);
   return material;
 }
 

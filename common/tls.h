@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace kv {
 
@@ -22,11 +23,14 @@ struct TlsFiles {
   bool enabled() const { return !cert.empty() || !key.empty() || !ca.empty(); }
 };
 
-// The PEM contents of a node's TlsFiles, read once at start.
+// The PEM contents of a node's TlsFiles, read once at start, and when its
+// certificate and the CA's stop being valid (InfinitePast without TLS).
 struct TlsMaterial {
   std::string cert;
   std::string key;
   std::string ca;
+  absl::Time cert_not_after = absl::InfinitePast();
+  absl::Time ca_not_after = absl::InfinitePast();
 };
 
 // Reads a node's files: all three or none (INVALID_ARGUMENT naming the

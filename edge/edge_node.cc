@@ -12,6 +12,7 @@
 #include "common/logging.h"
 #include "common/ready_file.h"
 #include "common/termination_signals.h"
+#include "common/tls_metrics.h"
 #include "common/status_macros.h"
 
 namespace kv::edge {
@@ -48,6 +49,7 @@ absl::StatusOr<std::unique_ptr<EdgeNode>> EdgeNode::Start(const EdgeOptions& opt
   node->registry_ = std::make_shared<prometheus::Registry>();
   node->metrics_ = std::make_unique<EdgeMetrics>(*node->registry_, options.window);
   node->request_metrics_ = std::make_unique<RequestMetrics>(*node->registry_);
+  RegisterTlsCertificateMetrics(*node->registry_, tls);
   node->metrics_->cache_capacity_bytes.Set(static_cast<double>(options.cache.capacity_bytes));
   // No proof of freshness yet (-1 = none).
   node->metrics_->stream_staleness_seconds.Set(-1);

@@ -293,6 +293,16 @@ def requests():
                        unit="s"),
             stat("Build versions",
                  [target(f"count by (version) (kv_build_info{{{NODE}}})", "{{version}}")]),
+            stat("TLS certificates: time to expiry",
+                 [target(f"kv_tls_certificate_expiry_timestamp_seconds{{{NODE}}} - time()",
+                         "{{node}} {{certificate}}")],
+                 unit="s",
+                 description="Until each node's certificate (node) and the cluster CA (ca) expire. "
+                             "Alert KvTlsCertificateExpiresSoon under 14 days; certificates are read "
+                             "at start, so renewing one is a restart.",
+                 thresholds=[{"color": "red", "value": None},
+                             {"color": "orange", "value": 7 * 24 * 3600},
+                             {"color": "green", "value": 14 * 24 * 3600}]),
         ])
 
 

@@ -89,7 +89,14 @@ TEST_F(TlsTest, ClusterAndEdgeWorkOverMutualTls) {
   // The metrics port is HTTPS too: the cluster's readiness above was read
   // from it with the CA (CentralProcess::Metrics); plain HTTP gets nothing.
   EXPECT_FALSE(HttpGet(cluster_->central(0).metrics_port(), "/metrics", absl::Seconds(5)).ok());
-  ASSERT_OK(cluster_->central(0).Metrics());
+  ASSERT_OK_AND_ASSIGN(MetricsSnapshot metrics, cluster_->central(0).Metrics());
+  // The certificates' expiry, for the KvTlsCertificateExpiresSoon alert (the
+  // suite's certificates last 2 days).
+  for (const char* certificate : {"node", "ca"}) {
+    ASSERT_OK_AND_ASSIGN(double expires, metrics.Value("kv_tls_certificate_expiry_timestamp_seconds",
+                                                       {{"certificate", certificate}}));
+    EXPECT_NEAR(expires, absl::ToUnixSeconds(absl::Now() + absl::Hours(48)), 3600) << certificate;
+  }
   // With tokens, a scrape needs the metrics token (Metrics() sends it): none
   // is 401, a client's is 403.
   const int metrics_port = cluster_->central(0).metrics_port();

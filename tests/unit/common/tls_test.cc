@@ -63,6 +63,34 @@ TEST(LoadNodeTlsTest, NoneAllOrARefusalNamingWhatIsMissing) {
   EXPECT_THAT(all->ca, HasSubstr("BEGIN CERTIFICATE"));
 }
 
+// The expiry dates the certificate metrics publish: the node certificate's
+// and the CA's, each its own (the test node certificate lasts 2 days; a CA
+// made here, 30).
+TEST(LoadNodeTlsTest, ReadsWhenTheCertificateAndTheCaExpire) {
+  absl::StatusOr<std::unique_ptr<testing::TempDir>> dir = testing::TempDir::Create("tls-dates");
+  ASSERT_TRUE(dir.ok());
+  ASSERT_TRUE(testing::MakeTestCertificates((*dir)->path()).ok());
+  auto path = [&](const std::string& name) { return (*dir)->Path(name); };
+  absl::StatusOr<testing::CommandResult> made = testing::RunCommand(
+      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+       "-nodes", "-keyout", path("long-ca.key"), "-out", path("long-ca.pem"), "-days", "30",
+       "-subj", "/CN=long-ca"},
+      (*dir)->path());
+  ASSERT_TRUE(made.ok() && made->status.Exited(0)) << (made.ok() ? made->stderr_data : "");
+  const absl::Time now = absl::Now();
+  absl::StatusOr<TlsMaterial> material = LoadNodeTls(
+      {.cert = path("node.pem"), .key = path("node.key"), .ca = path("long-ca.pem")});
+  ASSERT_TRUE(material.ok()) << material.status();
+  EXPECT_GT(material->cert_not_after, now + absl::Hours(47));
+  EXPECT_LT(material->cert_not_after, now + absl::Hours(49));
+  EXPECT_GT(material->ca_not_after, now + absl::Hours(30 * 24 - 1));
+  EXPECT_LT(material->ca_not_after, now + absl::Hours(30 * 24 + 1));
+  absl::StatusOr<TlsMaterial> none = LoadNodeTls({});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->cert_not_after, absl::InfinitePast());
+  EXPECT_EQ(none->ca_not_after, absl::InfinitePast());
+}
+
 TEST(ListenPolicyTest, NonLoopbackNeedsTlsOrInsecureAndAuth) {
   // Loopback: anything with auth or dev mode.
   EXPECT_TRUE(CheckListenPolicy("127.0.0.1:1", /*dev=*/true, false, "", false).ok());

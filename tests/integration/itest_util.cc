@@ -14,6 +14,7 @@ namespace {
 const bool kBinaryPathsSet = [] {
   setenv("KV_CENTRAL_BIN", KV_CENTRAL_BIN_DEFAULT, /*overwrite=*/0);
   setenv("KVCTL_BIN", KVCTL_BIN_DEFAULT, /*overwrite=*/0);
+  setenv("KV_BENCH_BIN", KV_BENCH_BIN_DEFAULT, /*overwrite=*/0);
   return true;
 }();
 

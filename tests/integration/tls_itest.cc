@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "proto/invalidation.grpc.pb.h"
 #include "proto/replication.grpc.pb.h"
 #include "tests/harness/central_process.h"
@@ -239,6 +240,37 @@ TEST_F(TlsTest, ContainerHealthCheckSpeaksTls) {
   const CommandResult not_grpc = check(no_health);
   EXPECT_TRUE(not_grpc.status.Exited(1)) << not_grpc.stderr_data;
   EXPECT_THAT(not_grpc.stderr_data, HasSubstr("gRPC health"));
+}
+
+// kv-bench benchmarks a node that serves TLS (--tls_ca with --addr), and
+// refuses --tls_ca for the plain-text nodes it would start itself.
+TEST_F(TlsTest, KvBenchDialsATlsCentral) {
+  const char* bench = getenv("KV_BENCH_BIN");
+  ASSERT_NE(bench, nullptr);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<CentralProcess> central,
+                       CentralProcess::Start(dir_->Path("central"), Central(/*tls=*/true)));
+  const std::vector<std::string> put = {bench, "--workload=put", "--json", "--concurrency=2",
+                                        "--duration=1s", "--warmup=200ms",
+                                        absl::StrCat("--addr=", central->grpc_addr()),
+                                        absl::StrCat("--token=", kWriter)};
+  std::vector<std::string> with_ca = put;
+  with_ca.push_back(absl::StrCat("--tls_ca=", Path("ca.pem")));
+  ASSERT_OK_AND_ASSIGN(CommandResult ran, RunCommand(with_ca, dir_->path()));
+  ASSERT_TRUE(ran.status.Exited(0)) << ran.stderr_data;
+  const nlohmann::json report =
+      nlohmann::json::parse(ran.stdout_data.substr(0, ran.stdout_data.find('\n')));
+  EXPECT_GT(report["ops"].get<double>(), 0) << ran.stdout_data;
+  EXPECT_EQ(report["errors"].get<double>(), 0) << ran.stdout_data;
+  // Without the CA it dials plain text, which the TLS port does not answer.
+  ASSERT_OK_AND_ASSIGN(CommandResult plain, RunCommand(put, dir_->path()));
+  EXPECT_TRUE(plain.status.Exited(1)) << plain.status.ToString();
+  EXPECT_THAT(plain.stderr_data, HasSubstr("cannot create a namespace"));
+  ASSERT_OK_AND_ASSIGN(CommandResult own,
+                       RunCommand({bench, "--workload=put", "--central_bin=x",
+                                   absl::StrCat("--tls_ca=", Path("ca.pem"))},
+                                  dir_->path()));
+  EXPECT_TRUE(own.status.Exited(2)) << own.status.ToString();
+  EXPECT_THAT(own.stderr_data, HasSubstr("--tls_ca needs --addr"));
 }
 
 // The REST port serves HTTPS with the node's certificate: curl verifies it

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "tools/bench/kv_client.h"
 #include "tools/bench/latency_recorder.h"
 #include "tools/bench/latency_series.h"
 
@@ -20,8 +21,7 @@ std::vector<std::unique_ptr<kv::v1::Kv::Stub>> OneConnectionEach(const std::stri
     args.SetMaxReceiveMessageSize(128 << 20);
     args.SetMaxSendMessageSize(128 << 20);
     args.SetInt("kv_bench_channel", i);
-    stubs.push_back(kv::v1::Kv::NewStub(
-        grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args)));
+    stubs.push_back(kv::v1::Kv::NewStub(NewChannel(addr, args)));
   }
   return stubs;
 }

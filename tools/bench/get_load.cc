@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "proto/kv.grpc.pb.h"
+#include "tools/bench/kv_client.h"
 #include "tools/bench/latency_recorder.h"
 
 namespace kv::bench {
@@ -150,8 +151,7 @@ Result RunGetLoad(const GetLoadConfig& config) {
     grpc::ChannelArguments args;
     args.SetInt("kv_bench.channel_index", i);  // a distinct connection each
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    stubs.push_back(kv::v1::Kv::NewStub(
-        grpc::CreateCustomChannel(config.target, grpc::InsecureChannelCredentials(), args)));
+    stubs.push_back(kv::v1::Kv::NewStub(NewChannel(config.target, args)));
   }
   LoadState state;
   grpc::CompletionQueue cq;

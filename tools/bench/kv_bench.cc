@@ -75,6 +75,7 @@
 #include "absl/time/time.h"
 #include "common/deadlock_detection.h"
 #include "tools/bench/bare_server.h"
+#include "tools/bench/kv_client.h"
 #include "tools/bench/options.h"
 #include "tools/bench/owned_process.h"
 #include "tools/bench/plot.h"
@@ -95,6 +96,9 @@ ABSL_FLAG(int, server_pid, -1,
           "and memory are reported (and not counted as other processes' CPU).");
 ABSL_FLAG(std::string, edge_bin, "", "kv-edge binary to start (edge-hit, propagation).");
 ABSL_FLAG(std::string, token, "", "Bearer token (none in dev mode).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "With --addr: the node serves TLS; verify it against this CA file (PEM). Not with "
+          "nodes or baseline servers kv-bench starts itself (they run plain text).");
 ABSL_FLAG(std::string, concurrency, "",
           "Comma-separated calls in flight (put, bulk: writer threads); default put 1,4,16, "
           "bulk 1,4, others 16.");
@@ -277,6 +281,20 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (const std::string ca = absl::GetFlag(FLAGS_tls_ca); !ca.empty()) {
+    // kv-bench's own nodes and bare servers are plain text: TLS only for a
+    // node given by --addr, with no baseline server (db_bench is in-process).
+    const bool own_servers =
+        o.addr.empty() || (o.baseline && o.workload != "put" && o.workload != "bulk");
+    if (own_servers) {
+      std::cerr << "kv-bench: --tls_ca needs --addr (and no --baseline but put's and bulk's)\n";
+      return 2;
+    }
+    if (absl::Status tls = kv::bench::UseTls(ca); !tls.ok()) {
+      std::cerr << "kv-bench: --tls_ca: " << tls.message() << "\n";
+      return 2;
+    }
+  }
   if (o.duration <= absl::ZeroDuration() || o.warmup < absl::ZeroDuration()) {
     std::cerr << "kv-bench: --duration must be positive and --warmup not negative\n";
     return 2;

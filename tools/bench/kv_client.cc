@@ -6,15 +6,39 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/tls.h"
 
 namespace kv::bench {
+
+namespace {
+
+// Set once by UseTls (main, before any channel), read after.
+std::shared_ptr<grpc::ChannelCredentials>& Credentials() {
+  static auto* credentials =
+      new std::shared_ptr<grpc::ChannelCredentials>(grpc::InsecureChannelCredentials());
+  return *credentials;
+}
+
+}  // namespace
+
+absl::Status UseTls(const std::string& ca_file) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ClientChannelCredentials(ca_file);
+  if (!credentials.ok()) return credentials.status();
+  Credentials() = *std::move(credentials);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& addr,
+                                          const grpc::ChannelArguments& args) {
+  return grpc::CreateCustomChannel(addr, Credentials(), args);
+}
 
 std::unique_ptr<kv::v1::Kv::Stub> NewStub(const std::string& addr) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(128 << 20);
   args.SetMaxSendMessageSize(128 << 20);
-  return kv::v1::Kv::NewStub(
-      grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args));
+  return kv::v1::Kv::NewStub(NewChannel(addr, args));
 }
 
 void AddAuth(grpc::ClientContext& ctx, const std::string& token) {

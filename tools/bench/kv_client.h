@@ -15,6 +15,15 @@
 
 namespace kv::bench {
 
+// Every channel kv-bench opens to a node: plain text, or TLS verified
+// against the CA file given once to UseTls (--tls_ca, for a node that serves
+// TLS). `args` may make it a connection of its own.
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& addr,
+                                          const grpc::ChannelArguments& args);
+// From now on, NewChannel dials TLS verified against `ca_file` (PEM);
+// NOT_FOUND when it cannot be read. Call before any channel is made.
+absl::Status UseTls(const std::string& ca_file);
+
 std::unique_ptr<kv::v1::Kv::Stub> NewStub(const std::string& addr);
 // Adds "authorization: Bearer <token>" unless `token` is empty.
 void AddAuth(grpc::ClientContext& ctx, const std::string& token);

@@ -20,10 +20,15 @@ Client::Client(Endpoint endpoint, absl::Duration timeout)
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
+  stub_ = kv::v1::Kv::NewStub(
+      grpc::CreateCustomChannel(endpoint_.addr, CredentialsOrDie(endpoint_), args));
+}
+
+std::shared_ptr<grpc::ChannelCredentials> CredentialsOrDie(const Endpoint& endpoint) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-      ClientChannelCredentials(endpoint_.tls_ca);
+      ClientChannelCredentials(endpoint.tls_ca);
   if (!credentials.ok()) Die(kExitBadInput, credentials.status().message());
-  stub_ = kv::v1::Kv::NewStub(grpc::CreateCustomChannel(endpoint_.addr, *credentials, args));
+  return *std::move(credentials);
 }
 
 std::unique_ptr<grpc::ClientContext> Client::Context() const {

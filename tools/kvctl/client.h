@@ -41,6 +41,9 @@ class Client {
 // The endpoint from flags, environment and config file; exits 6 on a
 // missing or malformed config file.
 Endpoint EndpointFromFlagsOrDie();
+// How to dial `endpoint`: plain text, or TLS verified against its CA file;
+// exits 6 naming the file when it cannot be read.
+std::shared_ptr<grpc::ChannelCredentials> CredentialsOrDie(const Endpoint& endpoint);
 
 }  // namespace kv::kvctl
 

@@ -4,7 +4,6 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
-#include "common/tls.h"
 #include "tools/kvctl/client.h"
 #include "tools/kvctl/commands.h"
 #include "tools/kvctl/exit_codes.h"
@@ -16,12 +15,9 @@ namespace kv::kvctl {
 int Health(const Args& args) {
   ExpectArgs(args, 1, 2, "health [SERVICE]");
   const Endpoint endpoint = EndpointFromFlagsOrDie();
-  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-      ClientChannelCredentials(endpoint.tls_ca);
-  if (!credentials.ok()) Die(kExitBadInput, credentials.status().message());
-  const absl::Status serving = CheckServing(endpoint.addr, *credentials,
-                                            absl::GetFlag(FLAGS_timeout),
-                                            args.size() > 1 ? args[1] : "");
+  const absl::Status serving =
+      CheckServing(endpoint.addr, CredentialsOrDie(endpoint), absl::GetFlag(FLAGS_timeout),
+                   args.size() > 1 ? args[1] : "");
   if (!serving.ok()) Die(kExitUnavailable, serving.message());
   std::cout << "SERVING\n";
   return 0;

@@ -46,20 +46,17 @@ X509Ptr FirstCertificate(const std::string& pem) {
   return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
 }
 
-// When the first certificate of `pem` stops being valid (InfinitePast when
-// there is none or its date cannot be read).
-absl::Time NotAfter(const std::string& pem) {
-  const X509Ptr cert = FirstCertificate(pem);
+// When `cert` stops being valid (InfinitePast when its date cannot be read).
+absl::Time NotAfter(const X509& cert) {
   struct tm parts = {};
-  if (cert == nullptr || ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &parts) != 1) {
-    return absl::InfinitePast();
-  }
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(&cert), &parts) != 1) return absl::InfinitePast();
   return absl::FromTimeT(timegm(&parts));
 }
 
 // Checks what gRPC would otherwise refuse with "Unable to create secure
-// server": a certificate, an unencrypted key that belongs to it, a CA.
-absl::Status CheckMaterial(const TlsMaterial& material, const TlsFiles& files) {
+// server": a certificate, an unencrypted key that belongs to it, a CA; and
+// sets the material's expiry dates from the certificates it parsed.
+absl::Status CheckMaterial(TlsMaterial& material, const TlsFiles& files) {
   const X509Ptr cert = FirstCertificate(material.cert);
   if (cert == nullptr) {
     return absl::InvalidArgumentError(
@@ -79,10 +76,13 @@ absl::Status CheckMaterial(const TlsMaterial& material, const TlsFiles& files) {
     return absl::InvalidArgumentError(absl::StrCat("--tls_key: ", files.key,
                                                    " is not the key of --tls_cert ", files.cert));
   }
-  if (FirstCertificate(material.ca) == nullptr) {
+  const X509Ptr ca = FirstCertificate(material.ca);
+  if (ca == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("--tls_ca: ", files.ca, " holds no certificate that can be read"));
   }
+  material.cert_not_after = NotAfter(*cert);
+  material.ca_not_after = NotAfter(*ca);
   return absl::OkStatus();
 }
 
@@ -107,8 +107,6 @@ absl::StatusOr<TlsMaterial> LoadNodeTls(const TlsFiles& files) {
   material.key = std::move(*key);
   material.ca = std::move(*ca);
   if (absl::Status s = CheckMaterial(material, files); !s.ok()) return s;
-  material.cert_not_after = NotAfter(material.cert);
-  material.ca_not_after = NotAfter(material.ca);
   return material;
 }
 

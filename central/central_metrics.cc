@@ -6,6 +6,17 @@ namespace kv::central {
 
 using prometheus::BuildCounter;
 using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+namespace {
+
+// 100 µs (a quorum peer on the same host) to the default write deadline.
+prometheus::Histogram::BucketBoundaries QuorumWaitBuckets() {
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01,
+          0.025,  0.05,    0.1,    0.25,  0.5,   1,     2.5, 5};
+}
+
+}  // namespace
 
 CentralMetrics::CentralMetrics(prometheus::Registry& registry)
     : replication_connected(BuildGauge()
@@ -73,6 +84,13 @@ CentralMetrics::CentralMetrics(prometheus::Registry& registry)
                           .Help("Writes that did not reach the write quorum before the deadline")
                           .Register(registry)
                           .Add({})),
+      quorum_wait_seconds(
+          BuildHistogram()
+              .Name("kv_quorum_wait_seconds")
+              .Help("From a write's local commit (WAL synced) to its write quorum: the wait "
+                    "for the peers' acks, for the writes that reached the quorum")
+              .Register(registry)
+              .Add({}, QuorumWaitBuckets())),
       group_commit_waits(BuildCounter()
                              .Name("kv_group_commit_waits_total")
                              .Help("Waits of the poller for the next writes of active clients "

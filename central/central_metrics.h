@@ -4,6 +4,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <cstdint>
@@ -43,6 +44,9 @@ struct CentralMetrics {
   prometheus::Family<prometheus::Counter>& anti_entropy_rounds;
   prometheus::Family<prometheus::Counter>& anti_entropy_seconds;
   prometheus::Counter& quorum_failures;
+  // From a write's local commit to its write quorum (W - 1 peers' acks), for
+  // the writes that reached it: the replication share of a write's latency.
+  prometheus::Histogram& quorum_wait_seconds;
   // The poller's waits for a fuller group (GroupCommitWait), by outcome.
   prometheus::Family<prometheus::Counter>& group_commit_waits;
   prometheus::Counter& group_commit_waits_complete;

@@ -3,6 +3,7 @@
 #include <grpcpp/create_channel.h>
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -101,11 +102,19 @@ void Replicator::AwaitQuorumAsync(uint64_t last_sequence, absl::Time committed_a
     return;
   }
   if (committed_at == absl::InfinitePast()) committed_at = RealClock::Get().TimeNow();
+  // The wait is timed on the monotonic clock (RealClock may be skewed in
+  // tests, and a wall-clock step would distort it).
+  const auto waiting_since = std::chrono::steady_clock::now();
   tracker_.WaitAsync(
       last_sequence, w - 1, committed_at + options_.write_deadline,
-      [this, n, w, done = std::move(done)](QuorumTracker::Outcome outcome,
-                                           size_t peers) mutable {
+      [this, n, w, waiting_since, done = std::move(done)](QuorumTracker::Outcome outcome,
+                                                          size_t peers) mutable {
         if (outcome == QuorumTracker::Outcome::kReached) {
+          if (metrics_ != nullptr) {
+            metrics_->quorum_wait_seconds.Observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - waiting_since)
+                    .count());
+          }
           std::move(done)(absl::OkStatus());
           return;
         }

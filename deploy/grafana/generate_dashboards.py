@@ -343,6 +343,18 @@ def centrals():
                                    "them: relays of writes that reached the peer from their origin."),
             timeseries("Quorum failures per second",
                        [target(f"rate(kv_quorum_failures_total{{{CENTRAL}}}[$__rate_interval])")], unit="ops"),
+            timeseries("Quorum wait (local commit to write quorum)",
+                       [target(f"histogram_quantile(0.5, sum by (node, le) "
+                               f"(rate(kv_quorum_wait_seconds_bucket{{{CENTRAL}}}[$__rate_interval])))",
+                               "p50 {{node}}", "A"),
+                        target(f"histogram_quantile(0.99, sum by (node, le) "
+                               f"(rate(kv_quorum_wait_seconds_bucket{{{CENTRAL}}}[$__rate_interval])))",
+                               "p99 {{node}}", "B")],
+                       unit="s",
+                       description="What replication adds to a write's latency at the central that "
+                                   "accepted it: from its WAL sync to the acks of W - 1 peers (their "
+                                   "apply and WAL sync, and the messages both ways). Writes that miss "
+                                   "the quorum are counted as quorum failures instead."),
             timeseries("Completeness age (complete_as_of)",
                        [target(f"kv_complete_as_of_age_seconds{{{CENTRAL}}}")], unit="s",
                        description="Past the window a central refuses reads from its data."),

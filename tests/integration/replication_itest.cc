@@ -70,6 +70,12 @@ TEST_F(ReplicationTest, WritesOnAnyCentralReachEveryCentral) {
     ASSERT_OK_AND_ASSIGN(double puts,
                          central.Metric("kv_requests_total", {{"op", "put"}, {"code", "OK"}}));
     EXPECT_EQ(puts, 1);
+    // Its one put waited for the quorum once, and the wait was timed.
+    ASSERT_OK_AND_ASSIGN(double waits, central.Metric("kv_quorum_wait_seconds_count"));
+    EXPECT_EQ(waits, 1);
+    ASSERT_OK_AND_ASSIGN(double waited, central.Metric("kv_quorum_wait_seconds_sum"));
+    EXPECT_GT(waited, 0);
+    EXPECT_LT(waited, 5);  // within the write deadline
     // Gauges are refreshed every 250 ms.
     ASSERT_EVENTUALLY([&] {
       ASSERT_OK_AND_ASSIGN(double acked,
@@ -174,8 +180,12 @@ TEST_F(ReplicationTest, WriteShortOfQuorumIsUnavailableThenRepaired) {
   // One peer left: the majority (2 of 3) still holds.
   ASSERT_OK(ToAbslStatus(Put(0, ns, "k1", "with-one-down")));
   ASSERT_OK(cluster_->central(2).Kill());
+  ASSERT_OK_AND_ASSIGN(double waits_before, cluster_->central(0).Metric("kv_quorum_wait_seconds_count"));
   grpc::Status status = Put(0, ns, "k2", "alone");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  // Counted as a failure, not as a quorum wait.
+  EXPECT_EQ(cluster_->central(0).Metric("kv_quorum_failures_total").value_or(-1), 1);
+  EXPECT_EQ(cluster_->central(0).Metric("kv_quorum_wait_seconds_count").value_or(-1), waits_before);
   EXPECT_THAT(status.error_message(), HasSubstr("durable on 1 of 3 centrals"));
   EXPECT_THAT(status.error_message(), HasSubstr("write quorum of 2"));
   // The write stays, and reaches the others when they come back.

@@ -79,6 +79,14 @@ thread_delta() {  # before after writes
     { ds = $3 - s[$1]; dc = $4 - c[$1]; dp = $5 - p[$1]; if (ds > w / 100 || dc > 0)
         printf "  %-16s x%-3d %5.2f switches (%4.2f preempted), %4.0f us CPU per write\n", $1, $2, ds / w, dp / w, dc * 1e6 / hz / w }' \
     "$1" "$2" | sort -k3 -rn; }
+# plain NODE SERIES: the value of SERIES (name and labels as printed) at
+# central NODE, 0 when absent.
+plain() { metrics "$1" | awk -v n="$2" '$1 == n { v = $2 } END { print v + 0 }'; }
+# The mean, in microseconds, of histogram NAME{LABELS} at NODE since the
+# "sum count" snapshot given: mean_us NODE NAME LABELS "sum0 count0".
+snapshot() { echo "$(plain "$1" "$2_sum$3") $(plain "$1" "$2_count$3")"; }
+mean_us() { local now; now=$(snapshot "$1" "$2" "$3")
+  echo "$now $4" | awk '{ n = $2 - $4; print (n > 0) ? ($1 - $3) * 1e6 / n : 0 }'; }
 # WAL syncs of the given centrals (by id).
 # Bytes through the loopback interface (every node and client here).
 lo_bytes() { awk '$1 == "lo:" { print $2 }' /proc/net/dev; }
@@ -142,6 +150,7 @@ replicated_phase() {
   cpu0=$(cpu "${CLUSTER[@]}"); cs0=$(switches "${CLUSTER[@]}"); sy0=$(syncs 1 2 3); lo0=$(lo_bytes)
   cpu1=$(cpu "${CLUSTER[0]}"); cs1=$(switches "${CLUSTER[0]}"); sy1=$(syncs 1)
   spe0=$(spins event); spx0=$(spins expired)
+  put0=$(snapshot 1 kv_request_duration_seconds '{op="put"}'); quorum0=$(snapshot 1 kv_quorum_wait_seconds '')
   if [ -n "${THREADS:-}" ]; then for i in 0 1 2; do per_thread "${CLUSTER[$i]}" >"$D/threads-$i.0"; done; fi
   PERF_PIDS=()
   if [ -n "${PERF:-}" ]; then mkdir -p "$PERF"; for i in 0 1 2; do
@@ -161,6 +170,12 @@ replicated_phase() {
     "$(echo "($(cpu "${CLUSTER[0]}") - $cpu1) * 1000000 / $writes" | bc -l)" \
     "$(echo "($(switches "${CLUSTER[0]}") - $cs1) / $writes" | bc -l)" \
     "$(echo "($(syncs 1) - $sy1) / $writes" | bc -l)"
+  # Where a write's latency goes: the writers are a closed loop, so the
+  # mean latency at the client is writers / rate (Little's law).
+  printf 'latency per write (means): %.0f us at the client, %.0f us in central 1 (request read to answer), of which %.0f us from its local commit to the write quorum\n' \
+    "$(echo "$C * 1000000 / $(ops "$replicated")" | bc -l)" \
+    "$(mean_us 1 kv_request_duration_seconds '{op="put"}' "$put0")" \
+    "$(mean_us 1 kv_quorum_wait_seconds '' "$quorum0")"
   printf '            central 1 poller idle spins per write: %.2f ended by an event, %.2f expired\n' \
     "$(echo "($(spins event) - $spe0) / $writes" | bc -l)" "$(echo "($(spins expired) - $spx0) / $writes" | bc -l)"
   if [ -n "${THREADS:-}" ]; then for i in 0 1 2; do

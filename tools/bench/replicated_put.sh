@@ -93,7 +93,7 @@ lo_bytes() { awk '$1 == "lo:" { print $2 }' /proc/net/dev; }
 syncs() { local t=0; for i in "$@"; do
   t=$(echo "$t + $(metrics "$i" | awk '$1 == "kv_rocksdb_wal_synced_total" { print $2 }')" | bc); done; echo "$t"; }
 
-start 9
+start 9 --metrics_addr=127.0.0.1:0
 SINGLE=${PIDS[0]}
 # A long silence timeout: the stop of a single-central phase must not cut
 # the streams (they would reconnect during the next replicated phase).
@@ -127,8 +127,11 @@ single_phase() {
   echo "== round $1: single central, $C writers (load average $(loadavg))"
   cpu0=$(cpu "$SINGLE"); cs0=$(switches "$SINGLE")
   [ -n "${THREADS:-}" ] && per_thread "$SINGLE" >"$D/threads-single.0"
+  put0=$(snapshot 9 kv_request_duration_seconds '{op="put"}')
   single=$("$BENCH" --workload=put --addr="127.0.0.1:$(port 9)" --server_pid="$SINGLE" --concurrency="$C" --duration="$DUR" ${BENCH_FLAGS:-} 2>&1 | tail -1)
   echo "$single"
+  printf 'latency per write (means): %.0f us at the client, %.0f us in the central (request read to answer)\n' \
+    "$(echo "$C * 1000000 / $(ops "$single")" | bc -l)" "$(mean_us 9 kv_request_duration_seconds '{op="put"}' "$put0")"
   printf 'per write: %.0f us CPU, %.1f context switches\n' \
     "$(echo "($(cpu "$SINGLE") - $cpu0) * 1000000 / ($(ops "$single") * ${DUR%s})" | bc -l)" \
     "$(echo "($(switches "$SINGLE") - $cs0) / ($(ops "$single") * ${DUR%s})" | bc -l)"

@@ -180,7 +180,8 @@ TEST_F(ReplicationTest, WriteShortOfQuorumIsUnavailableThenRepaired) {
   // One peer left: the majority (2 of 3) still holds.
   ASSERT_OK(ToAbslStatus(Put(0, ns, "k1", "with-one-down")));
   ASSERT_OK(cluster_->central(2).Kill());
-  ASSERT_OK_AND_ASSIGN(double waits_before, cluster_->central(0).Metric("kv_quorum_wait_seconds_count"));
+  ASSERT_OK_AND_ASSIGN(double waits_before,
+                       cluster_->central(0).Metric("kv_quorum_wait_seconds_count"));
   grpc::Status status = Put(0, ns, "k2", "alone");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   // Counted as a failure, not as a quorum wait.

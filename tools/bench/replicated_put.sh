@@ -13,6 +13,10 @@
 # both rates and their ratio, per write the CPU, context switches and WAL
 # syncs (all centrals, and central 1), and what each of the six Pull streams
 # did (kv_replication_*: applies, entries per apply, time applying).
+# Each phase also splits a write's mean latency: at the client (writers /
+# rate), inside the central (request read to answer) and, replicated, the
+# part from central 1's local commit to the write quorum
+# (kv_quorum_wait_seconds).
 # THREADS=1 adds context switches (and how many of them were preemptions)
 # and CPU per write by thread name.
 # PERF=DIR records a call-graph profile of each central during the

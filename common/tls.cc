@@ -2,10 +2,12 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <ctime>
 #include <fstream>
 #include <memory>
@@ -53,6 +55,23 @@ absl::Time NotAfter(const X509& cert) {
   return absl::FromTimeT(timegm(&parts));
 }
 
+// The earliest end of validity among the certificates of a PEM text (a CA
+// bundle, e.g. the old and the new CA during a rotation: the one that
+// expires first matters); InfinitePast when no date can be read.
+absl::Time EarliestNotAfter(const std::string& pem) {
+  absl::Time earliest = absl::InfiniteFuture();
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  if (bio != nullptr) {
+    while (X509Ptr cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
+      const absl::Time not_after = NotAfter(*cert);
+      if (not_after != absl::InfinitePast()) earliest = std::min(earliest, not_after);
+    }
+    ERR_clear_error();  // the failed read past the last certificate
+  }
+  return earliest == absl::InfiniteFuture() ? absl::InfinitePast() : earliest;
+}
+
 // Checks what gRPC would otherwise refuse with "Unable to create secure
 // server": a certificate, an unencrypted key that belongs to it, a CA; and
 // sets the material's expiry dates from the certificates it parsed.
@@ -82,7 +101,7 @@ absl::Status CheckMaterial(TlsMaterial& material, const TlsFiles& files) {
         absl::StrCat("--tls_ca: ", files.ca, " holds no certificate that can be read"));
   }
   material.cert_not_after = NotAfter(*cert);
-  material.ca_not_after = NotAfter(*ca);
+  material.ca_not_after = EarliestNotAfter(material.ca);
   return absl::OkStatus();
 }
 

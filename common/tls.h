@@ -24,7 +24,8 @@ struct TlsFiles {
 };
 
 // The PEM contents of a node's TlsFiles, read once at start, and when its
-// certificate and the CA's stop being valid (InfinitePast without TLS).
+// certificate and the CA's stop being valid (InfinitePast without TLS; for
+// a CA file of several certificates, the earliest).
 struct TlsMaterial {
   std::string cert;
   std::string key;

@@ -36,7 +36,9 @@ if [ "$code" != 200 ] && [ "$code" != 401 ]; then
 fi
 grpc_tls=()
 [ -n "$tls_ca" ] && grpc_tls=(--tls_ca "$tls_ca")
-if ! why=$(KVCTL_CONFIG=/dev/null "${KV_HEALTH_KVCTL:-kvctl}" --addr "$host:$grpc_port" \
+# KV_TLS_CA is set to the check's own CA (empty: plain text), so a
+# KV_TLS_CA in the container's environment cannot make the two parts differ.
+if ! why=$(KVCTL_CONFIG=/dev/null KV_TLS_CA="$tls_ca" "${KV_HEALTH_KVCTL:-kvctl}" --addr "$host:$grpc_port" \
              "${grpc_tls[@]}" --timeout "${timeout}s" health 2>&1 >/dev/null); then
   echo "kv-healthcheck: gRPC health of $host:$grpc_port: ${why:-kvctl failed}" >&2
   exit 1

@@ -7,8 +7,8 @@
 #   kv-edge, kv-edge.workers-kv.svc[.cluster.local]   the edges' Service
 #   127.0.0.1, localhost      the probes (kv-healthcheck)
 #   kv-node                   what Prometheus verifies every node by
-# With more than 3 centrals, or another namespace, edit the list. Run once
-# per cluster; it keeps existing files.
+# With more than 3 centrals, or another namespace, edit the list and empty
+# DIR first: it keeps existing files (run once per cluster).
 #   sh deploy/k8s/make-certs.sh [DIR (default: deploy/k8s/config/tls)]
 set -eu
 here=$(dirname "$0")

@@ -29,6 +29,15 @@ if [ -s "$dir/ca.crt" ] && [ -s "$dir/node.crt" ] && [ -s "$dir/node.key" ]; the
   echo "kv-make-certs: $dir already holds ca.crt, node.crt and node.key; kept"
   exit 0
 fi
+for f in ca.crt node.crt node.key; do
+  if [ -e "$dir/$f" ]; then
+    # Some of the set only (an operator's own files, the key not copied
+    # yet?): never overwrite them.
+    echo "kv-make-certs: $dir holds $f but not all of ca.crt, node.crt and node.key;" \
+      "add the rest, or empty $dir to make a new set" >&2
+    exit 1
+  fi
+done
 mkdir -p "$dir"
 san=""
 for name in "$@"; do
@@ -44,12 +53,14 @@ umask 077
 printf '%s\n' "subjectAltName=$san" 'basicConstraints=CA:FALSE' \
   'keyUsage=digitalSignature,keyEncipherment' 'extendedKeyUsage=serverAuth,clientAuth' \
   > "$work/node.ext"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
-  -keyout "$work/ca.key" -out "$work/ca.crt" -subj "/CN=workers-kv cluster CA" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-  -keyout "$work/node.key" -out "$work/node.csr" -subj "/CN=workers-kv node" 2>/dev/null
-openssl x509 -req -in "$work/node.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" \
-  -CAcreateserial -days 825 -extfile "$work/node.ext" -out "$work/node.crt" 2>/dev/null
+# openssl's progress chatter is dropped; its error, if any, is shown.
+ssl() { openssl "$@" 2>"$work/openssl.err" || { cat "$work/openssl.err" >&2; exit 1; }; }
+ssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+  -keyout "$work/ca.key" -out "$work/ca.crt" -subj "/CN=workers-kv cluster CA"
+ssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+  -keyout "$work/node.key" -out "$work/node.csr" -subj "/CN=workers-kv node"
+ssl x509 -req -in "$work/node.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" \
+  -CAcreateserial -days 825 -extfile "$work/node.ext" -out "$work/node.crt"
 # The key last: its presence says the set is complete. The certificates
 # are public (Prometheus, running as another user, reads ca.crt); the key
 # is for the nodes' user only.

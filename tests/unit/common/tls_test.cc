@@ -85,6 +85,23 @@ TEST(LoadNodeTlsTest, ReadsWhenTheCertificateAndTheCaExpire) {
   EXPECT_LT(material->cert_not_after, now + absl::Hours(49));
   EXPECT_GT(material->ca_not_after, now + absl::Hours(30 * 24 - 1));
   EXPECT_LT(material->ca_not_after, now + absl::Hours(30 * 24 + 1));
+  // A CA bundle (a rotation: the 30-day CA, then one of 10 days): the
+  // earliest expiry is the one to watch, wherever it is in the file.
+  made = testing::RunCommand(
+      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+       "-nodes", "-keyout", path("short-ca.key"), "-out", path("short-ca.pem"), "-days", "10",
+       "-subj", "/CN=short-ca"},
+      (*dir)->path());
+  ASSERT_TRUE(made.ok() && made->status.Exited(0)) << (made.ok() ? made->stderr_data : "");
+  absl::StatusOr<std::string> long_ca = testing::ReadFileToString(path("long-ca.pem"));
+  absl::StatusOr<std::string> short_ca = testing::ReadFileToString(path("short-ca.pem"));
+  ASSERT_TRUE(long_ca.ok() && short_ca.ok());
+  ASSERT_TRUE(testing::WriteStringToFile(path("bundle.pem"), *long_ca + *short_ca).ok());
+  absl::StatusOr<TlsMaterial> bundle = LoadNodeTls(
+      {.cert = path("node.pem"), .key = path("node.key"), .ca = path("bundle.pem")});
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  EXPECT_GT(bundle->ca_not_after, now + absl::Hours(10 * 24 - 1));
+  EXPECT_LT(bundle->ca_not_after, now + absl::Hours(10 * 24 + 1));
   absl::StatusOr<TlsMaterial> none = LoadNodeTls({});
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->cert_not_after, absl::InfinitePast());

@@ -16,7 +16,8 @@
 # add a name, or when the certificate nears its end (825 days), run the
 # script on an empty DIR and restart the nodes. When DIR already holds the
 # three files it changes nothing (so the docker-compose `certs` service can
-# run at every `up`). A production cluster would rather issue one
+# run at every `up`); when it holds only some of them it refuses (exit 1)
+# rather than overwrite an operator's files. A production cluster would rather issue one
 # certificate per node from its own CA (e.g. cert-manager).
 set -eu
 if [ $# -lt 2 ]; then

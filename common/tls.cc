@@ -12,6 +12,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -55,19 +56,27 @@ absl::Time NotAfter(const X509& cert) {
   return absl::FromTimeT(timegm(&parts));
 }
 
-// The earliest end of validity among the certificates of a PEM text (a CA
-// bundle, e.g. the old and the new CA during a rotation: the one that
-// expires first matters); InfinitePast when no date can be read.
-absl::Time EarliestNotAfter(const std::string& pem) {
-  absl::Time earliest = absl::InfiniteFuture();
+// Every certificate of a PEM text, in order (a CA file may be a bundle).
+std::vector<X509Ptr> Certificates(const std::string& pem) {
+  std::vector<X509Ptr> certificates;
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
-  if (bio != nullptr) {
-    while (X509Ptr cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
-      const absl::Time not_after = NotAfter(*cert);
-      if (not_after != absl::InfinitePast()) earliest = std::min(earliest, not_after);
-    }
-    ERR_clear_error();  // the failed read past the last certificate
+  if (bio == nullptr) return certificates;
+  while (X509Ptr cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
+    certificates.push_back(std::move(cert));
+  }
+  ERR_clear_error();  // the failed read past the last certificate
+  return certificates;
+}
+
+// The earliest end of validity among `certificates` (a CA bundle, e.g. the
+// old and the new CA during a rotation: the one that expires first
+// matters); InfinitePast when no date can be read.
+absl::Time EarliestNotAfter(const std::vector<X509Ptr>& certificates) {
+  absl::Time earliest = absl::InfiniteFuture();
+  for (const X509Ptr& cert : certificates) {
+    const absl::Time not_after = NotAfter(*cert);
+    if (not_after != absl::InfinitePast()) earliest = std::min(earliest, not_after);
   }
   return earliest == absl::InfiniteFuture() ? absl::InfinitePast() : earliest;
 }
@@ -95,13 +104,13 @@ absl::Status CheckMaterial(TlsMaterial& material, const TlsFiles& files) {
     return absl::InvalidArgumentError(absl::StrCat("--tls_key: ", files.key,
                                                    " is not the key of --tls_cert ", files.cert));
   }
-  const X509Ptr ca = FirstCertificate(material.ca);
-  if (ca == nullptr) {
+  const std::vector<X509Ptr> cas = Certificates(material.ca);
+  if (cas.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--tls_ca: ", files.ca, " holds no certificate that can be read"));
   }
   material.cert_not_after = NotAfter(*cert);
-  material.ca_not_after = EarliestNotAfter(material.ca);
+  material.ca_not_after = EarliestNotAfter(cas);
   return absl::OkStatus();
 }
 

@@ -1,7 +1,5 @@
 #include "tests/harness/metrics_scraper.h"
 
-#include <stdlib.h>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -12,6 +10,7 @@
 #include "common/loopback_http.h"
 #include "common/prometheus_text.h"
 #include "tests/harness/process.h"
+#include "tests/harness/temp_dir.h"
 
 namespace kv::testing {
 
@@ -31,24 +30,13 @@ absl::StatusOr<MetricsSnapshot> ScrapeMetrics(int port, absl::Duration timeout,
   if (!tls_ca.empty()) argv.insert(argv.end(), {"--cacert", tls_ca});
   if (!token.empty()) argv.insert(argv.end(), {"-H", absl::StrCat("Authorization: Bearer ", token)});
   argv.push_back(url);
-  // curl's capture files: beside the CA, or in this process's own
-  // temporary directory (RunCommand's names are unique per process only),
-  // removed at exit.
-  struct OwnDir {
-    OwnDir() {
-      std::string pattern = (std::filesystem::temp_directory_path() / "kv-scrape-XXXXXX").string();
-      if (mkdtemp(pattern.data()) != nullptr) path = pattern;
-    }
-    ~OwnDir() {
-      std::error_code ignored;
-      if (!path.empty()) std::filesystem::remove_all(path, ignored);
-    }
-    std::string path;
-  };
-  static OwnDir own_dir;
+  // curl's capture files: beside the CA, or in a temporary directory of this
+  // process's own (RunCommand's names are unique per process only), removed
+  // at exit.
+  static const absl::StatusOr<std::unique_ptr<TempDir>> own_dir = TempDir::Create("kv-scrape");
+  if (tls_ca.empty() && !own_dir.ok()) return own_dir.status();
   const std::string scratch =
-      tls_ca.empty() ? own_dir.path : std::filesystem::path(tls_ca).parent_path().string();
-  if (scratch.empty()) return absl::InternalError("no directory for curl's output");
+      tls_ca.empty() ? (*own_dir)->path() : std::filesystem::path(tls_ca).parent_path().string();
   absl::StatusOr<CommandResult> fetched = RunCommand(argv, scratch, {}, "", timeout + absl::Seconds(5));
   if (!fetched.ok()) return fetched.status();
   if (!fetched->status.Exited(0)) {

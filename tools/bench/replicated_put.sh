@@ -156,6 +156,7 @@ replicated_phase() {
   echo "== round $1: 3 centrals (write quorum 2), $C writers at central 1 (load average $(loadavg))"
   cpu0=$(cpu "${CLUSTER[@]}"); cs0=$(switches "${CLUSTER[@]}"); sy0=$(syncs 1 2 3); lo0=$(lo_bytes)
   cpu1=$(cpu "${CLUSTER[0]}"); cs1=$(switches "${CLUSTER[0]}"); sy1=$(syncs 1)
+  cpu2=$(cpu "${CLUSTER[1]}"); cpu3=$(cpu "${CLUSTER[2]}")
   spe0=$(spins event); spx0=$(spins expired)
   put0=$(snapshot 1 kv_request_duration_seconds '{op="put"}'); quorum0=$(snapshot 1 kv_quorum_wait_seconds '')
   if [ -n "${THREADS:-}" ]; then for i in 0 1 2; do per_thread "${CLUSTER[$i]}" >"$D/threads-$i.0"; done; fi
@@ -177,6 +178,9 @@ replicated_phase() {
     "$(echo "($(cpu "${CLUSTER[0]}") - $cpu1) * 1000000 / $writes" | bc -l)" \
     "$(echo "($(switches "${CLUSTER[0]}") - $cs1) / $writes" | bc -l)" \
     "$(echo "($(syncs 1) - $sy1) / $writes" | bc -l)"
+  printf '            central 2 (the quorum peer): %.0f us CPU, central 3 (the follower): %.0f us CPU\n' \
+    "$(echo "($(cpu "${CLUSTER[1]}") - $cpu2) * 1000000 / $writes" | bc -l)" \
+    "$(echo "($(cpu "${CLUSTER[2]}") - $cpu3) * 1000000 / $writes" | bc -l)"
   # Where a write's latency goes: the writers are a closed loop, so the
   # mean latency at the client is writers / rate (Little's law).
   printf 'latency per write (means): %.0f us at the client, %.0f us in central 1 (request read to answer), of which %.0f us from its local commit to the write quorum\n' \

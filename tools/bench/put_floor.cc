@@ -41,7 +41,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -64,8 +63,8 @@
 ABSL_FLAG(std::string, data_dir, "", "Directory for the log file (created if missing).");
 ABSL_FLAG(std::string, ready_file, "", "Where to write grpc_port= and pid= once serving.");
 ABSL_FLAG(std::string, replica_of, "",
-          "Be the quorum peer of the floor server at this address (HOST:PORT); empty: serve "
-          "Puts.");
+          "Be a peer (--node_id) of the floor server at this address (HOST:PORT); empty: "
+          "serve Puts.");
 ABSL_FLAG(bool, quorum_peer, false,
           "Source: answer a Put only once a peer (kv-put-floor --replica_of=this) acked it.");
 ABSL_FLAG(uint32_t, node_id, 2,
@@ -78,7 +77,6 @@ ABSL_FLAG(bool, send_before_sync, false,
 
 namespace {
 
-using kv::replication::v1::EntryBatch;
 using kv::replication::v1::PullRequest;
 using kv::replication::v1::PullResponse;
 

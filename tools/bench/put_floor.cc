@@ -85,7 +85,7 @@ using kv::replication::v1::PullResponse;
 // blocks only. Wraps around; only its durability cost matters.
 class FloorLog {
  public:
-  static constexpr off_t kSize = 64 << 20;
+  static constexpr off_t kSize = 16 << 20;  // wraps every few seconds at full speed
 
   bool Open(const std::string& path) {
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);

@@ -87,6 +87,7 @@ absl::StatusOr<std::unique_ptr<CentralNode>> CentralNode::Start(
   replication.node_id = options.storage.node_id;
   replication.max_clock_offset = options.storage.max_clock_offset;
   replication.anti_entropy.tombstone_grace = options.storage.tombstone_grace;
+  replication.holds_all_until_path = options.storage.data_dir + "/holds_all_until";
   replication.peer_credentials = NodeChannelCredentials(tls, tls_on);
   KV_ASSIGN_OR_RETURN(node->replicator_,
                       Replicator::Create(replication, *node->storage_, node->metrics_.get()));

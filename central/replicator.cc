@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "central/holds_all_until_file.h"
 #include "central/local_namespace_scope.h"
 #include "central/relay_origins.h"
 #include "common/clock.h"
@@ -37,6 +38,20 @@ absl::StatusOr<std::unique_ptr<Replicator>> Replicator::Create(const ReplicatorO
   Replicator* self = r.get();
   // Anti-entropy calls the peers as the streams do: same token, same TLS.
   AntiEntropyOptions anti_entropy = options.anti_entropy;
+  if (!options.holds_all_until_path.empty()) {
+    // Writes this central may have missed while it was away: those applied
+    // after the last time it held everything, give or take the commits in
+    // flight then and the clock offsets (as for the purge horizon).
+    const absl::Time held = ReadHoldsAllUntil(options.holds_all_until_path);
+    r->holds_all_until_kept_ = held;
+    anti_entropy.tombstones_missed_since =
+        held == absl::InfinitePast()
+            ? absl::InfinitePast()
+            : held - options.write_deadline - 2 * options.max_clock_offset;
+    LOG(INFO) << "this central last held every write as of "
+              << (held == absl::InfinitePast() ? std::string("(unknown)") : absl::FormatTime(held))
+              << "; its first anti-entropy round with each peer takes in every tombstone since";
+  }
   anti_entropy.token = options.peer_token;
   anti_entropy.credentials = options.peer_credentials;
   r->anti_entropy_ = std::make_unique<AntiEntropy>(
@@ -376,7 +391,26 @@ void Replicator::MaintenanceLoop() {
     EnsurePullers();
     storage_.SetTombstonePurgeHorizon(PurgeHorizon());
     UpdateMetrics();
+    KeepHoldsAllUntil();
   } while (!stop_.WaitForNotificationWithTimeout(absl::Milliseconds(250)));
+}
+
+void Replicator::KeepHoldsAllUntil() {
+  if (options_.holds_all_until_path.empty()) return;
+  const absl::Time now = absl::Now();
+  if (now - holds_all_until_written_at_ < absl::Seconds(1)) return;
+  const absl::Time holds = HoldsAllUntil();
+  if (holds == absl::InfinitePast() || holds <= holds_all_until_kept_) return;
+  holds_all_until_written_at_ = now;
+  if (absl::Status written = WriteHoldsAllUntil(options_.holds_all_until_path, holds);
+      !written.ok()) {
+    // Once: a central that cannot keep it only takes in more tombstones
+    // after its next long absence.
+    if (!holds_all_until_failed_) LOG(WARNING) << written << " (not repeated)";
+    holds_all_until_failed_ = true;
+    return;
+  }
+  holds_all_until_kept_ = holds;
 }
 
 }  // namespace kv::central

@@ -42,6 +42,11 @@ struct ReplicatorOptions {
   // A Pull stream silent this long is re-opened. Default: 3 s.
   absl::Duration silence_timeout = absl::Seconds(3);
   AntiEntropyOptions anti_entropy;
+  // Where HoldsAllUntil is kept across restarts (holds_all_until_file.h);
+  // read at Create to set anti_entropy.tombstones_missed_since, rewritten
+  // at most every second as it advances. Empty: not kept (and
+  // anti_entropy.tombstones_missed_since as given).
+  std::string holds_all_until_path;
 };
 
 // Replication between centrals (DESIGN §4.2), wired together: the
@@ -125,6 +130,9 @@ class Replicator final : public NamespaceCoordinator {
       : options_(options), storage_(storage), metrics_(metrics) {}
   // Membership changes start pullers; metrics are refreshed.
   void MaintenanceLoop();
+  // Rewrites options_.holds_all_until_path when HoldsAllUntil has advanced
+  // and a second has passed since the last write.
+  void KeepHoldsAllUntil();
   void EnsurePullers() ABSL_LOCKS_EXCLUDED(mu_);
   void UpdateMetrics() ABSL_LOCKS_EXCLUDED(mu_);
   // A stream from `peer_id` applied: the others tell their peers.
@@ -143,6 +151,11 @@ class Replicator final : public NamespaceCoordinator {
   absl::Notification stop_;
   std::thread maintenance_;
   uint64_t future_versions_seen_ = 0;
+  // MaintenanceLoop only: what options_.holds_all_until_path holds, and
+  // when it was written.
+  absl::Time holds_all_until_kept_ = absl::InfinitePast();
+  absl::Time holds_all_until_written_at_ = absl::InfinitePast();
+  bool holds_all_until_failed_ = false;
 };
 
 }  // namespace kv::central

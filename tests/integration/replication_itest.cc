@@ -7,6 +7,7 @@
 // --gtest_filter='Replication*Kill*'`).
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -171,6 +172,64 @@ TEST_F(ReplicationTest, CentralWhoseClockRunsAheadRefusesClientWrites) {
                                                                     {{"peer", "3"}}));
     ASSERT_GT(offset, 2.5);
   });
+}
+
+// A central away for longer than the tombstone grace, whose peers' logs no
+// longer reach back to where it left off, repairs by anti-entropy alone; the
+// digests normally leave out tombstones past the grace, so without more it
+// would keep, and serve, a record deleted while it was away. Its peers kept
+// that tombstone (the purge horizon waits for every central), and its
+// first round with each peer asks for every tombstone since it last held
+// everything: the delete reaches it.
+TEST_F(ReplicationTest, CentralAwayLongerThanTheGraceGetsTheDeletesItMissed) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster({"--tombstone_grace=3s", "--log_retention=1s",
+                                        "--trim_interval=200ms", "--anti_entropy_interval=1s"}));
+  const std::string ns = CreateNamespace(0, "away");
+  ASSERT_OK(ToAbslStatus(Put(0, ns, "deleted-while-away", "stale")));
+  ASSERT_OK(ToAbslStatus(Put(0, ns, "kept", "v1")));
+  ASSERT_EVENTUALLY([&] { ASSERT_EQ(Get(2, ns, "deleted-while-away"), "stale"); });
+  // Central 2 keeps, in its data dir, when it last held every write: once
+  // that is past the writes above, it dies.
+  const int64_t written_ms = absl::ToUnixMillis(absl::Now());
+  ASSERT_EVENTUALLY([&] {
+    std::ifstream file(cluster_->central(2).data_dir() + "/holds_all_until");
+    int64_t kept_ms = 0;
+    ASSERT_TRUE(file >> kept_ms) << "no holds_all_until file yet";
+    ASSERT_GT(kept_ms, written_ms);
+  });
+  ASSERT_OK(cluster_->central(2).Kill());
+
+  kv::v1::DeleteRequest del;
+  del.set_namespace_id(ns);
+  del.set_key("deleted-while-away");
+  kv::v1::DeleteResponse deleted;
+  ASSERT_OK(ToAbslStatus(Stub(0)->Delete(NewClientContext(token_).get(), del, &deleted)));
+  const absl::Time deleted_at = absl::Now();
+  ASSERT_OK(ToAbslStatus(Put(0, ns, "kept", "v2")));
+  ASSERT_EQ(Get(1, ns, "deleted-while-away"), "<not found>");
+  // The peers trim their logs (1 s retention) up to their last entry, the
+  // write of "kept": central 2 cannot resume its streams past the delete,
+  // only anti-entropy can repair it.
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_OK_AND_ASSIGN(double last, cluster_->central(i).Metric("kv_change_log_last_sequence"));
+    ASSERT_EVENTUALLY(
+        [&] {
+          ASSERT_OK_AND_ASSIGN(double first,
+                               cluster_->central(i).Metric("kv_change_log_first_sequence"));
+          ASSERT_GE(first, last) << "central " << i << " has not trimmed its log";
+        },
+        absl::Seconds(15));
+  }
+  // And past the grace (3 s, less its margin): the digests leave the
+  // delete out.
+  ASSERT_EVENTUALLY([&] { ASSERT_GT(absl::Now(), deleted_at + absl::Seconds(4)); },
+                    absl::Seconds(10));
+
+  ASSERT_OK(cluster_->central(2).StartAgain());
+  ASSERT_EVENTUALLY([&] { ASSERT_EQ(Get(2, ns, "kept"), "v2"); }, absl::Seconds(30));
+  ASSERT_EVENTUALLY(
+      [&] { ASSERT_EQ(Get(2, ns, "deleted-while-away"), "<not found>"); },
+      absl::Seconds(30));
 }
 
 TEST_F(ReplicationTest, WriteShortOfQuorumIsUnavailableThenRepaired) {

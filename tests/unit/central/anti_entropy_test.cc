@@ -17,6 +17,7 @@
 #include "common/grpc_status.h"
 #include "proto/replication.grpc.pb.h"
 #include "common/clock.h"
+#include "tests/harness/eventually.h"
 #include "tests/harness/status_matchers.h"
 #include "tests/harness/temp_dir.h"
 
@@ -157,6 +158,47 @@ TEST_P(AntiEntropyRoundTest, ARoundPullsEverythingThePeerHoldsNewer) {
   EXPECT_GE(fake_->bucket_keys_calls.load(), GetParam() ? 12 : 9);
   ASSERT_OK_AND_ASSIGN(repaired, round());
   EXPECT_EQ(repaired, 0u);
+}
+
+// A central back from an absence longer than the grace: until a round with
+// each peer has succeeded, its digests take in every tombstone since it may
+// have missed writes (tombstones_missed_since), so a delete made while it
+// was away reaches it although it is past the grace; after that, the usual
+// cut-off. InfinitePast (nothing kept): every tombstone; InfiniteFuture
+// (not asked for): the usual cut-off from the start.
+TEST_P(AntiEntropyRoundTest, MissedTombstonesAreTakenInUntilARoundWithEachPeer) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<PeerSet> peers,
+                       PeerSet::Create(1, absl::StrCat("1=127.0.0.1:1,2=", address_), ""));
+  AntiEntropyOptions options;
+  options.buckets = 16;
+  options.interval = absl::Hours(1);  // rounds only when asked for
+  options.tombstone_grace = absl::Hours(24);
+  const absl::Time missed_since = absl::Now() - absl::Hours(72);
+  const int64_t usual_ms = absl::ToUnixMillis(absl::Now() - absl::Hours(24));
+  {
+    AntiEntropyOptions usual = options;
+    AntiEntropy anti_entropy(usual, *peers, local_->replica(), nullptr);
+    EXPECT_GT(anti_entropy.NewDigestRequestForTesting().tombstones_before_ms(), usual_ms);
+  }
+  {
+    AntiEntropyOptions unknown = options;
+    unknown.tombstones_missed_since = absl::InfinitePast();
+    AntiEntropy anti_entropy(unknown, *peers, local_->replica(), nullptr);
+    EXPECT_EQ(anti_entropy.NewDigestRequestForTesting().tombstones_before_ms(), 0);
+  }
+  options.tombstones_missed_since = missed_since;
+  std::atomic<int> rounds_ok{0};
+  AntiEntropy anti_entropy(options, *peers, local_->replica(),
+                           [&](uint32_t peer, uint64_t, bool ok, absl::Time) {
+                             if (peer == 2 && ok) ++rounds_ok;
+                           });
+  EXPECT_EQ(anti_entropy.NewDigestRequestForTesting().tombstones_before_ms(),
+            absl::ToUnixMillis(missed_since));
+  anti_entropy.Start();
+  anti_entropy.RequestRound(2);
+  ASSERT_EVENTUALLY([&] { ASSERT_GE(rounds_ok.load(), 1); });
+  EXPECT_GT(anti_entropy.NewDigestRequestForTesting().tombstones_before_ms(), usual_ms);
+  anti_entropy.Stop();
 }
 
 INSTANTIATE_TEST_SUITE_P(PagingAndOldPeers, AntiEntropyRoundTest, ::testing::Bool(),

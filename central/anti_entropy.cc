@@ -107,10 +107,6 @@ void AntiEntropy::Run() {
         LOG(INFO) << "anti-entropy with node " << peer_id << " repaired " << *repaired
                   << " records";
       }
-      if (repaired.ok()) {
-        absl::MutexLock lock(&mu_);
-        caught_up_.insert(peer_id);
-      }
       if (on_round_) on_round_(peer_id, repaired.ok() ? *repaired : 0, repaired.ok(), started);
     }
     if (periodic) {
@@ -141,18 +137,13 @@ DigestRequest AntiEntropy::NewDigestRequest() const {
   // Records that expired a minute ago are gone on both sides or about to be.
   request.set_expired_before(absl::ToUnixSeconds(now - absl::Minutes(1)));
   int64_t tombstones_before_ms = absl::ToUnixMillis(now - options_.tombstone_grace + margin);
-  if (options_.tombstones_missed_since != absl::InfiniteFuture()) {
-    bool caught_up = true;
-    {
-      absl::MutexLock lock(&mu_);
-      for (const Peer& peer : peers_.peers()) caught_up = caught_up && caught_up_.contains(peer.id);
-    }
-    if (!caught_up) {
-      tombstones_before_ms =
-          options_.tombstones_missed_since == absl::InfinitePast()
-              ? 0
-              : std::min(tombstones_before_ms, absl::ToUnixMillis(options_.tombstones_missed_since));
-    }
+  if (options_.holds_all_until) {
+    const absl::Time held = options_.holds_all_until();
+    tombstones_before_ms =
+        held == absl::InfinitePast()
+            ? 0
+            : std::min(tombstones_before_ms,
+                       absl::ToUnixMillis(held - options_.catch_up_margin));
   }
   request.set_tombstones_before_ms(tombstones_before_ms);
   return request;

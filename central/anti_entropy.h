@@ -42,17 +42,21 @@ struct AntiEntropyOptions {
   // Keys per BucketKeys page: bounds each answer (and what both sides hold
   // in memory for one comparison). Default: 10,000.
   uint32_t keys_per_page = 10000;
-  // From when this central may have missed writes: when it last held every
-  // write any central applied, as it was at start (holds_all_until_file.h),
-  // less the write deadline and clock offsets. Until a round with each peer
-  // has succeeded, digests also take in the tombstones newer than this,
-  // however old: a central away for longer than the grace would otherwise
-  // never hear of the deletes it missed (digests leave out tombstones past
-  // the grace), and would keep serving those records. Its peers still hold
-  // them, since no central purges a tombstone before every central holds
-  // it (the purge horizon). InfiniteFuture: nothing more (default);
-  // InfinitePast: every tombstone.
-  absl::Time tombstones_missed_since = absl::InfiniteFuture();
+  // A time before which this central holds every write any central
+  // applied (Replicator::HoldsAllUntil, or as kept across a restart:
+  // holds_all_until_file.h), asked for every round. Digests also take in
+  // the tombstones newer than it less catch_up_margin, however old: after
+  // an absence or a partition longer than the grace, this central's peers'
+  // logs no longer reach back to where it left off, and digests that left
+  // out tombstones past the grace would never bring it the deletes it
+  // missed (it would keep serving those records). Its peers still hold
+  // them: no central purges a tombstone before every central holds it
+  // (the purge horizon). Normally it is a moment ago and changes nothing.
+  // Unset: nothing more; InfinitePast (not known yet): every tombstone.
+  std::function<absl::Time()> holds_all_until;
+  // Commits in flight and clock offsets around that time: the write
+  // deadline plus twice the maximum clock offset. Default: 6 s.
+  absl::Duration catch_up_margin = absl::Seconds(6);
 };
 
 // Anti-entropy (DESIGN §4.2): periodically compares per-namespace bucket
@@ -94,9 +98,9 @@ class AntiEntropy {
  private:
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
   // Digests of what was not expired a minute ago and tombstones within the
-  // grace (less a margin), at the current time; and, until a round with
-  // every peer has succeeded, the tombstones since tombstones_missed_since.
-  kv::replication::v1::DigestRequest NewDigestRequest() const ABSL_LOCKS_EXCLUDED(mu_);
+  // grace (less a margin), at the current time; and the tombstones this
+  // central may have missed (options_.holds_all_until).
+  kv::replication::v1::DigestRequest NewDigestRequest() const;
   // Lists the keys of request.bucket_set() at the peer and here, page by
   // page, and fetches what the peer holds newer; returns the records
   // repaired.
@@ -116,11 +120,9 @@ class AntiEntropy {
   ReplicaStore& replica_;
   const RoundCallback on_round_;
 
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<uint32_t> requested_ ABSL_GUARDED_BY(mu_);
-  // Peers a round has succeeded with since the start.
-  absl::flat_hash_set<uint32_t> caught_up_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -39,19 +39,20 @@ absl::StatusOr<std::unique_ptr<Replicator>> Replicator::Create(const ReplicatorO
   // Anti-entropy calls the peers as the streams do: same token, same TLS.
   AntiEntropyOptions anti_entropy = options.anti_entropy;
   if (!options.holds_all_until_path.empty()) {
-    // Writes this central may have missed while it was away: those applied
-    // after the last time it held everything, give or take the commits in
-    // flight then and the clock offsets (as for the purge horizon).
-    const absl::Time held = ReadHoldsAllUntil(options.holds_all_until_path);
-    r->holds_all_until_kept_ = held;
-    anti_entropy.tombstones_missed_since =
-        held == absl::InfinitePast()
-            ? absl::InfinitePast()
-            : held - options.write_deadline - 2 * options.max_clock_offset;
+    r->holds_all_until_kept_ = ReadHoldsAllUntil(options.holds_all_until_path);
+    r->held_at_start_ = r->holds_all_until_kept_;
     LOG(INFO) << "this central last held every write as of "
-              << (held == absl::InfinitePast() ? std::string("(unknown)") : absl::FormatTime(held))
-              << "; its first anti-entropy round with each peer takes in every tombstone since";
+              << (r->held_at_start_ == absl::InfinitePast() ? std::string("(unknown)")
+                                                           : absl::FormatTime(r->held_at_start_));
   }
+  // Anti-entropy brings the tombstones this central may have missed (after
+  // a long absence or partition), however old: those since it last held
+  // everything, give or take the commits in flight then and the clocks (as
+  // for the purge horizon).
+  anti_entropy.holds_all_until = [self] {
+    return std::max(self->HoldsAllUntil(), self->held_at_start_);
+  };
+  anti_entropy.catch_up_margin = options.write_deadline + 2 * options.max_clock_offset;
   anti_entropy.token = options.peer_token;
   anti_entropy.credentials = options.peer_credentials;
   r->anti_entropy_ = std::make_unique<AntiEntropy>(

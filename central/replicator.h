@@ -42,10 +42,10 @@ struct ReplicatorOptions {
   // A Pull stream silent this long is re-opened. Default: 3 s.
   absl::Duration silence_timeout = absl::Seconds(3);
   AntiEntropyOptions anti_entropy;
-  // Where HoldsAllUntil is kept across restarts (holds_all_until_file.h);
-  // read at Create to set anti_entropy.tombstones_missed_since, rewritten
-  // at most every second as it advances. Empty: not kept (and
-  // anti_entropy.tombstones_missed_since as given).
+  // Where HoldsAllUntil is kept across restarts (holds_all_until_file.h):
+  // read at Create (until this central's streams are complete again, what
+  // it says is what anti-entropy catches up from), rewritten at most every
+  // second as it advances. Empty: not kept.
   std::string holds_all_until_path;
 };
 
@@ -154,6 +154,8 @@ class Replicator final : public NamespaceCoordinator {
   // MaintenanceLoop only: what options_.holds_all_until_path holds, and
   // when it was written.
   absl::Time holds_all_until_kept_ = absl::InfinitePast();
+  // What options_.holds_all_until_path said at Create (const after it).
+  absl::Time held_at_start_ = absl::InfinitePast();
   absl::Time holds_all_until_written_at_ = absl::InfinitePast();
   bool holds_all_until_failed_ = false;
 };

@@ -102,6 +102,27 @@ grpc::Status ClusterTest::Put(int index, const std::string& ns, const std::strin
                           response != nullptr ? response : &ignored);
 }
 
+grpc::Status ClusterTest::Delete(int index, const std::string& ns, const std::string& key) {
+  kv::v1::DeleteRequest request;
+  request.set_namespace_id(ns);
+  request.set_key(key);
+  kv::v1::DeleteResponse response;
+  return Stub(index)->Delete(NewClientContext(token_).get(), request, &response);
+}
+
+void ClusterTest::AwaitLogsTrimmed(const std::vector<int>& centrals) {
+  for (int i : centrals) {
+    ASSERT_OK_AND_ASSIGN(double last, cluster_->central(i).Metric("kv_change_log_last_sequence"));
+    ASSERT_EVENTUALLY(
+        [&] {
+          ASSERT_OK_AND_ASSIGN(double first,
+                               cluster_->central(i).Metric("kv_change_log_first_sequence"));
+          ASSERT_GE(first, last) << "central " << i << " has not trimmed its log";
+        },
+        absl::Seconds(15));
+  }
+}
+
 grpc::Status ClusterTest::BulkPut(int index, const std::string& ns,
                                   const std::vector<std::pair<std::string, std::string>>& entries) {
   kv::v1::BulkPutRequest request;

@@ -77,6 +77,12 @@ class ClusterTest : public ::testing::Test {
   std::string CreateNamespace(int index, const std::string& title);
   grpc::Status Put(int index, const std::string& ns, const std::string& key,
                    const std::string& value, kv::v1::PutResponse* response = nullptr);
+  grpc::Status Delete(int index, const std::string& ns, const std::string& key);
+  // Waits until each of `centrals` has trimmed its change log up to its
+  // last entry (run with a short --log_retention and --trim_interval): a
+  // central whose position lies before that can no longer resume its
+  // stream from them.
+  void AwaitLogsTrimmed(const std::vector<int>& centrals);
   grpc::Status BulkPut(int index, const std::string& ns,
                        const std::vector<std::pair<std::string, std::string>>& entries);
   // The value at central `index`, "<not found>" or "<error: ...>".

@@ -199,27 +199,14 @@ TEST_F(ReplicationTest, CentralAwayLongerThanTheGraceGetsTheDeletesItMissed) {
   });
   ASSERT_OK(cluster_->central(2).Kill());
 
-  kv::v1::DeleteRequest del;
-  del.set_namespace_id(ns);
-  del.set_key("deleted-while-away");
-  kv::v1::DeleteResponse deleted;
-  ASSERT_OK(ToAbslStatus(Stub(0)->Delete(NewClientContext(token_).get(), del, &deleted)));
+  ASSERT_OK(ToAbslStatus(Delete(0, ns, "deleted-while-away")));
   const absl::Time deleted_at = absl::Now();
   ASSERT_OK(ToAbslStatus(Put(0, ns, "kept", "v2")));
   ASSERT_EQ(Get(1, ns, "deleted-while-away"), "<not found>");
   // The peers trim their logs (1 s retention) up to their last entry, the
   // write of "kept": central 2 cannot resume its streams past the delete,
   // only anti-entropy can repair it.
-  for (int i = 0; i < 2; ++i) {
-    ASSERT_OK_AND_ASSIGN(double last, cluster_->central(i).Metric("kv_change_log_last_sequence"));
-    ASSERT_EVENTUALLY(
-        [&] {
-          ASSERT_OK_AND_ASSIGN(double first,
-                               cluster_->central(i).Metric("kv_change_log_first_sequence"));
-          ASSERT_GE(first, last) << "central " << i << " has not trimmed its log";
-        },
-        absl::Seconds(15));
-  }
+  ASSERT_NO_FATAL_FAILURE(AwaitLogsTrimmed({0, 1}));
   // And past the grace (3 s, less its margin): the digests leave the
   // delete out.
   ASSERT_EVENTUALLY([&] { ASSERT_GT(absl::Now(), deleted_at + absl::Seconds(4)); },

@@ -37,7 +37,6 @@
 #include <fcntl.h>
 #include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,7 +44,6 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -57,6 +55,9 @@
 #include "absl/flags/parse.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/completion_tag.h"
+#include "common/ready_file.h"
+#include "common/termination_signals.h"
 #include "proto/kv.grpc.pb.h"
 #include "proto/replication.grpc.pb.h"
 
@@ -125,12 +126,9 @@ void AppendRecord(std::string* out, const std::string& key, const std::string& v
 // One thread does everything on each process (no hand-off between
 // threads): it polls its completion queue, takes every event that is ready,
 // then commits what arrived as one group and answers or sends on the spot.
-// Each event's tag is one of these.
-class Event {
- public:
-  virtual ~Event() = default;
-  virtual void Done(bool ok) = 0;
-};
+// Each event's tag is a kv::CompletionTag (common/completion_tag.h).
+using kv::CompletionTag;
+using kv::MemberTag;
 
 // Runs `cq` until it shuts down: a blocking Next, then every event already
 // there, then `after_poll` (the group commit).
@@ -139,10 +137,10 @@ void Poll(grpc::CompletionQueue* cq, AfterPoll after_poll) {
   void* tag;
   bool ok;
   while (cq->Next(&tag, &ok)) {
-    static_cast<Event*>(tag)->Done(ok);
+    static_cast<CompletionTag*>(tag)->Proceed(ok);
     while (cq->AsyncNext(&tag, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC)) ==
            grpc::CompletionQueue::GOT_EVENT) {
-      static_cast<Event*>(tag)->Done(ok);
+      static_cast<CompletionTag*>(tag)->Proceed(ok);
     }
     after_poll();
   }
@@ -153,13 +151,13 @@ using AsyncPullService = kv::replication::v1::Replication::AsyncService;
 class Source;
 
 // One unary Put: requested, queued for the next group, finished once durable.
-class PutCall final : public Event {
+class PutCall final : public CompletionTag {
  public:
   PutCall(AsyncPutService* svc, grpc::ServerCompletionQueue* cq, Source* source)
       : svc_(svc), cq_(cq), source_(source), responder_(&ctx_) {
     svc_->RequestPut(&ctx_, &req_, &responder_, cq_, cq_, this);
   }
-  void Done(bool ok) override;
+  void Proceed(bool ok) override;
   const kv::v1::PutRequest& request() const { return req_; }
   void Answer(uint64_t sequence) {
     resp_.mutable_version()->set_physical_ms(static_cast<int64_t>(sequence));
@@ -176,17 +174,6 @@ class PutCall final : public Event {
   kv::v1::PutResponse resp_;
   grpc::ServerAsyncResponseWriter<kv::v1::PutResponse> responder_;
   bool finishing_ = false;
-};
-
-// A member function as a completion-queue tag.
-template <typename Owner, void (Owner::*kMethod)(bool)>
-class MemberEvent final : public Event {
- public:
-  explicit MemberEvent(Owner* owner) : owner_(owner) {}
-  void Done(bool ok) override { (owner_->*kMethod)(ok); }
-
- private:
-  Owner* owner_;
 };
 
 // The source's end of one receiver's Pull stream: one write in flight at a
@@ -223,9 +210,9 @@ class PeerStream {
   Source* source_;
   grpc::ServerContext ctx_;
   grpc::ServerAsyncReaderWriter<PullResponse, PullRequest> stream_;
-  MemberEvent<PeerStream, &PeerStream::OnAccepted> accepted_{this};
-  MemberEvent<PeerStream, &PeerStream::OnRead> read_{this};
-  MemberEvent<PeerStream, &PeerStream::OnWritten> written_{this};
+  MemberTag<PeerStream, &PeerStream::OnAccepted> accepted_{this};
+  MemberTag<PeerStream, &PeerStream::OnRead> read_{this};
+  MemberTag<PeerStream, &PeerStream::OnWritten> written_{this};
   PullRequest request_;
   uint32_t node_id_ = 0;  // 0 until the receiver's start
   bool writing_ = false;
@@ -343,7 +330,7 @@ class Source {
   PullResponse lingering_;
   grpc::Alarm linger_;
   bool linger_set_ = false;
-  MemberEvent<Source, &Source::OnLingered> linger_done_{this};
+  MemberTag<Source, &Source::OnLingered> linger_done_{this};
   std::vector<PutCall*> group_;
   std::string bytes_;
   std::deque<std::pair<uint64_t, PutCall*>> awaiting_;
@@ -364,7 +351,7 @@ void PeerStream::OnRead(bool ok) {
   stream_.Read(&request_, &read_);
 }
 
-void PutCall::Done(bool ok) {
+void PutCall::Proceed(bool ok) {
   if (finishing_ || !ok) {
     delete this;
     return;
@@ -397,7 +384,7 @@ class Replica {
  public:
   explicit Replica(FloorLog* log) : log_(log) {}
 
-  int Run(const std::string& source, const sigset_t& sigs) {
+  int Run(const std::string& source) {
     auto channel = grpc::CreateChannel(source, grpc::InsecureChannelCredentials());
     stub_ = kv::replication::v1::Replication::NewStub(channel);
     stream_ = stub_->PrepareAsyncPull(&ctx_, &cq_);
@@ -405,8 +392,7 @@ class Replica {
     std::thread poller([this] {
       Poll(&cq_, [this] { ApplyArrived(); });
     });
-    int sig = 0;
-    sigwait(&sigs, &sig);
+    kv::WaitForTerminationSignal();
     std::_Exit(0);  // a benchmark tool: nothing to hand over
   }
 
@@ -460,9 +446,9 @@ class Replica {
   grpc::ClientContext ctx_;
   std::unique_ptr<kv::replication::v1::Replication::Stub> stub_;
   std::unique_ptr<grpc::ClientAsyncReaderWriter<PullRequest, PullResponse>> stream_;
-  MemberEvent<Replica, &Replica::OnStarted> started_{this};
-  MemberEvent<Replica, &Replica::OnRead> read_{this};
-  MemberEvent<Replica, &Replica::OnWritten> written_{this};
+  MemberTag<Replica, &Replica::OnStarted> started_{this};
+  MemberTag<Replica, &Replica::OnRead> read_{this};
+  MemberTag<Replica, &Replica::OnWritten> written_{this};
   PullResponse response_;
   std::deque<PullRequest> outgoing_;
   bool writing_ = false;
@@ -471,18 +457,16 @@ class Replica {
 };
 
 bool WriteReady(const std::string& path, int port) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << "grpc_port=" << port << "\npid=" << getpid() << "\n";
-    if (!out) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
+  absl::Status written = kv::WriteReadyFile(
+      path, {{"grpc_port", std::to_string(port)}, {"pid", std::to_string(getpid())}});
+  if (!written.ok()) std::cerr << "kv-put-floor: " << written << "\n";
+  return written.ok();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  kv::BlockTerminationSignals();  // before any thread starts
   absl::ParseCommandLine(argc, argv);
   const std::string dir = absl::GetFlag(FLAGS_data_dir);
   const std::string ready = absl::GetFlag(FLAGS_ready_file);
@@ -491,11 +475,6 @@ int main(int argc, char** argv) {
                  "[--send_before_sync] | --replica_of=HOST:PORT]\n";
     return 2;
   }
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as the nodes do
   ::mkdir(dir.c_str(), 0755);
   FloorLog log;
@@ -508,7 +487,7 @@ int main(int argc, char** argv) {
   if (!source.empty()) {
     if (!WriteReady(ready, 0)) return 1;
     Replica replica(&log);
-    return replica.Run(source, sigs);
+    return replica.Run(source);
   }
 
   FloorKv kv_service;
@@ -531,8 +510,7 @@ int main(int argc, char** argv) {
   src.Start();
   std::thread poller([&] { Poll(cq.get(), [&src] { src.CommitGroup(); }); });
   if (!WriteReady(ready, port)) return 1;
-  int sig = 0;
-  sigwait(&sigs, &sig);
+  kv::WaitForTerminationSignal();
   // A benchmark tool: calls in flight are abandoned with the process.
   std::_Exit(0);
 }

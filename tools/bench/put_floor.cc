@@ -423,8 +423,8 @@ class Replica {
     bytes_.clear();
     PullRequest ack;
     ack.mutable_ack()->set_sequence(last_);
-    if (!outgoing_.empty() && writing_ && outgoing_.size() == 2) {
-      outgoing_.back() = ack;  // supersedes the ack not yet sent
+    if (outgoing_.size() > 1) {
+      outgoing_.back() = ack;  // behind the write in flight: supersedes that ack
     } else {
       outgoing_.push_back(ack);
     }

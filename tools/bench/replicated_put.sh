@@ -55,9 +55,12 @@ start() {  # id extra-flags...
 }
 port() { sed -n 's/^grpc_port=//p' "$D/ready-$1"; }
 metrics() { curl -s "127.0.0.1:$(sed -n 's/^metrics_port=//p' "$D/ready-$1")/metrics"; }
+# plain NODE SERIES: the value of SERIES (name and labels as printed) at
+# central NODE, as printed (no rounding), 0 when absent.
+plain() { metrics "$1" | awk -v n="$2" '$1 == n { v = $2 } END { print (v == "") ? 0 : v }'; }
 # metric NODE NAME [PEER]: the value of NAME{peer="PEER"} (default 1) at
-# central NODE.
-metric() { metrics "$1" | awk -v n="$2{peer=\"${3:-1}\"}" '$1 == n { print $2 }'; }
+# central NODE, 0 when absent.
+metric() { plain "$1" "$2{peer=\"${3:-1}\"}"; }
 rate() { awk '{ for (i = 1; i < NF; ++i) if ($(i + 1) == "ops/s") print $i }'; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 # CPU seconds (user + system) the given processes have used so far.
@@ -83,19 +86,16 @@ thread_delta() {  # before after writes
     { ds = $3 - s[$1]; dc = $4 - c[$1]; dp = $5 - p[$1]; if (ds > w / 100 || dc > 0)
         printf "  %-16s x%-3d %5.2f switches (%4.2f preempted), %4.0f us CPU per write\n", $1, $2, ds / w, dp / w, dc * 1e6 / hz / w }' \
     "$1" "$2" | sort -k3 -rn; }
-# plain NODE SERIES: the value of SERIES (name and labels as printed) at
-# central NODE, 0 when absent.
-plain() { metrics "$1" | awk -v n="$2" '$1 == n { v = $2 } END { print v + 0 }'; }
 # The mean, in microseconds, of histogram NAME{LABELS} at NODE since the
 # "sum count" snapshot given: mean_us NODE NAME LABELS "sum0 count0".
 snapshot() { echo "$(plain "$1" "$2_sum$3") $(plain "$1" "$2_count$3")"; }
 mean_us() { local now; now=$(snapshot "$1" "$2" "$3")
   echo "$now $4" | awk '{ n = $2 - $4; print (n > 0) ? ($1 - $3) * 1e6 / n : 0 }'; }
-# WAL syncs of the given centrals (by id).
 # Bytes through the loopback interface (every node and client here).
 lo_bytes() { awk '$1 == "lo:" { print $2 }' /proc/net/dev; }
+# WAL syncs of the given centrals (by id).
 syncs() { local t=0; for i in "$@"; do
-  t=$(echo "$t + $(metrics "$i" | awk '$1 == "kv_rocksdb_wal_synced_total" { print $2 }')" | bc); done; echo "$t"; }
+  t=$(echo "$t + $(plain "$i" kv_rocksdb_wal_synced_total)" | bc); done; echo "$t"; }
 
 start 9 --metrics_addr=127.0.0.1:0
 SINGLE=${PIDS[0]}
